@@ -1,0 +1,227 @@
+"""Differential operators with autograd's names, signatures and meaning.
+
+Each takes ``fun`` and ``argnum`` (an int, or a tuple of ints to differentiate
+with respect to several arguments at once) and returns a function of the same
+arguments as ``fun``. Each also takes ``jit=`` (see ``jitgrad.jit``).
+"""
+import inspect
+import warnings
+
+from .trace import make_jvp as _make_jvp, make_vjp as _make_vjp, vspace
+from .trace.core import primitive, strip_closed_boxes
+from .trace.rules import defjvp_argnum, defvjp_argnum
+from .wrap_util import unary_to_nary
+from . import numpy as np
+
+__all__ = ["grad", "elementwise_grad", "deriv", "jacobian", "holomorphic_grad",
+           "grad_named", "hessian", "make_hvp", "hessian_tensor_product",
+           "hessian_vector_product", "tensor_jacobian_product",
+           "vector_jacobian_product", "make_jvp", "make_vjp", "make_ggnvp",
+           "value_and_grad", "grad_and_aux", "multigrad_dict", "checkpoint",
+           "make_jvp_reversemode"]
+
+
+def _refuse_jit(opname, jit):
+    if jit:
+        raise NotImplementedError(
+            f"{opname}(..., jit=True) is not available yet: the jit (trace once, replay "
+            "a fused plan) is still being built. Use jit=False.")
+
+
+def _with_jit_option(nary_operator):
+    """Add the ``jit=`` keyword that every operator accepts."""
+    def operator(fun, *args, jit=False, **kwargs):
+        _refuse_jit(nary_operator.__name__, jit)
+        return nary_operator(fun, *args, **kwargs)
+    operator.__name__ = nary_operator.__name__
+    operator.__qualname__ = nary_operator.__name__
+    operator.__doc__ = nary_operator.__doc__
+    operator.__wrapped__ = nary_operator
+    return operator
+
+
+def _differential_operator(unary_operator):
+    return _with_jit_option(unary_to_nary(unary_operator))
+
+
+def _require_scalar_output(opname, ans):
+    vs = vspace(ans)
+    if vs.iscomplex or vs.size != 1:
+        shape = getattr(vs, "shape", None)
+        raise TypeError(
+            f"{opname} only applies to functions with a real scalar output, but this one "
+            f"returned {'a complex value' if vs.iscomplex else f'shape {shape}'}. "
+            "Use jacobian for the full derivative, elementwise_grad for the gradient of "
+            "the sum of the outputs, or holomorphic_grad for complex-analytic functions.")
+    return vs
+
+
+@_differential_operator
+def grad(fun, x):
+    """Gradient of scalar-valued ``fun`` with respect to argument ``argnum``,
+    with the same type and shape as that argument."""
+    vjp, ans = _make_vjp(fun, x)
+    return vjp(_require_scalar_output("grad", ans).ones())
+
+
+@_differential_operator
+def elementwise_grad(fun, x):
+    """Gradient of ``sum(fun(x))``: for an elementwise ``fun`` it is the derivative
+    of each output with respect to the input at the same position."""
+    vjp, ans = _make_vjp(fun, x)
+    if vspace(ans).iscomplex:
+        raise TypeError("elementwise_grad only applies to real-output functions; "
+                        "use holomorphic_grad or jacobian for complex outputs.")
+    return vjp(vspace(ans).ones())
+
+
+@_differential_operator
+def deriv(fun, x):
+    """Derivative of ``fun`` along a tangent of ones, by forward mode."""
+    return _make_jvp(fun, x)(vspace(x).ones())[1]
+
+
+@_differential_operator
+def jacobian(fun, x):
+    """The Jacobian of ``fun`` as an array of shape ``out.shape + x.shape``."""
+    vjp, ans = _make_vjp(fun, x)
+    ans_vspace = vspace(ans)
+    jacobian_shape = ans_vspace.shape + vspace(x).shape
+    rows = [vjp(basis_vector) for basis_vector in ans_vspace.standard_basis()]
+    return np.reshape(np.stack(rows), jacobian_shape)
+
+
+@_differential_operator
+def holomorphic_grad(fun, x):
+    """Complex derivative of a holomorphic ``fun`` of a complex argument."""
+    if not vspace(x).iscomplex:
+        warnings.warn("Input to holomorphic_grad is not complex", stacklevel=3)
+    return grad(lambda x: np.real(fun(x)))(x)
+
+
+def grad_named(fun, argname, jit=False):
+    """Gradient with respect to the argument called ``argname``."""
+    arg_index = list(inspect.signature(fun).parameters).index(argname)
+    return grad(fun, arg_index, jit=jit)
+
+
+@_differential_operator
+def hessian(fun, x):
+    """The Hessian of scalar-valued ``fun``, shape ``x.shape + x.shape``."""
+    return jacobian(jacobian(fun))(x)
+
+
+@_differential_operator
+def make_hvp(fun, x):
+    """Returns ``(hvp, grad_x)`` where ``hvp(v)`` is the Hessian-vector product at x."""
+    return _make_vjp(grad(fun), x)
+
+
+def hessian_tensor_product(fun, argnum=0, jit=False):
+    """``f(*args, v)`` giving the Hessian of ``fun`` contracted with tensor ``v``."""
+    fun_grad = grad(fun, argnum, jit=jit)
+
+    def vector_dot_grad(*args, **kwargs):
+        args, vector = args[:-1], args[-1]
+        return np.tensordot(fun_grad(*args, **kwargs), vector, np.ndim(vector))
+    return grad(vector_dot_grad, argnum, jit=jit)
+
+
+hessian_vector_product = hessian_tensor_product
+
+
+def tensor_jacobian_product(fun, argnum=0, jit=False):
+    """``f(*args, v)`` giving the tensor ``v`` contracted with the Jacobian of ``fun``
+    (a vector-Jacobian product for vector ``v``)."""
+    def vector_dot_fun(*args, **kwargs):
+        args, vector = args[:-1], args[-1]
+        return np.tensordot(vector, fun(*args, **kwargs), axes=np.ndim(vector))
+    return jacobian(vector_dot_fun, argnum, jit=jit)
+
+
+vector_jacobian_product = tensor_jacobian_product
+
+
+@_differential_operator
+def make_jvp(fun, x):
+    """``make_jvp(fun)(x)(v)`` returns ``(fun(x), J(x) v)``, by forward mode."""
+    return _make_jvp(fun, x)
+
+
+@_differential_operator
+def make_vjp(fun, x):
+    """``make_vjp(fun)(x)`` returns ``(vjp, fun(x))`` where ``vjp(g) = g^T J(x)``."""
+    return _make_vjp(fun, x)
+
+
+@_differential_operator
+def make_jvp_reversemode(fun, x):
+    """A JVP built from two reverse passes (for functions without forward rules)."""
+    vjp, y = _make_vjp(fun, x)
+    vjp_vjp, _ = _make_vjp(vjp, vspace(y).zeros())
+    return vjp_vjp  # vjp is linear, so its own VJP is the JVP
+
+
+def make_ggnvp(f, g=lambda x: 1. / 2 * np.sum(x ** 2, axis=-1), f_argnum=0, jit=False):
+    """Generalized Gauss-Newton vector products for ``g(f(x))``: ``J_f^T H_g J_f v``."""
+    def _make_ggnvp(*args, **kwargs):
+        f_vjp, f_x = make_vjp(f, f_argnum, jit=jit)(*args, **kwargs)
+        f_jvp, _ = make_vjp(f_vjp, jit=jit)(vspace(f_x).zeros())
+        g_hvp, _ = make_vjp(grad(g, jit=jit), jit=jit)(f_x)
+
+        def ggnvp(v):
+            return f_vjp(g_hvp(f_jvp(v)))
+        return ggnvp
+    return _make_ggnvp
+
+
+@_differential_operator
+def value_and_grad(fun, x):
+    """Returns ``(fun(x), grad(fun)(x))`` in one pass."""
+    vjp, ans = _make_vjp(fun, x)
+    return ans, vjp(_require_scalar_output("value_and_grad", ans).ones())
+
+
+@_differential_operator
+def grad_and_aux(fun, x):
+    """For ``fun`` returning ``(loss, aux)``: returns ``(grad of loss, aux)``."""
+    aux_holder = []
+
+    def loss_only(x):
+        loss, aux = fun(x)
+        aux_holder.append(aux)
+        return loss
+    vjp, ans = _make_vjp(loss_only, x)
+    gradient = vjp(_require_scalar_output("grad_and_aux", ans).ones())
+    return gradient, strip_closed_boxes(aux_holder[0])
+
+
+def multigrad_dict(fun, jit=False):
+    """Gradient with respect to every argument at once, as a dict by argument name."""
+    _refuse_jit("multigrad_dict", jit)
+    signature = inspect.signature(fun)
+
+    def gradfun(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+
+        def call_with(arguments):
+            rebound = inspect.BoundArguments(signature, arguments)
+            return fun(*rebound.args, **rebound.kwargs)
+        return grad(call_with)(dict(bound.arguments))
+    return gradfun
+
+
+def checkpoint(fun, jit=False):
+    """``fun`` that keeps no intermediate values for the backward pass: it
+    recomputes them when the gradient is needed (trading time for memory)."""
+    _refuse_jit("checkpoint", jit)
+    def vjp_maker(argnum, ans, args, kwargs):
+        return make_vjp(fun, argnum)(*args, **kwargs)[0]
+
+    def jvp_maker(argnum, g, ans, args, kwargs):
+        return make_jvp(fun, argnum)(*args, **kwargs)(g)[1]
+    checkpointed = primitive(fun)
+    defvjp_argnum(checkpointed, vjp_maker)
+    defjvp_argnum(checkpointed, jvp_maker)
+    return checkpointed

@@ -1,0 +1,75 @@
+"""Helpers that VJP and JVP rules (ours and users') are written with.
+
+``unbroadcast`` sums a cotangent back to the shape of a broadcast argument;
+``broadcast`` spreads a tangent to the shape of the output.
+"""
+import numpy as _np
+
+from . import numpy_wrapper as anp
+
+
+def metadata(A):
+    return _np.shape(A), _np.ndim(A), _np.result_type(A), _np.iscomplexobj(A)
+
+
+def unbroadcast(x, target_meta, broadcast_idx=0):
+    """Sum ``x`` over the axes along which an argument of ``target_meta`` was broadcast."""
+    target_shape, target_ndim, dtype, target_iscomplex = target_meta
+    shape = anp.shape(x)
+    lead = len(shape) - target_ndim
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(target_shape) if size == 1 and shape[lead + i] != 1)
+    if axes:
+        x = anp.sum(x, axis=axes, keepdims=True)
+        if lead:
+            x = anp.reshape(x, target_shape)
+    if anp.iscomplexobj(x) and not target_iscomplex:
+        x = anp.real(x)
+    return x
+
+
+def unbroadcast_f(target, f):
+    target_meta = metadata(target)
+    return lambda g: unbroadcast(f(g), target_meta)
+
+
+def broadcast(x, target):
+    """``x`` broadcast to the shape of ``target`` (a tangent of a broadcasting op)."""
+    target_shape = anp.shape(target)
+    if anp.shape(x) == target_shape:
+        return x
+    return anp.broadcast_to(x, target_shape)
+
+
+def match_complex(target, x):
+    """``x`` as real when ``target`` is real, as complex when ``target`` is complex."""
+    target_iscomplex = anp.iscomplexobj(target)
+    x_iscomplex = anp.iscomplexobj(x)
+    if x_iscomplex and not target_iscomplex:
+        return anp.real(x)
+    if not x_iscomplex and target_iscomplex:
+        return x + 0j
+    return x
+
+
+def replace_zero(x, val):
+    return anp.where(x == 0, val, x)
+
+
+def balanced_eq(x, z, y):
+    """1 where ``x == z`` and not ``y == z``, 0.5 where both, else 0: splits ties."""
+    return (x == z) / (1.0 + (y == z))
+
+
+def repeat_to_match_shape(g, shape, dtype, axis, keepdims):
+    """Spread the cotangent of a reduction over ``axis`` back to ``shape``.
+
+    Returns the spread cotangent and the number of elements reduced into each."""
+    if shape == ():
+        return g, 1
+    axes = tuple(range(len(shape))) if axis is None else (
+        (axis,) if _np.ndim(axis) == 0 else tuple(axis))
+    axes = tuple(a % len(shape) for a in axes)
+    new_shape = tuple(1 if i in axes else size for i, size in enumerate(shape))
+    count = int(_np.prod([shape[a] for a in axes]))
+    return anp.broadcast_to(anp.reshape(g, new_shape), shape), count

@@ -1,0 +1,69 @@
+"""NumPy's namespace with every function wrapped for tracing.
+
+Functions whose output does not depend differentiably on their inputs (shape
+queries, comparisons, rounding, arg-sorts) unbox their arguments and are never
+recorded. Every other function is a primitive: differentiating through it uses
+its rules when it has them, and otherwise says so by name.
+"""
+import types as _types
+
+import numpy as _np
+
+from ..trace import notrace_primitive, primitive
+
+# Functions with no derivative (piecewise constant, integer-valued or metadata).
+NOTRACE_NAMES = """
+    shape ndim size result_type iscomplexobj isrealobj iscomplex isreal isscalar
+    isfinite isinf isnan isneginf isposinf isclose allclose array_equal array_equiv
+    argmax argmin argsort argpartition argwhere nonzero flatnonzero count_nonzero
+    searchsorted digitize bincount histogram histogram2d histogramdd histogram_bin_edges
+    unique unique_all unique_counts unique_inverse unique_values
+    zeros_like ones_like empty_like
+    floor ceil round around rint fix trunc sign signbit floor_divide
+    logical_and logical_or logical_not logical_xor all any
+    greater greater_equal less less_equal equal not_equal
+    bitwise_and bitwise_or bitwise_xor bitwise_not invert left_shift right_shift
+    gcd lcm isin in1d intersect1d union1d setdiff1d setxor1d
+    can_cast min_scalar_type promote_types issubdtype common_type mintypecode
+    iterable ndindex nditer shares_memory may_share_memory
+    """.split()
+
+UFUNC_ATTRIBUTES = ("reduce", "accumulate", "reduceat", "outer", "at", "nin", "nout",
+                    "nargs", "ntypes", "types", "identity", "signature")
+
+
+def wrap_namespace(source, target):
+    """Fill dict ``target`` with ``source``'s public names, functions wrapped.
+
+    Returns the names filled in."""
+    names = []
+    for name, obj in source.items():
+        if name.startswith("_"):
+            continue
+        if isinstance(obj, _np.ufunc) or (callable(obj) and isinstance(
+                obj, (_types.FunctionType, _types.BuiltinFunctionType))) or (
+                type(obj).__name__ == "_ArrayFunctionDispatcher"):
+            target[name] = wrap(obj, notrace=name in NOTRACE_NAMES)
+        elif not isinstance(obj, _types.ModuleType):
+            target[name] = obj
+        else:
+            continue
+        names.append(name)
+    return names
+
+
+_wrappers = {}
+
+
+def wrap(fun, notrace=False):
+    """One wrapper per NumPy function, so aliases (abs, absolute) share rules."""
+    if id(fun) in _wrappers:
+        return _wrappers[id(fun)]
+    wrapped = _wrappers[id(fun)] = notrace_primitive(fun) if notrace else primitive(fun)
+    if isinstance(fun, _np.ufunc):
+        for attribute in UFUNC_ATTRIBUTES:
+            setattr(wrapped, attribute, getattr(fun, attribute))
+    return wrapped
+
+
+__all__ = wrap_namespace(_np.__dict__, globals())

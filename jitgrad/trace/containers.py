@@ -1,0 +1,222 @@
+"""Traced tuples, lists and dicts: their boxes, vector spaces and primitives."""
+from collections import OrderedDict
+
+from .core import Box, getval, isbox, primitive
+from .rules import defjvp, defjvp_argnums, defvjp, defvjp_argnum
+from .vspace import VSpace, vspace
+
+
+@primitive
+def container_take(A, idx):
+    return A[idx]
+
+
+@primitive
+def container_untake(x, idx, vs):
+    if isinstance(idx, slice):
+        positions = range(len(vs.shape))[idx]
+        parts = dict(zip(positions, x))
+    else:
+        if isinstance(vs, SequenceVSpace) and idx < 0:
+            idx += len(vs.shape)
+        parts = {idx: x}
+    return vs.build(parts.get(key, sub_vs.zeros()) for key, sub_vs in vs.items())
+
+
+defvjp(container_take, lambda ans, A, idx: lambda g: container_untake(g, idx, vspace(A)))
+defjvp(container_take, "same")
+defvjp(container_untake, lambda ans, x, idx, vs: lambda g: container_take(g, idx))
+defjvp(container_untake, "same")
+
+
+@primitive
+def make_sequence(seq_type, *elements):
+    return seq_type(elements)
+
+
+@primitive
+def make_dict(dict_type, keys, *values):
+    return dict_type(zip(keys, values))
+
+
+def _element_vjp(first_element_argnum, key):
+    def vjp_maker(argnum, ans, args, kwargs):
+        return lambda g: container_take(g, key(argnum - first_element_argnum, args))
+    return vjp_maker
+
+
+defvjp_argnum(make_sequence, _element_vjp(1, lambda i, args: i))
+defvjp_argnum(make_dict, _element_vjp(2, lambda i, args: args[1][i]))
+
+
+def _sequence_jvp(argnums, gs, ans, args, kwargs):
+    tangents = [vspace(x).zeros() for x in args[1:]]
+    for argnum, g in zip(argnums, gs):
+        tangents[argnum - 1] = g
+    return make_sequence(args[0], *tangents)
+
+
+def _dict_jvp(argnums, gs, ans, args, kwargs):
+    tangents = [vspace(x).zeros() for x in args[2:]]
+    for argnum, g in zip(argnums, gs):
+        tangents[argnum - 2] = g
+    return make_dict(args[0], args[1], *tangents)
+
+
+defjvp_argnums(make_sequence, _sequence_jvp)
+defjvp_argnums(make_dict, _dict_jvp)
+
+
+def pack_container(value):
+    """Turn a plain list/tuple/dict (nested) holding boxes into one traced value."""
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        return make_sequence(type(value), *[pack_container(v) for v in value])
+    if type(value) in (dict, OrderedDict):
+        keys = tuple(value)
+        return make_dict(type(value), keys, *[pack_container(value[k]) for k in keys])
+    return value
+
+
+class SequenceBox(Box):
+    __slots__ = []
+
+    def __getitem__(self, idx):
+        return container_take(self, idx)
+
+    def __len__(self):
+        return len(self._value)
+
+    def __iter__(self):
+        for i in range(len(self._value)):
+            yield container_take(self, i)
+
+    def __add__(self, other):
+        return make_sequence(type(self._value), *self, *other)
+
+    def __radd__(self, other):
+        return make_sequence(type(self._value), *other, *self)
+
+    def __contains__(self, item):
+        return item in self._value
+
+    def index(self, value):
+        return self._value.index(value)
+
+
+class DictBox(Box):
+    __slots__ = []
+
+    def __getitem__(self, key):
+        return container_take(self, key)
+
+    def __len__(self):
+        return len(self._value)
+
+    def __iter__(self):
+        return iter(self._value)
+
+    def __contains__(self, key):
+        return key in self._value
+
+    def keys(self):
+        return self._value.keys()
+
+    def values(self):
+        return [self[key] for key in self._value]
+
+    def items(self):
+        return [(key, self[key]) for key in self._value]
+
+    def get(self, key, default=None):
+        return self[key] if key in self._value else default
+
+
+class ContainerVSpace(VSpace):
+    """A product of the vector spaces of a container's entries."""
+    __slots__ = ["shape", "container_type"]
+
+    def __init__(self, value):
+        self.container_type = type(value)
+        self.shape = self._spaces(value)
+
+    @property
+    def size(self):
+        return sum(vs.size for _, vs in self.items())
+
+    def _key(self):
+        return (self.container_type, tuple(self.items()))
+
+    def zeros(self):
+        return self.build(vs.zeros() for _, vs in self.items())
+
+    def ones(self):
+        return self.build(vs.ones() for _, vs in self.items())
+
+    def randn(self):
+        return self.build(vs.randn() for _, vs in self.items())
+
+    def standard_basis(self):
+        for key, vs in self.items():
+            for basis_vector in vs.standard_basis():
+                yield self.build(basis_vector if k == key else other.zeros()
+                                 for k, other in self.items())
+
+    def _add(self, x, y):
+        return self._map(lambda vs, a, b: vs.add(a, b), x, y)
+
+    def _mut_add(self, x, y):
+        return self._map(lambda vs, a, b: vs.mut_add(a, b), x, y)
+
+    def _scalar_mul(self, x, a):
+        return self._map(lambda vs, xi: vs.scalar_mul(xi, a), x)
+
+    def _inner(self, x, y):
+        return sum(vs.inner(a, b) for (_, vs), a, b in
+                   zip(self.items(), self.entries(x), self.entries(y)))
+
+    def _covector(self, x):
+        return self._map(lambda vs, xi: vs.covector(xi), x)
+
+    def _map(self, f, *containers):
+        return self.build(f(vs, *parts) for (_, vs), *parts in
+                          zip(self.items(), *map(self.entries, containers)))
+
+
+class SequenceVSpace(ContainerVSpace):
+    __slots__ = []
+
+    def _spaces(self, value):
+        return [vspace(x) for x in value]
+
+    def items(self):
+        return enumerate(self.shape)
+
+    def entries(self, x):
+        return [x[i] for i in range(len(self.shape))]
+
+    def build(self, parts):
+        return self.container_type(parts)
+
+
+class DictVSpace(ContainerVSpace):
+    __slots__ = []
+
+    def _spaces(self, value):
+        return self.container_type((key, vspace(x)) for key, x in value.items())
+
+    def items(self):
+        return self.shape.items()
+
+    def entries(self, x):
+        return [x[key] for key in self.shape]
+
+    def build(self, parts):
+        return self.container_type(zip(self.shape, parts))
+
+
+for _type in (list, tuple):
+    SequenceBox.register(_type)
+    SequenceVSpace.register(_type)
+for _type in (dict, OrderedDict):
+    DictBox.register(_type)
+    DictVSpace.register(_type)

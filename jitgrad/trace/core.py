@@ -1,0 +1,237 @@
+"""The tracer: trace levels, boxes, nodes and primitives.
+
+Knows nothing about derivatives. A *trace* is one level of recording: while
+``trace(node_type, fun, x)`` runs, ``x`` is wrapped in a Box tagged with a new
+trace id, and every primitive called on that box records a node of
+``node_type``. Trace ids grow, so nested traces (gradients of gradients, forward
+over reverse, and later the jit's graph tracer at the outermost level) are
+told apart by comparing ids: a primitive always handles its newest trace first.
+"""
+import itertools
+import threading
+import warnings
+from functools import wraps
+
+_trace_ids = itertools.count(1)
+_local = threading.local()
+
+
+def _active_traces():
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    return stack
+
+
+class TraceLevel:
+    """Context manager that opens one new, innermost level of tracing."""
+    __slots__ = ("id",)
+
+    def __enter__(self):
+        self.id = next(_trace_ids)
+        _active_traces().append(self.id)
+        return self.id
+
+    def __exit__(self, *exc):
+        _active_traces().pop()
+        return False
+
+
+def trace_depth():
+    """How many trace levels are open in this thread (0 outside any transform)."""
+    return len(_active_traces())
+
+
+class Node:
+    """How one traced value was computed, as a node type of a transformation sees it.
+
+    Subclasses (VJPNode, JVPNode, later the jit's graph node) implement
+    ``__init__(value, fun, args, kwargs, parent_argnums, parents)`` and
+    ``initialize_root(*args)``.
+    """
+    __slots__ = ()
+
+    def __init__(self, value, fun, args, kwargs, parent_argnums, parents):
+        raise NotImplementedError
+
+    def initialize_root(self, *args, **kwargs):
+        raise NotImplementedError
+
+    @classmethod
+    def new_root(cls, *args, **kwargs):
+        root = cls.__new__(cls)
+        root.initialize_root(*args, **kwargs)
+        return root
+
+
+class Box:
+    """A value being traced at one trace level, with the node that made it."""
+    __slots__ = ("_value", "_trace", "_node")
+    type_mappings = {}
+    types = set()
+
+    def __init__(self, value, trace, node):
+        self._value = value
+        self._trace = trace
+        self._node = node
+
+    def __bool__(self):
+        return bool(self._value)
+
+    def __str__(self):
+        return f"Traced<{self._value}>"
+
+    __repr__ = __str__
+
+    @classmethod
+    def register(cls, value_type):
+        """Box values of ``value_type`` with this class when they are traced."""
+        Box.types.add(cls)
+        Box.type_mappings[value_type] = cls
+        Box.type_mappings[cls] = cls
+
+
+def new_box(value, trace, node):
+    try:
+        return Box.type_mappings[type(value)](value, trace, node)
+    except KeyError:
+        raise TypeError(
+            f"jitgrad cannot trace a value of type {type(value).__name__} ({value!r:.60}). "
+            "Differentiate with respect to floats, complex numbers, float arrays, or "
+            "lists/tuples/dicts of them; register other types with Box.register and "
+            "VSpace.register (jitgrad.extend).") from None
+
+
+def isbox(x):
+    return type(x) in Box.types
+
+
+def getval(x):
+    """The plain value inside any number of boxes."""
+    while type(x) in Box.types:
+        x = x._value
+    return x
+
+
+def trace(start_node, fun, x):
+    """Run ``fun(x)`` with ``x`` boxed at a new trace level rooted at ``start_node``.
+
+    Returns the plain output and the node that made it (None when the output
+    does not depend on ``x``).
+    """
+    with TraceLevel() as trace_id:
+        start_box = new_box(x, trace_id, start_node)
+        end = fun(start_box)
+        if not isbox(end):
+            end = _pack_traced_container(end, trace_id)
+        if isbox(end) and end._trace == trace_id:
+            return end._value, end._node
+        warnings.warn("Output seems independent of input.", stacklevel=3)
+        return end, None
+
+
+def _pack_traced_container(value, trace_id):
+    """A plain list/tuple/dict output holding boxes becomes one traced container."""
+    if isinstance(value, (list, tuple, dict)) and _contains_box(value, trace_id):
+        from .containers import pack_container
+        return pack_container(value)
+    return value
+
+
+def _contains_box(value, trace_id):
+    if isbox(value):
+        return value._trace == trace_id
+    if isinstance(value, (list, tuple)):
+        return any(_contains_box(v, trace_id) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_box(v, trace_id) for v in value.values())
+    return False
+
+
+def primitive(f_raw):
+    """Wrap ``f_raw`` so that calls on boxed arguments are recorded.
+
+    Arguments boxed at the newest trace level are unboxed, the wrapped function
+    is called again (so that older trace levels record too), and the answer is
+    boxed with a node of that level's type.
+    """
+    @wraps(f_raw)
+    def f_wrapped(*args, **kwargs):
+        top = 0
+        for arg in args:
+            if type(arg) in Box.types and arg._trace > top:
+                top = arg._trace
+        if top == 0:
+            return f_raw(*args, **kwargs)
+        argnums, parents, unboxed = [], [], list(args)
+        for argnum, arg in enumerate(args):
+            if type(arg) in Box.types and arg._trace == top:
+                argnums.append(argnum)
+                parents.append(arg._node)
+                unboxed[argnum] = arg._value
+        node_type = type(parents[0])
+        if notrace_primitives and f_wrapped in notrace_primitives.get(node_type, ()):
+            return f_wrapped(*unboxed, **kwargs)
+        ans = f_wrapped(*unboxed, **kwargs)
+        node = node_type(ans, f_wrapped, unboxed, kwargs, argnums, parents)
+        return new_box(ans, top, node)
+
+    f_wrapped.fun = f_raw
+    f_wrapped._is_autograd_primitive = True
+    return f_wrapped
+
+
+def notrace_primitive(f_raw):
+    """Wrap ``f_raw`` so that it runs on plain values and is never recorded."""
+    @wraps(f_raw)
+    def f_wrapped(*args, **kwargs):
+        return f_raw(*map(getval, args), **kwargs)
+
+    f_wrapped.fun = f_raw
+    f_wrapped._is_autograd_primitive = True
+    return f_wrapped
+
+
+def register_notrace(trace_type, primitive_fun):
+    """Make ``primitive_fun`` run unrecorded on values traced by ``trace_type`` nodes.
+
+    For example a function with a VJP but no JVP can be passed through forward mode.
+    """
+    notrace_primitives.setdefault(trace_type, set()).add(primitive_fun)
+
+
+notrace_primitives = {}
+
+
+def toposort(end_node, parents=lambda node: node.parents):
+    """Nodes that ``end_node`` depends on, children before parents."""
+    child_counts = {}
+    stack = [end_node]
+    while stack:
+        node = stack.pop()
+        if node in child_counts:
+            child_counts[node] += 1
+        else:
+            child_counts[node] = 1
+            stack.extend(parents(node))
+    ready = [end_node]
+    while ready:
+        node = ready.pop()
+        yield node
+        for parent in parents(node):
+            if child_counts[parent] == 1:
+                ready.append(parent)
+            else:
+                child_counts[parent] -= 1
+
+
+def strip_closed_boxes(value):
+    """Unbox values whose trace has ended (e.g. aux outputs), keeping open-level boxes."""
+    open_levels = _active_traces()
+    while isbox(value) and value._trace not in open_levels:
+        value = value._value
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        return type(value)(strip_closed_boxes(v) for v in value)
+    if type(value) is dict:
+        return {k: strip_closed_boxes(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,144 @@
+"""The rule tables: how each primitive is differentiated in reverse and forward mode.
+
+``primitive_vjps[f](argnums, ans, args, kwargs)`` returns a function of the output
+cotangent ``g`` giving one cotangent per argnum; ``primitive_jvps[f](argnums, gs,
+ans, args, kwargs)`` returns the output tangent. The ``def*`` helpers build these
+entries from autograd's one-function-per-argument convention.
+"""
+import itertools
+
+from .core import primitive
+from .vspace import VSpace, vspace
+
+primitive_vjps = {}
+primitive_jvps = {}
+
+
+def _name(fun):
+    return getattr(fun, "__name__", repr(fun))
+
+
+def _missing(kind, fun, argnum):
+    helper = "defvjp" if kind == "VJP" else "defjvp"
+    raise NotImplementedError(
+        f"{kind} of {_name(fun)} with respect to argument {argnum} is not defined; "
+        f"define it with jitgrad.extend.{helper}({_name(fun)}, ...).")
+
+
+def _zero_vjp(argnum):
+    return lambda ans, *args, **kwargs: lambda g: vspace(args[argnum]).zeros()
+
+
+def defvjp_argnums(fun, vjpmaker):
+    """``vjpmaker(argnums, ans, args, kwargs)`` returns ``g -> tuple of cotangents``."""
+    primitive_vjps[fun] = vjpmaker
+
+
+def defvjp_argnum(fun, vjpmaker):
+    """``vjpmaker(argnum, ans, args, kwargs)`` returns ``g -> cotangent``."""
+    def vjp_argnums(argnums, ans, args, kwargs):
+        vjps = [vjpmaker(argnum, ans, args, kwargs) for argnum in argnums]
+        return lambda g: tuple(vjp(g) for vjp in vjps)
+    defvjp_argnums(fun, vjp_argnums)
+
+
+def defvjp(fun, *vjpmakers, **kwargs):
+    """Staged VJPs, one per argument: ``vjpmaker(ans, *args, **kwargs)`` returns
+    ``g -> cotangent``. ``None`` means the cotangent is zero."""
+    argnums = kwargs.get("argnums", itertools.count())
+    makers = {argnum: (_zero_vjp(argnum) if maker is None else maker)
+              for argnum, maker in zip(argnums, vjpmakers)}
+
+    def vjp_argnums(argnums, ans, args, kwargs):
+        vjps = []
+        for argnum in argnums:
+            maker = makers.get(argnum)
+            if maker is None:
+                _missing("VJP", fun, argnum)
+            vjps.append(maker(ans, *args, **kwargs))
+        if len(vjps) == 1:
+            vjp = vjps[0]
+            return lambda g: (vjp(g),)
+        return lambda g: tuple(vjp(g) for vjp in vjps)
+    defvjp_argnums(fun, vjp_argnums)
+
+
+def defjvp_argnums(fun, jvpmaker):
+    """``jvpmaker(argnums, gs, ans, args, kwargs)`` returns the output tangent."""
+    primitive_jvps[fun] = jvpmaker
+
+
+def defjvp_argnum(fun, jvpmaker):
+    """``jvpmaker(argnum, g, ans, args, kwargs)`` returns that argument's tangent share."""
+    def jvp_argnums(argnums, gs, ans, args, kwargs):
+        return _sum_tangents(ans, (jvpmaker(argnum, g, ans, args, kwargs)
+                                   for argnum, g in zip(argnums, gs)))
+    defjvp_argnums(fun, jvp_argnums)
+
+
+def defjvp(fun, *jvpfuns, **kwargs):
+    """Tangent rules, one per argument: ``jvpfun(g, ans, *args, **kwargs)``.
+
+    ``None`` means the argument does not change the output; ``"same"`` means the
+    function is linear in that argument, so its tangent is ``fun`` applied to ``g``.
+    """
+    argnums = kwargs.get("argnums", itertools.count())
+    rules = {}
+    for argnum, jvpfun in zip(argnums, jvpfuns):
+        if jvpfun == "same":
+            jvpfun = _linear_jvp(fun, argnum)
+        rules[argnum] = jvpfun
+
+    def jvp_argnums(argnums, gs, ans, args, kwargs):
+        shares = []
+        for argnum, g in zip(argnums, gs):
+            if argnum not in rules:
+                _missing("JVP", fun, argnum)
+            if rules[argnum] is not None:
+                shares.append(rules[argnum](g, ans, *args, **kwargs))
+        return _sum_tangents(ans, shares)
+    defjvp_argnums(fun, jvp_argnums)
+
+
+def _linear_jvp(fun, argnum):
+    def jvp(g, ans, *args, **kwargs):
+        args = list(args)
+        args[argnum] = g
+        return fun(*args, **kwargs)
+    return jvp
+
+
+def def_linear(fun):
+    """Declare ``fun`` linear in each argument: its JVP is ``fun`` of the tangent."""
+    defjvp_argnum(fun, lambda argnum, g, ans, args, kwargs:
+                  _linear_jvp(fun, argnum)(g, ans, *args, **kwargs))
+
+
+def _sum_tangents(ans, shares):
+    total = None
+    for share in shares:
+        total = share if total is None else vspace(ans).add(total, share)
+    return vspace(ans).zeros() if total is None else total
+
+
+def _func(method):
+    return getattr(method, "__func__", method)
+
+
+# Rules of the vector-space primitives, so that sums of cotangents differentiate too.
+for _method in (VSpace.add, VSpace.mut_add):
+    defvjp(_func(_method), None, lambda ans, vs, x, y: lambda g: g,
+           lambda ans, vs, x, y: lambda g: g)
+defvjp(_func(VSpace.scalar_mul), None,
+       lambda ans, vs, x, a: lambda g: vs.scalar_mul(g, a),
+       lambda ans, vs, x, a: lambda g: vs.inner(g, x))
+defvjp(_func(VSpace.inner), None,
+       lambda ans, vs, x, y: lambda g: vs.scalar_mul(vs.covector(y), g),
+       lambda ans, vs, x, y: lambda g: vs.scalar_mul(vs.covector(x), g))
+defvjp(_func(VSpace.covector), None, lambda ans, vs, x: lambda g: vs.covector(g))
+
+for _method in (VSpace.add, VSpace.mut_add):
+    defjvp(_func(_method), None, lambda g, ans, vs, x, y: g, lambda g, ans, vs, x, y: g)
+defjvp(_func(VSpace.scalar_mul), None, "same", "same")
+defjvp(_func(VSpace.inner), None, "same", "same")
+defjvp(_func(VSpace.covector), None, "same")

@@ -1,0 +1,77 @@
+"""Reverse mode: VJP nodes record each primitive's VJP; the backward pass runs them."""
+from .core import Node, toposort, trace
+from .rules import primitive_vjps
+from .vspace import vspace
+
+
+class VJPNode(Node):
+    __slots__ = ["parents", "vjp"]
+
+    def __init__(self, value, fun, args, kwargs, parent_argnums, parents):
+        self.parents = parents
+        try:
+            vjpmaker = primitive_vjps[fun]
+        except KeyError:
+            name = getattr(fun, "__name__", repr(fun))
+            raise NotImplementedError(
+                f"{name} has no gradient rule (VJP) in jitgrad; define one with "
+                f"jitgrad.extend.defvjp({name}, ...), or compute it outside the "
+                "differentiated function.") from None
+        self.vjp = vjpmaker(parent_argnums, value, args, kwargs)
+
+    def initialize_root(self):
+        self.parents = []
+        self.vjp = lambda g: ()
+
+
+def make_vjp(fun, x):
+    """Trace ``fun(x)``; return ``(vjp, ans)`` where ``vjp(g)`` is g's pull-back to x."""
+    start_node = VJPNode.new_root()
+    end_value, end_node = trace(start_node, fun, x)
+    if end_node is None:
+        def vjp(g):
+            return vspace(x).zeros()
+    else:
+        def vjp(g):
+            return backward_pass(g, end_node)
+    return vjp, end_value
+
+
+def backward_pass(g, end_node):
+    """Propagate cotangent ``g`` from ``end_node`` back to the root, summing at fan-in."""
+    outgrads = {end_node: g}
+    for node in toposort(end_node):
+        outgrad = outgrads.pop(node)
+        for parent, ingrad in zip(node.parents, node.vjp(outgrad)):
+            outgrads[parent] = accumulate(outgrads.get(parent), ingrad)
+    return densify(outgrad)
+
+
+class SparseObject:
+    """A cotangent that only knows how to add itself into a dense one.
+
+    ``mut_add(A)`` adds the sparse value into array ``A`` in place and returns it;
+    used by indexing VJPs so that ``x[i]`` does not allocate a full gradient.
+    """
+    __slots__ = ["vs", "mut_add"]
+
+    def __init__(self, vs, mut_add):
+        self.vs = vs
+        self.mut_add = mut_add
+
+
+def accumulate(prev, new):
+    if prev is None:
+        return new
+    if type(new) is SparseObject:
+        prev, new = new, prev
+    if type(prev) is SparseObject:
+        return prev.mut_add(densify(new).copy() if type(new) is not SparseObject
+                            else densify(new))
+    return vspace(prev).add(prev, new)
+
+
+def densify(g):
+    if type(g) is SparseObject:
+        return g.mut_add(g.vs.zeros())
+    return g

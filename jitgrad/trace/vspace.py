@@ -1,0 +1,209 @@
+"""Vector spaces: the zeros, ones, sums and inner products that derivatives live in.
+
+Every traced value has a vector space (``vspace(x)``): floats and complex
+numbers, arrays, and tuples/lists/dicts of these (see ``containers``). The
+arithmetic methods are primitives so that sums of cotangents are themselves
+differentiable (their rules are in ``rules``).
+"""
+import numpy as np
+
+from .core import getval, isbox, primitive
+
+
+class VSpace:
+    __slots__ = []
+    mappings = {}
+    iscomplex = False
+
+    def __init__(self, value):
+        pass
+
+    def zeros(self):
+        raise NotImplementedError
+
+    def ones(self):
+        raise NotImplementedError
+
+    def standard_basis(self):
+        raise NotImplementedError
+
+    def randn(self):
+        raise NotImplementedError
+
+    @primitive
+    def add(self, x_prev, x_new):
+        return self._add(x_prev, x_new)
+
+    @primitive
+    def mut_add(self, x_prev, x_new):
+        return self._mut_add(x_prev, x_new)
+
+    @primitive
+    def scalar_mul(self, x, a):
+        return self._scalar_mul(x, a)
+
+    @primitive
+    def inner(self, x, y):
+        return self._inner(x, y)
+
+    @primitive
+    def covector(self, x):
+        return self._covector(x)
+
+    def _add(self, x, y):
+        return x + y
+
+    def _mut_add(self, x, y):
+        x += y
+        return x
+
+    def _scalar_mul(self, x, a):
+        return x * a
+
+    def _inner(self, x, y):
+        return np.dot(np.ravel(x), np.ravel(y))
+
+    def _covector(self, x):
+        return x
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash((type(self), self._key()))
+
+    def _key(self):
+        return tuple(getattr(self, name) for cls in type(self).__mro__
+                     for name in cls.__dict__.get("__slots__", ()))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self._key()})"
+
+    @classmethod
+    def register(cls, value_type, vspace_maker=None):
+        VSpace.mappings[value_type] = vspace_maker or cls
+
+
+def vspace(value):
+    try:
+        return VSpace.mappings[type(value)](value)
+    except KeyError:
+        if isbox(value):
+            return vspace(getval(value))
+        raise TypeError(f"jitgrad has no vector space for type {type(value).__name__}; "
+                        "register one with jitgrad.extend.VSpace.register") from None
+
+
+class ArrayVSpace(VSpace):
+    """Real arrays and real scalars of one shape and dtype."""
+    __slots__ = ["shape", "dtype"]
+
+    def __init__(self, value):
+        value = np.asarray(value)
+        self.shape = value.shape
+        self.dtype = value.dtype
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape))
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def zeros(self):
+        return self._make(np.zeros(self.shape, self.dtype))
+
+    def ones(self):
+        return self._make(np.ones(self.shape, self.dtype))
+
+    def standard_basis(self):
+        for idx in np.ndindex(*self.shape):
+            vect = np.zeros(self.shape, self.dtype)
+            vect[idx] = 1
+            yield self._make(vect)
+
+    def randn(self):
+        return self._make(np.asarray(np.random.randn(*self.shape), self.dtype))
+
+    def _make(self, array):
+        # Scalars stay scalars (np.float64, not 0-d arrays), as NumPy returns them.
+        return array[()] if self.shape == () else array
+
+    def _inner(self, x, y):
+        return np.dot(np.ravel(x), np.ravel(y))
+
+
+class ComplexArrayVSpace(ArrayVSpace):
+    """Complex arrays as a real vector space of twice the size."""
+    __slots__ = []
+    iscomplex = True
+
+    @property
+    def size(self):
+        return 2 * int(np.prod(self.shape))
+
+    def standard_basis(self):
+        for idx in np.ndindex(*self.shape):
+            for unit in (1.0, 1.0j):
+                vect = np.zeros(self.shape, self.dtype)
+                vect[idx] = unit
+                yield self._make(vect)
+
+    def randn(self):
+        real = np.random.randn(*self.shape)
+        imag = np.random.randn(*self.shape)
+        return self._make(np.asarray(real + 1j * imag, self.dtype))
+
+    def _inner(self, x, y):
+        return np.real(np.dot(np.conj(np.ravel(x)), np.ravel(y)))
+
+    def _covector(self, x):
+        return np.conj(x)
+
+
+def array_vspace(value):
+    value = np.asarray(value)
+    if np.issubdtype(value.dtype, np.complexfloating):
+        return ComplexArrayVSpace(value)
+    return ArrayVSpace(value)
+
+
+for _type in [float, complex, int, bool, np.ndarray, np.bool_,
+              np.float16, np.float32, np.float64, np.longdouble,
+              np.complex64, np.complex128, np.clongdouble,
+              np.int8, np.int16, np.int32, np.int64,
+              np.uint8, np.uint16, np.uint32, np.uint64]:
+    VSpace.register(_type, array_vspace)
+
+
+def check_differentiable(x, what):
+    """Raise a TypeError that says how to fix it when ``x`` is not a float/complex input."""
+    if isbox(x):
+        x = getval(x)
+    if isinstance(x, (list, tuple)):
+        for i, item in enumerate(x):
+            check_differentiable(item, f"{what}[{i}]")
+        return
+    if isinstance(x, dict):
+        for key, item in x.items():
+            check_differentiable(item, f"{what}[{key!r}]")
+        return
+    if isinstance(x, (bool, np.bool_)) or (
+            isinstance(x, np.ndarray) and x.dtype == np.bool_):
+        raise TypeError(f"{what} is boolean; booleans have no gradient. "
+                        "Pass a float array (x.astype(float)) if you meant a number.")
+    if isinstance(x, (int, np.integer)) or (
+            isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.integer)):
+        example = "float(x)" if np.ndim(x) == 0 else "x.astype(float)"
+        raise TypeError(f"{what} is an integer ({type(x).__name__}"
+                        f"{'' if np.ndim(x) == 0 else ', dtype ' + str(x.dtype)}); "
+                        f"gradients need floating point inputs: pass {example}, or mark "
+                        "it as non-differentiable by choosing another argnum.")
+    if isinstance(x, np.ndarray) and x.dtype == object:
+        raise TypeError(f"{what} is an object array; jitgrad differentiates float and complex "
+                        "arrays only: convert it with np.asarray(x, dtype=float).")
+    if type(x) not in VSpace.mappings:
+        raise TypeError(f"{what} has type {type(x).__name__}, which jitgrad cannot "
+                        "differentiate: pass floats, float arrays, or lists/tuples/dicts of "
+                        "them (jitgrad.extend.VSpace.register adds new types).")
