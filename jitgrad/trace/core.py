@@ -24,12 +24,19 @@ def _active_traces():
 
 
 class TraceLevel:
-    """Context manager that opens one new, innermost level of tracing."""
-    __slots__ = ("id",)
+    """Context manager that opens one new, innermost level of tracing.
+
+    ``node_type`` is the kind of node this level records; it lets code that
+    creates values inside a traced function (``new_constant_box``) join it.
+    """
+    __slots__ = ("id", "node_type")
+
+    def __init__(self, node_type=None):
+        self.node_type = node_type
 
     def __enter__(self):
         self.id = next(_trace_ids)
-        _active_traces().append(self.id)
+        _active_traces().append(self)
         return self.id
 
     def __exit__(self, *exc):
@@ -62,6 +69,16 @@ class Node:
         root = cls.__new__(cls)
         root.initialize_root(*args, **kwargs)
         return root
+
+    @classmethod
+    def new_constant(cls, value):
+        """A node for a value that does not depend on the traced input."""
+        node = cls.__new__(cls)
+        node.initialize_constant(value)
+        return node
+
+    def initialize_constant(self, value):
+        raise NotImplementedError
 
 
 class Box:
@@ -119,7 +136,7 @@ def trace(start_node, fun, x):
     Returns the plain output and the node that made it (None when the output
     does not depend on ``x``).
     """
-    with TraceLevel() as trace_id:
+    with TraceLevel(type(start_node)) as trace_id:
         start_box = new_box(x, trace_id, start_node)
         end = fun(start_box)
         if not isbox(end):
@@ -181,6 +198,19 @@ def primitive(f_raw):
     return f_wrapped
 
 
+def new_constant_box(value):
+    """``value`` boxed as a constant of the innermost open trace level, or as is.
+
+    Constructors such as ``jitgrad.numpy.zeros`` use this inside a differentiated
+    function so that traced values can later be assigned into the result.
+    """
+    levels = _active_traces()
+    if not levels or isbox(value):
+        return value
+    level = levels[-1]
+    return new_box(value, level.id, level.node_type.new_constant(value))
+
+
 def notrace_primitive(f_raw):
     """Wrap ``f_raw`` so that it runs on plain values and is never recorded."""
     @wraps(f_raw)
@@ -227,7 +257,7 @@ def toposort(end_node, parents=lambda node: node.parents):
 
 def strip_closed_boxes(value):
     """Unbox values whose trace has ended (e.g. aux outputs), keeping open-level boxes."""
-    open_levels = _active_traces()
+    open_levels = {level.id for level in _active_traces()}
     while isbox(value) and value._trace not in open_levels:
         value = value._value
     if isinstance(value, (list, tuple)) and type(value) in (list, tuple):

@@ -21,6 +21,9 @@ class JVPNode(Node):
     def initialize_root(self, g):
         self.g = g
 
+    def initialize_constant(self, value):
+        self.g = vspace(value).zeros()
+
 
 def make_jvp(fun, x):
     """``make_jvp(fun, x)(g)`` returns ``(fun(x), J(x) @ g)`` by forward mode."""

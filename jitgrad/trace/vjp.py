@@ -23,6 +23,10 @@ class VJPNode(Node):
         self.parents = []
         self.vjp = lambda g: ()
 
+    def initialize_constant(self, value):
+        self.parents = []
+        self.vjp = None  # marks a constant: its cotangent goes nowhere
+
 
 def make_vjp(fun, x):
     """Trace ``fun(x)``; return ``(vjp, ans)`` where ``vjp(g)`` is g's pull-back to x."""
@@ -40,11 +44,15 @@ def make_vjp(fun, x):
 def backward_pass(g, end_node):
     """Propagate cotangent ``g`` from ``end_node`` back to the root, summing at fan-in."""
     outgrads = {end_node: g}
+    result = None
     for node in toposort(end_node):
         outgrad = outgrads.pop(node)
+        if node.vjp is None:
+            continue
+        result = outgrad  # the root comes last of the nodes that are not constants
         for parent, ingrad in zip(node.parents, node.vjp(outgrad)):
             outgrads[parent] = accumulate(outgrads.get(parent), ingrad)
-    return densify(outgrad)
+    return densify(result)
 
 
 class SparseObject:
