@@ -37,7 +37,8 @@ def make_vjp(fun, x):
             return vspace(x).zeros()
     else:
         def vjp(g):
-            return backward_pass(g, end_node)
+            result = backward_pass(g, end_node)
+            return vspace(x).zeros() if result is None else result
     return vjp, end_value
 
 
@@ -48,11 +49,12 @@ def backward_pass(g, end_node):
     for node in toposort(end_node):
         outgrad = outgrads.pop(node)
         if node.vjp is None:
-            continue
-        result = outgrad  # the root comes last of the nodes that are not constants
+            continue  # a constant: its cotangent goes nowhere
+        if not node.parents:
+            result = outgrad  # the root: the only parentless node that is not a constant
         for parent, ingrad in zip(node.parents, node.vjp(outgrad)):
             outgrads[parent] = accumulate(outgrads.get(parent), ingrad)
-    return densify(result)
+    return None if result is None else densify(result)
 
 
 class SparseObject:
