@@ -1,0 +1,4 @@
+"""Utilities on top of the operators: flattening containers, optimizers, fixed points."""
+from .flatten import flatten, flatten_func  # noqa: F401
+from .optimizers import adam, rmsprop, sgd  # noqa: F401
+from .fixed_points import fixed_point  # noqa: F401
