@@ -37,6 +37,11 @@ def _with_jit_option(nary_operator):
     operator.__qualname__ = nary_operator.__name__
     operator.__doc__ = nary_operator.__doc__
     operator.__wrapped__ = nary_operator
+    # autograd's signature, (fun, argnum=0), plus the jit keyword
+    params = inspect.signature(nary_operator, follow_wrapped=False).parameters.values()
+    operator.__signature__ = inspect.Signature(
+        [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        + [inspect.Parameter("jit", inspect.Parameter.KEYWORD_ONLY, default=False)])
     return operator
 
 
@@ -86,9 +91,11 @@ def jacobian(fun, x):
     """The Jacobian of ``fun`` as an array of shape ``out.shape + x.shape``."""
     vjp, ans = _make_vjp(fun, x)
     ans_vspace = vspace(ans)
-    jacobian_shape = ans_vspace.shape + vspace(x).shape
     rows = [vjp(basis_vector) for basis_vector in ans_vspace.standard_basis()]
-    return np.reshape(np.stack(rows), jacobian_shape)
+    if isinstance(x, tuple):  # a tuple argnum: one Jacobian per argument
+        return tuple(np.reshape(np.stack([row[i] for row in rows]),
+                                ans_vspace.shape + vspace(xi).shape) for i, xi in enumerate(x))
+    return np.reshape(np.stack(rows), ans_vspace.shape + vspace(x).shape)
 
 
 @_differential_operator

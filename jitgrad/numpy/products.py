@@ -71,12 +71,14 @@ def _matmul_vjp(argnum):
             # Promote vectors to matrices as matmul does, then reduce back.
             a2 = anp.expand_dims(a, 0) if a_vector else a
             b2 = anp.expand_dims(b, -1) if b_vector else b
-            g2 = anp.expand_dims(g, -2) if a_vector else g
-            g2 = anp.expand_dims(g2, -1) if b_vector else g2
+            g2 = anp.expand_dims(g, -1) if b_vector else g
+            g2 = anp.expand_dims(g2, -2) if a_vector else g2
             if argnum == 0:
                 result = anp.matmul(g2, anp.swapaxes(b2, -1, -2))
+                result = anp.squeeze(result, -2) if a_vector else result
                 return unbroadcast(result, a_meta)
             result = anp.matmul(anp.swapaxes(a2, -1, -2), g2)
+            result = anp.squeeze(result, -1) if b_vector else result
             return unbroadcast(result, b_meta)
         return vjp
     return vjp_maker
