@@ -1,0 +1,3 @@
+"""``jitgrad.scipy``: SciPy's special functions, distributions, linear algebra,
+signal processing and ODE integration, traced for differentiation."""
+from . import special  # noqa: F401
