@@ -6,5 +6,6 @@ from .differential_operators import (  # noqa: F401
     make_ggnvp, make_hvp, make_jvp, make_vjp, multigrad_dict, tensor_jacobian_product,
     value_and_grad, vector_jacobian_product)
 from .trace import primitive  # noqa: F401
+from .trace.jit import explain, jit  # noqa: F401
 
 __version__ = "0.1.0"

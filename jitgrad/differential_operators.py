@@ -5,10 +5,12 @@ with respect to several arguments at once) and returns a function of the same
 arguments as ``fun``. Each also takes ``jit=`` (see ``jitgrad.jit``).
 """
 import inspect
+import os
 import warnings
 
 from .trace import make_jvp as _make_jvp, make_vjp as _make_vjp, vspace
 from .trace.core import primitive, strip_closed_boxes
+from .trace.jit import jit as _jit
 from .trace.rules import defjvp_argnum, defvjp_argnum
 from .wrap_util import unary_to_nary
 from . import numpy as np
@@ -21,18 +23,19 @@ __all__ = ["grad", "elementwise_grad", "deriv", "jacobian", "holomorphic_grad",
            "make_jvp_reversemode"]
 
 
-def _refuse_jit(opname, jit):
-    if jit:
-        raise NotImplementedError(
-            f"{opname}(..., jit=True) is not available yet: the jit (trace once, replay "
-            "a fused plan) is still being built. Use jit=False.")
+def use_jit(jit):
+    """``jit=None`` means the environment's choice: JITGRAD_JIT=1 jits every operator."""
+    if jit is None:
+        return os.environ.get("JITGRAD_JIT", "0") not in ("", "0")
+    return bool(jit)
 
 
 def _with_jit_option(nary_operator):
-    """Add the ``jit=`` keyword that every operator accepts."""
-    def operator(fun, *args, jit=False, **kwargs):
-        _refuse_jit(nary_operator.__name__, jit)
-        return nary_operator(fun, *args, **kwargs)
+    """Add the ``jit=`` keyword that every operator accepts:
+    ``op(fun, ..., jit=True)`` is ``jitgrad.jit(op(fun, ...))``."""
+    def operator(fun, *args, jit=None, **kwargs):
+        derivative = nary_operator(fun, *args, **kwargs)
+        return _jit(derivative) if use_jit(jit) else derivative
     operator.__name__ = nary_operator.__name__
     operator.__qualname__ = nary_operator.__name__
     operator.__doc__ = nary_operator.__doc__
@@ -41,7 +44,7 @@ def _with_jit_option(nary_operator):
     params = inspect.signature(nary_operator, follow_wrapped=False).parameters.values()
     operator.__signature__ = inspect.Signature(
         [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-        + [inspect.Parameter("jit", inspect.Parameter.KEYWORD_ONLY, default=False)])
+        + [inspect.Parameter("jit", inspect.Parameter.KEYWORD_ONLY, default=None)])
     return operator
 
 
@@ -106,7 +109,7 @@ def holomorphic_grad(fun, x):
     return grad(lambda x: np.real(fun(x)))(x)
 
 
-def grad_named(fun, argname, jit=False):
+def grad_named(fun, argname, jit=None):
     """Gradient with respect to the argument called ``argname``."""
     arg_index = list(inspect.signature(fun).parameters).index(argname)
     return grad(fun, arg_index, jit=jit)
@@ -124,7 +127,7 @@ def make_hvp(fun, x):
     return _make_vjp(grad(fun), x)
 
 
-def hessian_tensor_product(fun, argnum=0, jit=False):
+def hessian_tensor_product(fun, argnum=0, jit=None):
     """``f(*args, v)`` giving the Hessian of ``fun`` contracted with tensor ``v``."""
     fun_grad = grad(fun, argnum, jit=jit)
 
@@ -137,7 +140,7 @@ def hessian_tensor_product(fun, argnum=0, jit=False):
 hessian_vector_product = hessian_tensor_product
 
 
-def tensor_jacobian_product(fun, argnum=0, jit=False):
+def tensor_jacobian_product(fun, argnum=0, jit=None):
     """``f(*args, v)`` giving the tensor ``v`` contracted with the Jacobian of ``fun``
     (a vector-Jacobian product for vector ``v``)."""
     def vector_dot_fun(*args, **kwargs):
@@ -169,7 +172,7 @@ def make_jvp_reversemode(fun, x):
     return vjp_vjp  # vjp is linear, so its own VJP is the JVP
 
 
-def make_ggnvp(f, g=lambda x: 1. / 2 * np.sum(x ** 2, axis=-1), f_argnum=0, jit=False):
+def make_ggnvp(f, g=lambda x: 1. / 2 * np.sum(x ** 2, axis=-1), f_argnum=0, jit=None):
     """Generalized Gauss-Newton vector products for ``g(f(x))``: ``J_f^T H_g J_f v``."""
     def _make_ggnvp(*args, **kwargs):
         f_vjp, f_x = make_vjp(f, f_argnum, jit=jit)(*args, **kwargs)
@@ -203,9 +206,8 @@ def grad_and_aux(fun, x):
     return gradient, strip_closed_boxes(aux_holder[0])
 
 
-def multigrad_dict(fun, jit=False):
+def multigrad_dict(fun, jit=None):
     """Gradient with respect to every argument at once, as a dict by argument name."""
-    _refuse_jit("multigrad_dict", jit)
     signature = inspect.signature(fun)
 
     def gradfun(*args, **kwargs):
@@ -216,13 +218,13 @@ def multigrad_dict(fun, jit=False):
             rebound = inspect.BoundArguments(signature, arguments)
             return fun(*rebound.args, **rebound.kwargs)
         return grad(call_with)(dict(bound.arguments))
-    return gradfun
+    return _jit(gradfun) if use_jit(jit) else gradfun
 
 
-def checkpoint(fun, jit=False):
+def checkpoint(fun, jit=None):
     """``fun`` that keeps no intermediate values for the backward pass: it
-    recomputes them when the gradient is needed (trading time for memory)."""
-    _refuse_jit("checkpoint", jit)
+    recomputes them when the gradient is needed (trading time for memory).
+    ``jit`` is accepted for uniformity; jit the function that calls it."""
     def vjp_maker(argnum, ans, args, kwargs):
         return make_vjp(fun, argnum)(*args, **kwargs)[0]
 

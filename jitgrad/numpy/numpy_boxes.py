@@ -82,7 +82,7 @@ class ArrayBox(Box):
     def __le__(self, other): return anp.less_equal(self, other)
 
 
-_BOXED_TYPES = [_np.ndarray, float, complex, int,
+_BOXED_TYPES = [_np.ndarray, float, complex, int, bool, _np.bool_,
                 _np.float16, _np.float32, _np.float64, _np.longdouble,
                 _np.complex64, _np.complex128, _np.clongdouble,
                 _np.int8, _np.int16, _np.int32, _np.int64,

@@ -28,6 +28,13 @@ NOTRACE_NAMES = """
     iterable ndindex nditer shares_memory may_share_memory
     """.split()
 
+# Of those, the ones whose result depends only on shapes and dtypes, which the
+# jit's signature already fixes (so it need not record them).
+METADATA_NAMES = set("""
+    shape ndim size result_type iscomplexobj isrealobj isscalar can_cast min_scalar_type
+    promote_types issubdtype common_type mintypecode iterable shares_memory may_share_memory
+    """.split())
+
 UFUNC_ATTRIBUTES = ("reduce", "accumulate", "reduceat", "outer", "at", "nin", "nout",
                     "nargs", "ntypes", "types", "identity", "signature")
 
@@ -44,6 +51,8 @@ def wrap_namespace(source, target):
                 obj, (_types.FunctionType, _types.BuiltinFunctionType))) or (
                 type(obj).__name__ == "_ArrayFunctionDispatcher"):
             target[name] = wrap(obj, notrace=name in NOTRACE_NAMES)
+            if name in METADATA_NAMES:
+                target[name].metadata_only = True
         elif not isinstance(obj, _types.ModuleType):
             target[name] = obj
         else:

@@ -7,3 +7,4 @@ from .rules import (def_linear, defjvp, defjvp_argnum, defjvp_argnums, defvjp,
 from .vjp import SparseObject, VJPNode, backward_pass, make_vjp
 from .jvp import JVPNode, make_jvp
 from . import containers
+from .jit import JitFunction, explain, jit

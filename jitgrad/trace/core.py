@@ -93,7 +93,7 @@ class Box:
         self._node = node
 
     def __bool__(self):
-        return bool(self._value)
+        return concrete(self, bool)
 
     def __str__(self):
         return f"Traced<{self._value}>"
@@ -106,6 +106,31 @@ class Box:
         Box.types.add(cls)
         Box.type_mappings[value_type] = cls
         Box.type_mappings[cls] = cls
+
+
+def recorder():
+    """The jit's graph recorder open in this thread, or None (see ``jit``)."""
+    return getattr(_local, "recorder", None)
+
+
+def set_recorder(new):
+    """Install ``new`` as this thread's recorder; returns the previous one."""
+    previous = getattr(_local, "recorder", None)
+    _local.recorder = new
+    return previous
+
+
+def concrete(box, convert):
+    """``convert(value)`` of a traced value for Python (``bool``, ``float``, ``int`` ...).
+
+    Under the jit the value seen is recorded as a guard, so that a replay with a
+    different outcome traces again instead of following the recorded path.
+    """
+    result = convert(box._value)
+    rec = getattr(_local, "recorder", None)
+    if rec is not None:
+        rec.guard(box, convert, result)
+    return result
 
 
 def new_box(value, trace, node):
@@ -215,7 +240,12 @@ def notrace_primitive(f_raw):
     """Wrap ``f_raw`` so that it runs on plain values and is never recorded."""
     @wraps(f_raw)
     def f_wrapped(*args, **kwargs):
-        return f_raw(*map(getval, args), **kwargs)
+        ans = f_raw(*map(getval, args), **kwargs)
+        rec = getattr(_local, "recorder", None)
+        if rec is not None:
+            # The jit records untraced results too: they may steer later steps.
+            return rec.untraced_call(f_wrapped, args, kwargs, ans)
+        return ans
 
     f_wrapped.fun = f_raw
     f_wrapped._is_autograd_primitive = True

@@ -1,0 +1,205 @@
+"""The Graph IR and its tracer: what the jit records while a function runs once.
+
+A jit trace is the outermost trace level. Its nodes (``GraphNode``) record every
+primitive call on traced values, including the backward pass (VJP rules are
+jitgrad code too), untraced results that can steer later steps (comparisons,
+argmax), random draws, and *guards*: the value Python saw whenever it turned a
+traced value into a ``bool``, ``int`` or ``float``. Values are concrete while
+tracing, so the first call's answer comes straight from the trace.
+"""
+import numpy as np
+
+from .core import Box, Node, isbox, new_box, recorder
+
+
+class TraceUnsupported(Exception):
+    """Raised while tracing when a replay could not be trusted; the jit runs eagerly."""
+
+
+class GraphNode(Node):
+    __slots__ = ["index", "kind", "fun", "args", "kwargs", "parent_argnums", "parents",
+                 "value", "description"]
+
+    def __init__(self, value, fun, args, kwargs, parent_argnums, parents):
+        self._record("op", value, fun, args, kwargs, parent_argnums, parents)
+
+    def initialize_root(self, value, position):
+        self._record("input", value, None, (position,), {}, (), [])
+
+    def initialize_constant(self, value):
+        self._record("const", value, None, (), {}, (), [])
+
+    def _record(self, kind, value, fun, args, kwargs, parent_argnums, parents):
+        self.kind, self.value, self.fun = kind, value, fun
+        self.description = describe_value(value)
+        self.args, self.kwargs = args, kwargs
+        self.parent_argnums, self.parents = tuple(parent_argnums), list(parents)
+        recorder().graph.add(self)
+
+    @property
+    def name(self):
+        if self.fun is None:
+            return self.kind
+        return getattr(self.fun, "__name__", type(self.fun).__name__)
+
+
+class Guard:
+    """Python saw ``convert(value of node) == expected`` at this point of the trace."""
+    __slots__ = ["node", "convert", "expected", "position"]
+
+    def __init__(self, node, convert, expected, position):
+        self.node, self.convert = node, convert
+        self.expected, self.position = expected, position
+
+    def __str__(self):
+        return f"guard {self.convert.__name__}(%{self.node.index}) == {self.expected!r}"
+
+
+class Graph:
+    """Nodes in the order they ran, the guards between them, and the outputs."""
+
+    def __init__(self):
+        self.nodes = []
+        self.inputs = []
+        self.guards = []
+        self.outputs = None  # a tree of nodes and constants (see ``jit``)
+        self._constants = {}  # id -> (array, snapshot) for arrays the trace captured
+
+    def add(self, node):
+        node.index = len(self.nodes)
+        self.nodes.append(node)
+        if node.kind == "input":
+            self.inputs.append(node)
+        for argnum, arg in enumerate(node.args):
+            if argnum not in node.parent_argnums:
+                self._capture(arg)
+
+    def _capture(self, arg):
+        # A constant array is used by reference; remember its contents to check
+        # at the end that the function did not modify it after using it.
+        if type(arg) is np.ndarray:
+            if id(arg) not in self._constants and arg.flags.writeable:
+                self._constants[id(arg)] = (arg, arg.copy())
+        elif type(arg) in (list, tuple):
+            for item in arg:
+                if isbox(item):
+                    raise TraceUnsupported(
+                        "a traced value was passed inside a list to a function that does "
+                        "not unpack lists")
+                self._capture(item)
+
+    def check_constants_unchanged(self):
+        for array, snapshot in self._constants.values():
+            if not np.array_equal(array, snapshot, equal_nan=True):
+                raise TraceUnsupported("an array the function uses was modified in place "
+                                       "while it ran")
+        self._constants = {}
+
+    def __str__(self):
+        guards_after = {}
+        for guard in self.guards:
+            guards_after.setdefault(guard.position, []).append(guard)
+        lines = []
+        for node in self.nodes:
+            lines.append(describe(node))
+            lines.extend(f"    {g}" for g in guards_after.get(node.index + 1, ()))
+        lines.append(f"outputs: {describe_tree(self.outputs)}")
+        return "\n".join(lines)
+
+
+def describe(node):
+    if node.kind == "input":
+        return f"%{node.index} = input {node.args[0]}: {node.description}"
+    if node.kind == "const":
+        return f"%{node.index} = const {node.description}"
+    parents = dict(zip(node.parent_argnums, node.parents))
+    args = [f"%{parents[i].index}" if i in parents else short(arg)
+            for i, arg in enumerate(node.args)]
+    args += [f"{k}={short(v)}" for k, v in node.kwargs.items()]
+    tag = " [random]" if node.kind == "source" else ""
+    return f"%{node.index} = {node.name}({', '.join(args)}){tag}"
+
+
+def describe_value(value):
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype}{list(value.shape)}"
+    if isinstance(value, (float, complex, np.generic)):
+        return f"{type(value).__name__} {value!r}"
+    return type(value).__name__
+
+
+def short(value):
+    if isinstance(value, np.ndarray):
+        return f"<array {describe_value(value)}>" if value.size > 4 else repr(value.tolist())
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def describe_tree(tree):
+    if isinstance(tree, GraphNode):
+        return f"%{tree.index}"
+    if isinstance(tree, (list, tuple)):
+        inner = ", ".join(describe_tree(t) for t in tree)
+        return f"[{inner}]" if isinstance(tree, list) else f"({inner})"
+    if isinstance(tree, dict):
+        return "{" + ", ".join(f"{k!r}: {describe_tree(v)}" for k, v in tree.items()) + "}"
+    return short(tree)
+
+
+class Recorder:
+    """Installed (``core.set_recorder``) while a jit trace runs in this thread."""
+
+    def __init__(self, trace_id):
+        self.trace_id = trace_id
+        self.graph = Graph()
+
+    def _graph_box(self, value):
+        # Peel off the boxes of newer levels (gradients taken inside the jitted
+        # function) down to this trace's box, if there is one.
+        while isbox(value) and value._trace != self.trace_id:
+            value = value._value
+        return value if isbox(value) else None
+
+    def untraced_call(self, fun, args, kwargs, ans):
+        if getattr(fun, "metadata_only", False):
+            return ans
+        parents, argnums, plain = [], [], list(args)
+        for argnum, arg in enumerate(args):
+            box = self._graph_box(arg)
+            if box is not None:
+                parents.append(box._node)
+                argnums.append(argnum)
+                plain[argnum] = box._value
+            elif isbox(arg):
+                plain[argnum] = _plain(arg)
+        if not parents:
+            return ans
+        if type(ans) not in Box.type_mappings:
+            raise TraceUnsupported(f"{getattr(fun, '__name__', fun)} returned a "
+                                   f"{type(ans).__name__}, which the jit cannot trace")
+        return new_box(ans, self.trace_id, GraphNode(ans, fun, tuple(plain), kwargs,
+                                                     argnums, parents))
+
+    def source_call(self, fun, args, kwargs):
+        """A random draw: recorded even without traced arguments, drawn anew on replay."""
+        plain = [_plain(arg) for arg in args]
+        ans = fun.fun(*plain, **kwargs)
+        parents, argnums = [], []
+        for argnum, arg in enumerate(args):
+            box = self._graph_box(arg)
+            if box is not None:
+                parents.append(box._node)
+                argnums.append(argnum)
+        node = GraphNode.__new__(GraphNode)
+        node._record("source", ans, fun, tuple(plain), kwargs, argnums, parents)
+        return new_box(ans, self.trace_id, node)
+
+    def guard(self, box, convert, result):
+        if box._trace == self.trace_id and box._node.kind != "const":
+            self.graph.guards.append(Guard(box._node, convert, result, len(self.graph.nodes)))
+
+
+def _plain(value):
+    while isbox(value):
+        value = value._value
+    return value

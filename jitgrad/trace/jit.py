@@ -1,0 +1,380 @@
+"""``jit``: trace a function once per signature and path, then replay its plan.
+
+The signature of a call is the tree structure of its arguments, the shapes and
+dtypes of its arrays, the types of its float and complex scalars, and the values
+of everything else (ints, strings, static arguments). Each signature keeps a few
+plans, one per path through the function's Python control flow; a plan whose
+guard fails hands over to the next one, and when none fits the function is traced
+again. A function the tracer cannot follow runs eagerly, with one warning.
+"""
+import functools
+import inspect
+import logging
+import threading
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from .core import TraceLevel, isbox, new_box, recorder, set_recorder
+from .graph import GraphNode, Recorder, TraceUnsupported
+from .passes import Constant
+from .plan import GuardFailed, Plan
+
+logger = logging.getLogger("jitgrad.jit")
+
+MAX_PATHS_PER_SIGNATURE = 8
+MAX_SIGNATURES = 64
+RETRACE_WARNING_THRESHOLD = 10
+_DYNAMIC_SCALARS = (float, complex, np.float16, np.float32, np.float64, np.longdouble,
+                    np.complex64, np.complex128, np.clongdouble)
+_EAGER = "eager"
+_STAGED = "staged"
+
+
+class _Boxed(Exception):
+    """An argument is already traced: an enclosing transformation is running."""
+
+
+def jit(fun=None, static_argnums=(), static_argnames=()):
+    """Compile ``fun`` by tracing: later calls with the same signature replay a plan.
+
+    ``jit(grad(f))`` is the same as ``grad(f, jit=True)``. Python control flow on
+    traced values is allowed: the value seen is guarded, and a call that goes
+    another way is traced again. Python side effects (print, appending to a list)
+    happen only while tracing. Arrays captured from the enclosing scope are
+    constants of the trace: pass data that changes between calls as arguments.
+    """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums,
+                                 static_argnames=static_argnames)
+    if isinstance(fun, JitFunction) and not static_argnums and not static_argnames:
+        return fun
+    return JitFunction(fun, static_argnums, static_argnames)
+
+
+class JitFunction:
+    def __init__(self, fun, static_argnums=(), static_argnames=()):
+        functools.update_wrapper(self, fun, updated=())
+        self.fun = fun
+        if isinstance(static_argnums, int):
+            static_argnums = (static_argnums,)
+        if isinstance(static_argnames, str):
+            static_argnames = (static_argnames,)
+        self.static_argnums = frozenset(static_argnums)
+        self.static_argnames = frozenset(static_argnames)
+        self.stats = {"traces": 0, "hits": 0, "guard_misses": 0, "fallbacks": 0,
+                      "passthrough": 0}
+        self._cache = OrderedDict()
+        self._lock = threading.RLock()
+        self._warned = set()
+        self._previous_signature = None
+        self._staged = {}
+        self.last_miss = None
+
+    def __repr__(self):
+        return f"jit({getattr(self.fun, '__name__', self.fun)!r})"
+
+    def __get__(self, instance, owner):
+        return self if instance is None else functools.partial(self, instance)
+
+    def __call__(self, *args, **kwargs):
+        if recorder() is not None:
+            # Inside another jit's trace: run the Python so that trace sees it all.
+            self.stats["passthrough"] += 1
+            return self.fun(*args, **kwargs)
+        try:
+            signature, leaves = self.call_signature(args, kwargs)
+        except _Boxed:
+            # Inside grad/jvp of an enclosing function: differentiate through f.
+            self.stats["passthrough"] += 1
+            return self.fun(*args, **kwargs)
+        with self._lock:
+            entry = self._cache.get(signature)
+            if entry is not None:
+                self._cache.move_to_end(signature)
+                plans = list(entry) if entry is not _EAGER else entry
+        if entry is _EAGER:
+            return self.fun(*args, **kwargs)
+        if entry is _STAGED:
+            return self._staged_call(args, kwargs)
+        if entry is not None:
+            for plan in plans:
+                state = np.random.get_state() if plan.has_random else None
+                try:
+                    out = plan(leaves)
+                except GuardFailed as failure:
+                    self.stats["guard_misses"] += 1
+                    self.last_miss = f"{plan.guards[failure.args[0]]} failed"
+                    if state is not None:
+                        np.random.set_state(state)
+                    continue
+                self.stats["hits"] += 1
+                if plan is not plans[0]:
+                    with self._lock:
+                        _promote(entry, plan)
+                return out
+        else:
+            self.last_miss = self._describe_change(signature)
+        return self._trace(signature, leaves, args, kwargs)
+
+    # -- signatures ---------------------------------------------------------
+    def call_signature(self, args, kwargs):
+        """``(key, leaves)``: the cache key of a call and its array/float leaves."""
+        leaves = []
+        parts = []
+        for argnum, arg in enumerate(args):
+            if argnum in self.static_argnums:
+                parts.append(_static_key(arg, f"static argument {argnum}"))
+            else:
+                parts.append(_leaf_key(arg, leaves, f"argument {argnum}"))
+        for name in sorted(kwargs):
+            if name in self.static_argnames:
+                parts.append((name, _static_key(kwargs[name], f"static argument {name!r}")))
+            else:
+                parts.append((name, _leaf_key(kwargs[name], leaves, f"argument {name!r}")))
+        return tuple(parts), leaves
+
+    def _describe_change(self, signature):
+        previous = self._previous_signature
+        self._previous_signature = signature
+        if previous is None:
+            return "first call"
+        if len(previous) != len(signature):
+            return "the number of arguments changed"
+        names = self._argument_names(len(signature))
+        for i, (old, new) in enumerate(zip(previous, signature)):
+            if old != new:
+                return f"{names[i]} changed: {_short(old)} -> {_short(new)}"
+        return "a signature seen before was evicted from the cache"
+
+    def _argument_names(self, n):
+        try:
+            params = list(inspect.signature(self.fun).parameters)
+        except (TypeError, ValueError):
+            params = []
+        names = []
+        for i in range(n):
+            names.append(f"argument {i} ({params[i]!r})" if i < len(params)
+                         and params[i] not in ("args", "kwargs") else f"argument {i}")
+        return names
+
+    # -- tracing ------------------------------------------------------------
+    def _trace(self, signature, leaves, args, kwargs):
+        self.stats["traces"] += 1
+        if self.stats["traces"] == RETRACE_WARNING_THRESHOLD + 1:
+            warnings.warn(f"jit: {self!r} has been traced {self.stats['traces']} times; "
+                          f"the latest trace was caused by: {self.last_miss}. Mark arguments "
+                          "that change as static_argnums, or keep their shapes fixed.",
+                          stacklevel=3)
+        rng_state = np.random.get_state()
+        try:
+            out, plan = self._trace_plan(signature, leaves, args, kwargs)
+        except ReturnsFunction:
+            np.random.set_state(rng_state)
+            with self._lock:
+                self._cache[signature] = _STAGED
+            return self._staged_call(args, kwargs)
+        except TraceUnsupported as reason:
+            np.random.set_state(rng_state)
+            return self._fall_back(signature, str(reason), args, kwargs)
+        with self._lock:
+            entry = self._cache.get(signature)
+            if entry is None or entry is _EAGER:
+                entry = self._cache[signature] = []
+            entry.insert(0, plan)
+            del entry[MAX_PATHS_PER_SIGNATURE:]
+            while len(self._cache) > MAX_SIGNATURES:
+                self._cache.popitem(last=False)
+        logger.debug("traced %r (%s): %d steps, %d guards", self, self.last_miss,
+                     plan.n_steps, plan.n_guards)
+        return out
+
+    def _trace_plan(self, signature, leaves, args, kwargs):
+        with TraceLevel(GraphNode) as trace_id:
+            rec = Recorder(trace_id)
+            previous = set_recorder(rec)
+            try:
+                positions = iter(range(len(leaves)))
+
+                def box_leaf(value):
+                    return new_box(value, trace_id, GraphNode.new_root(value, next(positions)))
+                boxed_args = [arg if i in self.static_argnums else _map_leaves(arg, box_leaf)
+                              for i, arg in enumerate(args)]
+                boxed_kwargs = {k: v if k in self.static_argnames else _map_leaves(v, box_leaf)
+                                for k, v in kwargs.items()}
+                out = self.fun(*boxed_args, **boxed_kwargs)
+                rec.graph.outputs = _output_tree(out, trace_id)
+                rec.graph.check_constants_unchanged()
+            finally:
+                set_recorder(previous)
+        return _plain_tree(out), Plan(rec.graph, len(leaves))
+
+    def _fall_back(self, signature, reason, args, kwargs):
+        self.stats["fallbacks"] += 1
+        with self._lock:
+            self._cache[signature] = _EAGER
+        if reason not in self._warned:
+            self._warned.add(reason)
+            warnings.warn(f"jit: {self!r} runs eagerly for these argument types because "
+                          f"{reason}.", stacklevel=4)
+        return self.fun(*args, **kwargs)
+
+    def _staged_call(self, args, kwargs):
+        """For a function that returns functions (``make_vjp``'s vjp, ``make_jvp``'s
+        jvp): run it eagerly, and hand back each returned function jitted as a
+        function of both the outer arguments and its own."""
+        return _replace_callables(self.fun(*args, **kwargs), (), self, args, kwargs)
+
+    def _staged_function(self, path):
+        with self._lock:
+            if path not in self._staged:
+                def call_returned(outer_args, outer_kwargs, inner_args, inner_kwargs):
+                    returned = _pick(self.fun(*outer_args, **outer_kwargs), path)
+                    return returned(*inner_args, **inner_kwargs)
+                call_returned.__name__ = f"{getattr(self.fun, '__name__', 'f')}_returned"
+                self._staged[path] = JitFunction(call_returned)
+            return self._staged[path]
+
+    # -- introspection ------------------------------------------------------
+    def explain(self, *args, **kwargs):
+        """Print (and return) what a call with these arguments runs: the graph, its
+        guards and the plan, traced now if needed, with the cache counters."""
+        signature, leaves = self.call_signature(args, kwargs)
+        with self._lock:
+            entry = self._cache.get(signature)
+        if entry is None:
+            self(*args, **kwargs)
+            with self._lock:
+                entry = self._cache.get(signature)
+        lines = [f"{self!r}: {self.stats}", f"last cache miss: {self.last_miss}"]
+        if entry is _EAGER or entry is None:
+            lines.append("runs eagerly for this signature (see the warning it gave)")
+        else:
+            for number, plan in enumerate(entry):
+                lines.append(f"--- path {number}: {plan.n_steps} steps, "
+                             f"{plan.n_guards} guards ---")
+                lines.append("graph:")
+                lines.append(str(plan.graph))
+                lines.append("plan:")
+                lines.append(plan.source.rstrip())
+        text = "\n".join(lines)
+        print(text)
+        return text
+
+    def clear_cache(self):
+        with self._lock:
+            self._cache.clear()
+
+
+def explain(fun, *args, **kwargs):
+    """``jit(fun).explain(*args)``: print the graph, guards and plan of a call."""
+    return (fun if isinstance(fun, JitFunction) else jit(fun)).explain(*args, **kwargs)
+
+
+def _promote(entry, plan):
+    if plan in entry:
+        entry.remove(plan)
+        entry.insert(0, plan)
+
+
+def _leaf_key(value, leaves, where):
+    kind = type(value)
+    if kind is np.ndarray:
+        if value.dtype == object:
+            raise TypeError(f"jit: {where} is an object array; pass numeric arrays, or mark "
+                            "it static with static_argnums.")
+        leaves.append(value)
+        return (value.shape, value.dtype)
+    if kind in _DYNAMIC_SCALARS:
+        leaves.append(value)
+        return kind
+    if kind in (tuple, list):
+        return (kind, tuple(_leaf_key(v, leaves, f"{where}[{i}]") for i, v in enumerate(value)))
+    if kind in (dict, OrderedDict):
+        return (kind, tuple((k, _leaf_key(v, leaves, f"{where}[{k!r}]"))
+                            for k, v in value.items()))
+    if isbox(value):
+        raise _Boxed
+    return _static_key(value, where)
+
+
+def _static_key(value, where):
+    try:
+        hash(value)
+    except TypeError:
+        raise TypeError(f"jit: {where} of type {type(value).__name__} is neither an array, "
+                        "a number, a container of those, nor hashable, so calls cannot be "
+                        "told apart; pass arrays, or a hashable value with static_argnums."
+                        ) from None
+    return ("=", type(value), value)
+
+
+def _map_leaves(value, f):
+    kind = type(value)
+    if kind is np.ndarray or kind in _DYNAMIC_SCALARS:
+        return f(value)
+    if kind in (tuple, list):
+        return kind(_map_leaves(v, f) for v in value)
+    if kind in (dict, OrderedDict):
+        return kind((k, _map_leaves(v, f)) for k, v in value.items())
+    return value
+
+
+def _output_tree(out, trace_id):
+    if isbox(out):
+        if out._trace == trace_id:
+            return out._node
+        raise TraceUnsupported("it returned a value traced by an inner transformation")
+    kind = type(out)
+    if kind in (tuple, list):
+        return kind(_output_tree(v, trace_id) for v in out)
+    if kind is dict:
+        return {k: _output_tree(v, trace_id) for k, v in out.items()}
+    if callable(out):
+        raise ReturnsFunction()
+    return Constant(out)
+
+
+class ReturnsFunction(TraceUnsupported):
+    """The output holds functions: the jit compiles those instead (``_staged_call``)."""
+
+
+def _replace_callables(value, path, jitted, args, kwargs):
+    kind = type(value)
+    if kind in (tuple, list):
+        return kind(_replace_callables(v, path + (i,), jitted, args, kwargs)
+                    for i, v in enumerate(value))
+    if kind is dict:
+        return {k: _replace_callables(v, path + (k,), jitted, args, kwargs)
+                for k, v in value.items()}
+    if callable(value) and not isinstance(value, type):
+        staged = jitted._staged_function(path)
+
+        @functools.wraps(value)
+        def returned(*inner_args, **inner_kwargs):
+            return staged(args, kwargs, inner_args, inner_kwargs)
+        return returned
+    return value
+
+
+def _pick(value, path):
+    for key in path:
+        value = value[key]
+    return value
+
+
+def _plain_tree(out):
+    while isbox(out):
+        out = out._value
+    kind = type(out)
+    if kind in (tuple, list):
+        return kind(_plain_tree(v) for v in out)
+    if kind is dict:
+        return {k: _plain_tree(v) for k, v in out.items()}
+    return out
+
+
+def _short(key):
+    text = repr(key)
+    return text if len(text) < 80 else text[:77] + "..."

@@ -1,0 +1,113 @@
+"""Graph passes: fold what does not depend on the inputs, merge repeats, drop the dead.
+
+Each pass returns, for every node, what replaces it: itself, another node (a
+common subexpression), or a ``Constant`` (a value known at trace time).
+"""
+import numpy as np
+
+
+class Constant:
+    """A value baked into the plan."""
+    __slots__ = ["value"]
+
+    def __init__(self, value):
+        self.value = value
+
+
+def optimize(graph):
+    """Returns ``(nodes, guards, outputs)``: the live nodes in order, with their
+    arguments resolved to nodes or Constants, and the guards that still matter."""
+    replacement = fold_constants(graph)
+    eliminate_common_subexpressions(graph, replacement)
+    resolve = lambda n: replacement.get(n.index, n)
+    guards = [g for g in graph.guards if isinstance(resolve(g.node), type(g.node))]
+    outputs = map_tree(graph.outputs, resolve)
+    nodes = live_nodes(graph, resolve, guards, outputs)
+    return nodes, guards, outputs, resolve
+
+
+def fold_constants(graph):
+    """Nodes that depend on no input and no random draw become Constants."""
+    replacement = {}
+    dynamic = set()
+    for node in graph.nodes:
+        if node.kind in ("input", "source") or any(p.index in dynamic for p in node.parents):
+            dynamic.add(node.index)
+        else:
+            replacement[node.index] = Constant(node.value)
+    return replacement
+
+
+def eliminate_common_subexpressions(graph, replacement):
+    seen = {}
+    for node in graph.nodes:
+        if node.kind != "op" or node.index in replacement:
+            continue
+        key = _expression_key(node, replacement)
+        if key is None:
+            continue
+        if key in seen:
+            replacement[node.index] = seen[key]
+        else:
+            seen[key] = node
+
+
+def _expression_key(node, replacement):
+    parents = dict(zip(node.parent_argnums, node.parents))
+    parts = []
+    for argnum, arg in enumerate(node.args):
+        if argnum in parents:
+            parent = replacement.get(parents[argnum].index, parents[argnum])
+            if isinstance(parent, Constant):
+                return None
+            parts.append(("node", parent.index))
+        else:
+            parts.append(_constant_key(arg))
+    kwargs = tuple((k, _constant_key(v)) for k, v in node.kwargs.items())
+    try:
+        key = (node.fun, tuple(parts), kwargs)
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
+def _constant_key(value):
+    if isinstance(value, (np.ndarray, list, dict)) or callable(value):
+        return ("id", id(value))
+    return ("value", type(value), value)
+
+
+def live_nodes(graph, resolve, guards, outputs):
+    """The nodes that outputs, guards and random draws need, in trace order."""
+    live = set()
+    stack = [n for n in tree_leaves(outputs) if not isinstance(n, Constant)]
+    stack += [resolve(g.node) for g in guards]
+    stack += [n for n in graph.nodes if n.kind == "source"]
+    stack += graph.inputs
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Constant) or node.index in live:
+            continue
+        live.add(node.index)
+        stack.extend(resolve(p) for p in node.parents)
+    return [n for n in graph.nodes if n.index in live and resolve(n) is n]
+
+
+def map_tree(tree, f):
+    from .graph import GraphNode
+    if isinstance(tree, GraphNode):
+        return f(tree)
+    if type(tree) in (list, tuple):
+        return type(tree)(map_tree(t, f) for t in tree)
+    if type(tree) is dict:
+        return {k: map_tree(v, f) for k, v in tree.items()}
+    return tree if isinstance(tree, Constant) else Constant(tree)
+
+
+def tree_leaves(tree):
+    if type(tree) in (list, tuple):
+        return [leaf for t in tree for leaf in tree_leaves(t)]
+    if type(tree) is dict:
+        return [leaf for t in tree.values() for leaf in tree_leaves(t)]
+    return [tree]
