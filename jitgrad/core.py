@@ -1,5 +1,6 @@
 """Compatibility: the names third-party code imports from ``autograd.core``."""
-from .trace.core import primitive, register_notrace  # noqa: F401
+from .trace.core import (Box, Node, getval, isbox, primitive, register_notrace,  # noqa: F401
+                         toposort, trace)
 from .trace.jvp import JVPNode, make_jvp  # noqa: F401
 from .trace.rules import (def_linear, defjvp, defjvp_argnum, defjvp_argnums,  # noqa: F401
                           defvjp, defvjp_argnum, defvjp_argnums, primitive_jvps,
