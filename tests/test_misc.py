@@ -33,7 +33,7 @@ OPTIMIZERS = [
 ]
 
 
-@pytest.mark.parametrize("optimizer, options", OPTIMIZERS, ids=lambda o: getattr(o, "__name__", ""))
+@pytest.mark.parametrize("optimizer, options", OPTIMIZERS, ids=["sgd", "rmsprop", "adam"])
 def test_optimizer_minimises_quadratic_on_nested_params(optimizer, options):
     start = nested_params()
     result = optimizer(grad(quadratic), start, **options)
@@ -48,7 +48,7 @@ def test_optimizer_minimises_quadratic_on_nested_params(optimizer, options):
     (sgd, dict(num_iters=3000, step_size=0.02)),
     (rmsprop, dict(num_iters=3000, step_size=0.005)),
     (adam, dict(num_iters=3000, step_size=0.02)),
-], ids=lambda o: getattr(o, "__name__", ""))
+], ids=["sgd", "rmsprop", "adam"])
 def test_optimizer_minimises_rosenbrock(optimizer, options):
     start = {"xy": (numpy.array(-1.0), numpy.array(1.5))}
     result = optimizer(grad(rosenbrock), start, **options)
@@ -124,6 +124,13 @@ def test_fixed_point_gradient_does_not_trace_the_iterations():
     traced = [x for x in steps if isbox(x)]
     assert len(forward) > 5 and forward[0] == 10.0
     assert traced and all(getval(x) == pytest.approx(numpy.sqrt(2.0)) for x in traced)
+
+
+def test_fixed_point_curried_step_with_options():
+    def damped_newton(a, damping=0.5):
+        return lambda x: x - damping * (x - a / x)
+    sqrt = lambda a: fixed_point(damped_newton, a, 1.0, distance, 1e-13)
+    assert grad(sqrt)(4.0) == pytest.approx(0.25, rel=1e-9)
 
 
 def test_fixed_point_two_argument_step_and_array_parameters():

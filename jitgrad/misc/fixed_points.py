@@ -24,10 +24,9 @@ def _takes_two_arguments(f):
         parameters = inspect.signature(f).parameters.values()
     except (TypeError, ValueError):
         return False
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY,
-                                                      p.POSITIONAL_OR_KEYWORD)]
-    required = [p for p in positional if p.default is p.empty]
-    return len(required) == 2 or (len(required) < 2 <= len(positional))
+    required = [p for p in parameters if p.default is p.empty and p.kind in (
+        p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(required) == 2  # f(a, x); a curried f(a, option=...) has one
 
 
 @primitive
