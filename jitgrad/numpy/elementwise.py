@@ -5,10 +5,34 @@ A unary function is defined by its derivative ``dfdx(ans, x)``: its VJP is
 two the same expression for holomorphic functions). A binary function is defined
 by its two partial derivatives; the VJP sums back over broadcast axes and the
 JVP spreads to the output's shape.
+
+Constants in rules are Python floats (``math.log(2)``, not ``np.log(2)``): Python
+scalars are "weak" in NumPy's promotion, so float32 stays float32. Conventions at
+non-differentiable points are listed in README.md.
 """
+import math
+
 from ..trace import defjvp, defvjp
 from . import numpy_wrapper as anp
-from .numpy_vjps import broadcast, match_complex, replace_zero, unbroadcast_f
+from .numpy_vjps import (balanced_eq, broadcast, match_complex, replace_zero, unbroadcast_f)
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_PYTHON_SCALARS = (int, float, complex)
+
+
+def _cast_like(x, ref):
+    """``x`` in ``ref``'s dtype when both are floats (or both complex) of different widths.
+
+    A rule's partial can be float64 for a float32 output when a constant is a 0-d
+    float64 array (strongly typed); the tangent must live in the output's space.
+    """
+    dtype, ref_dtype = anp.result_type(x), anp.result_type(ref)
+    if dtype == ref_dtype or dtype.kind != ref_dtype.kind or ref_dtype.kind not in "fc":
+        return x
+    if isinstance(x, _PYTHON_SCALARS):
+        return ref_dtype.type(x)
+    return anp.astype(x, ref_dtype)
 
 
 def def_unary(fun, dfdx):
@@ -26,9 +50,19 @@ def def_binary(fun, dfdx, dfdy):
     def jvp(d):
         if d is None:
             return None
-        return lambda g, ans, x, y: broadcast(g * d(ans, x, y), ans)
+        return lambda g, ans, x, y: _cast_like(broadcast(g * d(ans, x, y), ans), ans)
     defvjp(fun, vjp(dfdx, 0), vjp(dfdy, 1))
     defjvp(fun, jvp(dfdx), jvp(dfdy))
+
+
+def def_binary_linear_x(fun, dfdy):
+    """A binary function whose partial derivative in x is 1 (add, mod, fmod...)."""
+    defvjp(fun, lambda ans, x, y: unbroadcast_f(x, lambda g: g),
+           None if dfdy is None else
+           lambda ans, x, y: unbroadcast_f(y, lambda g: g * dfdy(ans, x, y)))
+    defjvp(fun, lambda g, ans, x, y: broadcast(g, ans),
+           None if dfdy is None else
+           lambda g, ans, x, y: _cast_like(broadcast(g * dfdy(ans, x, y), ans), ans))
 
 
 # Linear ones, written out to skip a multiplication by one.
@@ -42,25 +76,136 @@ defjvp(anp.subtract, lambda g, ans, x, y: broadcast(g, ans),
        lambda g, ans, x, y: broadcast(-g, ans))
 defvjp(anp.negative, lambda ans, x: lambda g: -g)
 defjvp(anp.negative, lambda g, ans, x: -g)
+defvjp(anp.positive, lambda ans, x: lambda g: g)
+defjvp(anp.positive, lambda g, ans, x: g)
 
+# Arithmetic.
 def_binary(anp.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
 def_binary(anp.true_divide, lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y)
-def_binary(anp.power,
-           lambda ans, x, y: y * x ** anp.where(y == 0, 1, y - 1),
-           lambda ans, x, y: ans * anp.log(replace_zero(x, 1)))
+def_unary(anp.reciprocal, lambda ans, x: -ans * ans)
+def_unary(anp.square, lambda ans, x: 2.0 * x)
 
+
+def _power_exponent_minus_one(y):
+    # y - 1, except 1 where y == 0, so that d(x**0)/dx is 0 * x**1 = 0 at x = 0, not 0 * inf.
+    if isinstance(y, _PYTHON_SCALARS):
+        return 1 if y == 0 else y - 1  # stays a weak Python scalar: float32 stays float32
+    return anp.where(y == 0, 1, y - 1)
+
+
+def _log_base(ans, x):
+    """log(x) for the exponent's partial ``ans * log(x)`` of ``x ** y``.
+
+    For real x < 0 (integer y) this is log|x|: the derivative of the real continuation
+    |x|**y * cos(pi*y), which equals x**y at every integer y (and is the real part of
+    the complex derivative). At x = 0 it is log(1) = 0, the limit of 0**y log 0 for y > 0.
+    """
+    if anp.iscomplexobj(ans):
+        return anp.log(match_complex(ans, replace_zero(x, 1)))
+    if isinstance(x, _PYTHON_SCALARS):
+        return math.log(abs(x)) if x != 0 else 0.0
+    return anp.log(anp.abs(replace_zero(x, 1)))
+
+
+def_binary(anp.power,
+           lambda ans, x, y: y * x ** _power_exponent_minus_one(y),
+           lambda ans, x, y: ans * _log_base(ans, x))
+# float_power computes in float64 (or complex128); unbroadcast casts cotangents back.
+def_binary(anp.float_power,
+           lambda ans, x, y: y * anp.float_power(x, _power_exponent_minus_one(y)),
+           lambda ans, x, y: ans * _log_base(ans, x))
+
+# Exponentials and logarithms.
 def_unary(anp.exp, lambda ans, x: ans)
+def_unary(anp.exp2, lambda ans, x: ans * _LN2)
+def_unary(anp.expm1, lambda ans, x: ans + 1.0)
 def_unary(anp.log, lambda ans, x: 1.0 / x)
+def_unary(anp.log2, lambda ans, x: 1.0 / (x * _LN2))
+def_unary(anp.log10, lambda ans, x: 1.0 / (x * _LN10))
+def_unary(anp.log1p, lambda ans, x: 1.0 / (x + 1.0))
+def_unary(anp.sqrt, lambda ans, x: 0.5 / ans)
+def_unary(anp.cbrt, lambda ans, x: 1.0 / (3.0 * ans * ans))
+def_binary(anp.logaddexp, lambda ans, x, y: anp.exp(x - ans), lambda ans, x, y: anp.exp(y - ans))
+def_binary(anp.logaddexp2, lambda ans, x, y: anp.exp2(x - ans),
+           lambda ans, x, y: anp.exp2(y - ans))
+
+# Trigonometric and hyperbolic functions.
 def_unary(anp.sin, lambda ans, x: anp.cos(x))
 def_unary(anp.cos, lambda ans, x: -anp.sin(x))
-def_unary(anp.tanh, lambda ans, x: 1.0 - ans ** 2)
-def_unary(anp.sqrt, lambda ans, x: 0.5 / ans)
+def_unary(anp.tan, lambda ans, x: 1.0 + ans * ans)
+def_unary(anp.arcsin, lambda ans, x: 1.0 / anp.sqrt(1.0 - x * x))
+def_unary(anp.arccos, lambda ans, x: -1.0 / anp.sqrt(1.0 - x * x))
+def_unary(anp.arctan, lambda ans, x: 1.0 / (1.0 + x * x))
+def_unary(anp.sinh, lambda ans, x: anp.cosh(x))
+def_unary(anp.cosh, lambda ans, x: anp.sinh(x))
+def_unary(anp.tanh, lambda ans, x: 1.0 - ans * ans)
+def_unary(anp.arcsinh, lambda ans, x: 1.0 / anp.sqrt(x * x + 1.0))
+# The product of two roots keeps the principal branch for complex z, unlike sqrt(z*z - 1).
+def_unary(anp.arccosh, lambda ans, x: 1.0 / (anp.sqrt(x - 1.0) * anp.sqrt(x + 1.0)))
+def_unary(anp.arctanh, lambda ans, x: 1.0 / (1.0 - x * x))
+def_unary(anp.deg2rad, lambda ans, x: math.pi / 180.0)
+def_unary(anp.radians, lambda ans, x: math.pi / 180.0)
+def_unary(anp.rad2deg, lambda ans, x: 180.0 / math.pi)
+def_unary(anp.degrees, lambda ans, x: 180.0 / math.pi)
+
+
+def _atan2_denominator(x1, x2):
+    # At the origin arctan2 jumps; the gradient there is 0 (0 / 1), not 0 / 0.
+    return replace_zero(x1 * x1 + x2 * x2, 1.0)
+
+
+# arctan2(x1, x2) is the angle of the point (x2, x1).
+def_binary(anp.arctan2, lambda ans, x1, x2: x2 / _atan2_denominator(x1, x2),
+           lambda ans, x1, x2: -x1 / _atan2_denominator(x1, x2))
+# hypot is a norm: at the origin its gradient is the smallest subgradient, 0.
+def_binary(anp.hypot, lambda ans, x, y: x / replace_zero(ans, 1.0),
+           lambda ans, x, y: y / replace_zero(ans, 1.0))
+
+
+def _sinc_derivative(ans, x):
+    # (cos(pi x) - sinc(x)) / x, whose limit at 0 is 0; there we use -pi**2/3 * x (which is 0),
+    # so that the second derivative at 0 is also right.
+    safe_x = replace_zero(x, 1.0)
+    return anp.where(x == 0, (-math.pi ** 2 / 3.0) * x, (anp.cos(math.pi * x) - ans) / safe_x)
+
+
+def_unary(anp.sinc, _sinc_derivative)
 
 # |x|: the subgradient at 0 is 0; for complex x the gradient follows conj(x)/|x|.
 defvjp(anp.abs, lambda ans, x: lambda g:
        g * replace_zero(anp.conj(x), 0.0) / replace_zero(ans, 1.0))
 defjvp(anp.abs, lambda g, ans, x:
        anp.real(g * replace_zero(anp.conj(x), 0.0)) / replace_zero(ans, 1.0))
+# fabs is real-only; sign(0) = 0 gives the same subgradient at 0 as abs.
+def_unary(anp.fabs, lambda ans, x: anp.sign(x))
+
+
+def _tie_weight(x, ans, y):
+    """1 where x alone gave ``ans``, 0.5 where x and y tie, else 0 — in ans's float dtype."""
+    weight = balanced_eq(x, ans, y)
+    dtype = anp.result_type(ans, 1.0)
+    if anp.result_type(weight) == dtype:
+        return weight
+    if isinstance(weight, _PYTHON_SCALARS):
+        return weight  # a weak Python float never promotes
+    return anp.astype(weight, dtype)
+
+
+# maximum and friends: at a tie each argument gets half the gradient (autograd's choice).
+# fmax/fmin ignore a NaN argument, and the weights follow: the other argument gets it all.
+for _fun in (anp.maximum, anp.minimum, anp.fmax, anp.fmin):
+    def_binary(_fun, lambda ans, x, y: _tie_weight(x, ans, y),
+               lambda ans, x, y: _tie_weight(y, ans, x))
+
+
+# mod/remainder: x - floor(x / y) * y; fmod: x - trunc(x / y) * y. Both are piecewise
+# x - k*y with an integer k: d/dx = 1 (the jumps are ignored) and d/dy = -k.
+def_binary_linear_x(anp.remainder, lambda ans, x, y: -anp.floor_divide(x, y))
+def_binary_linear_x(anp.fmod, lambda ans, x, y: -anp.rint((x - ans) / y))
+# copysign(x, y) = |x| with y's sign: a sign flip of x, and flat in y.
+def_binary(anp.copysign, lambda ans, x, y: anp.sign(x) * anp.sign(ans), None)
+# ldexp(x, i) = x * 2**i, with integer i.
+def_binary(anp.ldexp, lambda ans, x, i: anp.ldexp(anp.ones_like(ans), i), None)
 
 # where(cond, x, y): the condition is a plain boolean array.
 defvjp(anp.where, None,
@@ -69,6 +214,54 @@ defvjp(anp.where, None,
 defjvp(anp.where, None,
        lambda g, ans, c, x=None, y=None: anp.where(c, g, anp.zeros_like(ans)),
        lambda g, ans, c, x=None, y=None: anp.where(c, anp.zeros_like(ans), g))
+
+
+def _clip_bounds(a_min, a_max, kwargs):
+    # NumPy 2 also spells the bounds min= and max=.
+    lo = kwargs.get("min") if a_min is None else a_min
+    hi = kwargs.get("max") if a_max is None else a_max
+    return lo, hi
+
+
+def _clip_masks(a, a_min, a_max, kwargs):
+    """Boolean masks (inside, at_lower, at_upper) saying who each output element came from.
+
+    clip is minimum(maximum(a, lo), hi). At a bound the bound wins, so a clipped to
+    [0, 1] has gradient 0 at exactly 0 and 1 (autograd's choice), and the three masks
+    always sum to one (also when lo > hi, where NumPy gives hi).
+    """
+    lo, hi = _clip_bounds(a_min, a_max, kwargs)
+    upper = False
+    if hi is not None:
+        upper = anp.logical_or(a >= hi, False if lo is None else lo > hi)
+    lower = False
+    if lo is not None:
+        lower = anp.logical_and(anp.logical_not(upper), a <= lo)
+    inside = anp.logical_not(anp.logical_or(upper, lower))
+    return inside, lower, upper
+
+
+def _clip_vjp(which):
+    def vjp_maker(ans, a, a_min=None, a_max=None, out=None, **kwargs):
+        mask = _clip_masks(a, a_min, a_max, kwargs)[which]
+        return unbroadcast_f((a, a_min, a_max)[which], lambda g: anp.where(mask, g, 0))
+    return vjp_maker
+
+
+def _clip_jvp(which):
+    def jvp(g, ans, a, a_min=None, a_max=None, out=None, **kwargs):
+        mask = _clip_masks(a, a_min, a_max, kwargs)[which]
+        return broadcast(anp.where(mask, g, 0), ans)
+    return jvp
+
+
+defvjp(anp.clip, _clip_vjp(0), _clip_vjp(1), _clip_vjp(2))
+defjvp(anp.clip, _clip_jvp(0), _clip_jvp(1), _clip_jvp(2))
+
+# nan_to_num replaces nan and infinities by constants: their gradient is 0.
+defvjp(anp.nan_to_num, lambda ans, x, *args, **kwargs: lambda g:
+       anp.where(anp.isfinite(x), g, 0))
+defjvp(anp.nan_to_num, lambda g, ans, x, *args, **kwargs: anp.where(anp.isfinite(x), g, 0))
 
 # Complex parts.
 defvjp(anp.real, lambda ans, x: lambda g: match_complex(x, g))

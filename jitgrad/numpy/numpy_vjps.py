@@ -25,6 +25,9 @@ def unbroadcast(x, target_meta, broadcast_idx=0):
             x = anp.reshape(x, target_shape)
     if anp.iscomplexobj(x) and not target_iscomplex:
         x = anp.real(x)
+    if dtype.kind in "fc" and anp.result_type(x) != dtype:
+        # A float32 argument gets a float32 gradient, also when a float64 operand widened it.
+        x = dtype.type(x) if isinstance(x, (int, float, complex)) else anp.astype(x, dtype)
     return x
 
 
