@@ -15,7 +15,7 @@ import numpy as _np
 import scipy.integrate as _integrate
 
 from ..numpy import numpy_wrapper as anp
-from ..numpy.shapes import asarray, concatenate, stack
+from ..numpy import asarray, concatenate, stack
 from ..trace import defjvp_argnums, defvjp_argnums, make_jvp, make_vjp, primitive
 
 __all__ = ["odeint"]
