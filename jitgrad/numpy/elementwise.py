@@ -163,10 +163,12 @@ def_binary(anp.hypot, lambda ans, x, y: x / replace_zero(ans, 1.0),
 
 
 def _sinc_derivative(ans, x):
-    # (cos(pi x) - sinc(x)) / x, whose limit at 0 is 0; there we use -pi**2/3 * x (which is 0),
-    # so that the second derivative at 0 is also right.
-    safe_x = replace_zero(x, 1.0)
-    return anp.where(x == 0, (-math.pi ** 2 / 3.0) * x, (anp.cos(math.pi * x) - ans) / safe_x)
+    # (cos(pi x) - sinc(x)) / x loses all its digits to cancellation as x -> 0 (0/0 at 0);
+    # near 0 use its Taylor polynomial, whose own derivatives are right at 0 too.
+    near_zero = anp.abs(x) < 1e-3
+    safe_x = anp.where(near_zero, 1.0, x)
+    series = x * (-math.pi ** 2 / 3.0 + (math.pi ** 4 / 30.0) * x * x)
+    return anp.where(near_zero, series, (anp.cos(math.pi * x) - ans) / safe_x)
 
 
 def_unary(anp.sinc, _sinc_derivative)
