@@ -1,0 +1,12 @@
+"""``jitgrad.scipy.stats``: densities and distribution functions, differentiable in
+their data and parameters, with scipy.stats' names and signatures
+(``norm.logpdf(x, loc=0, scale=1)``).
+
+Each is written with jitgrad.numpy and jitgrad.scipy.special primitives, so every
+argument is differentiable in both modes and to any order wherever the special
+functions are (the cdfs of t, beta, gamma and chi2 are not differentiable in their
+shape parameters). Parameters are assumed valid (positive scales and shapes): unlike
+scipy, invalid parameters are not turned into nan.
+"""
+from . import (beta, chi2, dirichlet, expon, gamma, laplace,  # noqa: F401
+               multivariate_normal, norm, poisson, t)
