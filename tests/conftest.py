@@ -6,3 +6,14 @@ import pytest
 def _seed():
     """Every test draws the same random inputs on every run."""
     numpy.random.seed(0)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under JITGRAD_JIT=1 (the suite's jitted run), skip tests about eager itself."""
+    import os
+    if os.environ.get("JITGRAD_JIT", "0") in ("", "0"):
+        return
+    skip = pytest.mark.skip(reason="about eager itself, or sets jit= itself: runs in the eager pass")
+    for item in items:
+        if item.get_closest_marker("eager_only"):
+            item.add_marker(skip)

@@ -204,6 +204,8 @@ def primitive(f_raw):
             if type(arg) in Box.types and arg._trace > top:
                 top = arg._trace
         if top == 0:
+            if kwargs and getattr(_local, "recorder", None) is not None:
+                _local.recorder.check_keywords(f_wrapped, kwargs)
             return f_raw(*args, **kwargs)
         argnums, parents, unboxed = [], [], list(args)
         for argnum, arg in enumerate(args):

@@ -13,7 +13,10 @@ from .core import Box, Node, isbox, new_box, recorder
 
 
 class TraceUnsupported(Exception):
-    """Raised while tracing when a replay could not be trusted; the jit runs eagerly."""
+    """Raised while tracing when a replay could not be trusted; the jit runs eagerly.
+
+    ``result`` holds the function's answer when it had already run to the end."""
+    result = _NO_RESULT = object()
 
 
 class GraphNode(Node):
@@ -63,7 +66,9 @@ class Graph:
         self.inputs = []
         self.guards = []
         self.outputs = None  # a tree of nodes and constants (see ``jit``)
-        self._constants = {}  # id -> (array, snapshot) for arrays the trace captured
+        # Arrays the trace captured (closures, globals, arrays made by plain NumPy):
+        # the plan uses copies taken when first seen, so later changes are not seen.
+        self._captured = {}  # id -> (array, snapshot)
 
     def add(self, node):
         node.index = len(self.nodes)
@@ -73,27 +78,33 @@ class Graph:
         for argnum, arg in enumerate(node.args):
             if argnum not in node.parent_argnums:
                 self._capture(arg)
+        for value in node.kwargs.values():
+            self._capture(value)
 
     def _capture(self, arg):
-        # A constant array is used by reference; remember its contents to check
-        # at the end that the function did not modify it after using it.
+        if isbox(arg):
+            raise TraceUnsupported(
+                "a traced value reached a function hidden inside a list, or came from a "
+                "transformation that has already finished")
         if type(arg) is np.ndarray:
-            if id(arg) not in self._constants and arg.flags.writeable:
-                self._constants[id(arg)] = (arg, arg.copy())
+            if id(arg) not in self._captured and arg.flags.writeable:
+                self._captured[id(arg)] = (arg, arg.copy())
         elif type(arg) in (list, tuple):
             for item in arg:
-                if isbox(item):
-                    raise TraceUnsupported(
-                        "a traced value was passed inside a list to a function that does "
-                        "not unpack lists")
                 self._capture(item)
 
-    def check_constants_unchanged(self):
-        for array, snapshot in self._constants.values():
+    def freeze_captured(self):
+        """Point every node at the snapshots of the arrays it captured, after checking
+        that the function did not modify one of them after using it."""
+        for array, snapshot in self._captured.values():
             if not np.array_equal(array, snapshot, equal_nan=True):
                 raise TraceUnsupported("an array the function uses was modified in place "
-                                       "while it ran")
-        self._constants = {}
+                                       "after it was used")
+        snapshots = {key: snapshot for key, (_, snapshot) in self._captured.items()}
+        for node in self.nodes:
+            node.args = tuple(snapshots.get(id(arg), arg) for arg in node.args)
+            node.kwargs = {k: snapshots.get(id(v), v) for k, v in node.kwargs.items()}
+        self._captured = {}
 
     def __str__(self):
         guards_after = {}
@@ -143,7 +154,7 @@ def describe_tree(tree):
         return f"[{inner}]" if isinstance(tree, list) else f"({inner})"
     if isinstance(tree, dict):
         return "{" + ", ".join(f"{k!r}: {describe_tree(v)}" for k, v in tree.items()) + "}"
-    return short(tree)
+    return short(getattr(tree, "value", tree))
 
 
 class Recorder:
@@ -179,6 +190,13 @@ class Recorder:
                                    f"{type(ans).__name__}, which the jit cannot trace")
         return new_box(ans, self.trace_id, GraphNode(ans, fun, tuple(plain), kwargs,
                                                      argnums, parents))
+
+    def check_keywords(self, fun, kwargs):
+        for name, value in kwargs.items():
+            if self._graph_box(value) is not None:
+                raise TraceUnsupported(
+                    f"a traced value is passed to {getattr(fun, '__name__', fun)} as "
+                    f"keyword argument {name!r}, which primitives do not trace")
 
     def source_call(self, fun, args, kwargs):
         """A random draw: recorded even without traced arguments, drawn anew on replay."""

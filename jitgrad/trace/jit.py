@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .core import TraceLevel, isbox, new_box, recorder, set_recorder
+from .core import TraceLevel, isbox, new_box, set_recorder, trace_depth
 from .graph import GraphNode, Recorder, TraceUnsupported
 from .passes import Constant
 from .plan import GuardFailed, Plan
@@ -29,6 +29,7 @@ RETRACE_WARNING_THRESHOLD = 10
 _DYNAMIC_SCALARS = (float, complex, np.float16, np.float32, np.float64, np.longdouble,
                     np.complex64, np.complex128, np.clongdouble)
 _EAGER = "eager"
+_NO_RESULT = TraceUnsupported.result
 _STAGED = "staged"
 
 
@@ -79,8 +80,9 @@ class JitFunction:
         return self if instance is None else functools.partial(self, instance)
 
     def __call__(self, *args, **kwargs):
-        if recorder() is not None:
-            # Inside another jit's trace: run the Python so that trace sees it all.
+        if trace_depth():
+            # Inside grad/jvp/jit of an enclosing function, whose traced values may
+            # also reach f through its closure: run the Python so they see it all.
             self.stats["passthrough"] += 1
             return self.fun(*args, **kwargs)
         try:
@@ -176,8 +178,13 @@ class JitFunction:
                 self._cache[signature] = _STAGED
             return self._staged_call(args, kwargs)
         except TraceUnsupported as reason:
+            if reason.result is not _NO_RESULT:
+                # f ran to the end: its traced answer is eager's; only replay is unsafe.
+                self._fall_back(signature, str(reason))
+                return reason.result
             np.random.set_state(rng_state)
-            return self._fall_back(signature, str(reason), args, kwargs)
+            self._fall_back(signature, str(reason))
+            return self.fun(*args, **kwargs)
         with self._lock:
             entry = self._cache.get(signature)
             if entry is None or entry is _EAGER:
@@ -204,13 +211,19 @@ class JitFunction:
                 boxed_kwargs = {k: v if k in self.static_argnames else _map_leaves(v, box_leaf)
                                 for k, v in kwargs.items()}
                 out = self.fun(*boxed_args, **boxed_kwargs)
-                rec.graph.outputs = _output_tree(out, trace_id)
-                rec.graph.check_constants_unchanged()
+                try:
+                    rec.graph.outputs = _output_tree(out, trace_id)
+                    rec.graph.freeze_captured()
+                except ReturnsFunction:
+                    raise
+                except TraceUnsupported as reason:
+                    reason.result = _plain_tree(out)
+                    raise
             finally:
                 set_recorder(previous)
         return _plain_tree(out), Plan(rec.graph, len(leaves))
 
-    def _fall_back(self, signature, reason, args, kwargs):
+    def _fall_back(self, signature, reason):
         self.stats["fallbacks"] += 1
         with self._lock:
             self._cache[signature] = _EAGER
@@ -218,7 +231,6 @@ class JitFunction:
             self._warned.add(reason)
             warnings.warn(f"jit: {self!r} runs eagerly for these argument types because "
                           f"{reason}.", stacklevel=4)
-        return self.fun(*args, **kwargs)
 
     def _staged_call(self, args, kwargs):
         """For a function that returns functions (``make_vjp``'s vjp, ``make_jvp``'s
@@ -282,8 +294,8 @@ def _leaf_key(value, leaves, where):
     kind = type(value)
     if kind is np.ndarray:
         if value.dtype == object:
-            raise TypeError(f"jit: {where} is an object array; pass numeric arrays, or mark "
-                            "it static with static_argnums.")
+            raise TypeError(f"jit: {where} is an object array; convert it with "
+                            "np.asarray(x, dtype=float), or mark it static with static_argnums.")
         leaves.append(value)
         return (value.shape, value.dtype)
     if kind in _DYNAMIC_SCALARS:

@@ -119,6 +119,7 @@ def _tree_source(tree, operand):
         return "{" + ", ".join(f"{operand(Constant(k))}: {_tree_source(v, operand)}"
                                for k, v in tree.items()) + "}"
     if isinstance(tree, Constant) and isinstance(tree.value, np.ndarray):
-        # A fresh copy per call, as eager returns: callers may modify results in place.
-        return f"{operand(tree)}.copy()"
+        # A fresh copy per call, as eager returns: callers may modify results in place
+        # (the plan keeps its own copy, apart from the array the trace returned).
+        return f"{operand(Constant(tree.value.copy()))}.copy()"
     return operand(tree)

@@ -73,11 +73,9 @@ class SparseObject:
 def accumulate(prev, new):
     if prev is None:
         return new
-    if type(new) is SparseObject:
-        prev, new = new, prev
-    if type(prev) is SparseObject:
-        return prev.mut_add(densify(new).copy() if type(new) is not SparseObject
-                            else densify(new))
+    # A sparse cotangent is added into fresh zeros first, so that the sum is a
+    # traceable add even when the other side is traced (higher order, jit).
+    prev, new = densify(prev), densify(new)
     return vspace(prev).add(prev, new)
 
 
