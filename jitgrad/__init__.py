@@ -5,6 +5,7 @@ from .differential_operators import (  # noqa: F401
     hessian_tensor_product, hessian_vector_product, holomorphic_grad, jacobian,
     make_ggnvp, make_hvp, make_jvp, make_vjp, multigrad_dict, tensor_jacobian_product,
     value_and_grad, vector_jacobian_product)
+from .builtins import dict, isinstance, list, tuple, type  # noqa: F401,A001
 from .trace import primitive  # noqa: F401
 from .trace.jit import explain, jit  # noqa: F401
 
