@@ -2,7 +2,16 @@
 from .numpy_wrapper import *  # noqa: F401,F403
 from . import numpy_wrapper, numpy_vjps, numpy_jvps  # noqa: F401
 from . import elementwise, reductions, shapes, products, indexing  # noqa: F401
-from .numpy_boxes import ArrayBox  # noqa: F401
-from .shapes import array, asarray, concatenate, stack  # noqa: F401
+from .numpy_boxes import ArrayBox, NDArrayBox  # noqa: F401
+from . import assembly, constructors, sorting  # noqa: F401
+from .assembly import (  # noqa: F401
+    append, array_split, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, column_stack,
+    concat, concatenate, dsplit, dstack, hsplit, hstack, row_stack, select, split, stack,
+    unstack, vsplit, vstack)
+from .constructors import (  # noqa: F401
+    array, asanyarray, asarray, copy, empty, empty_like, full, full_like, ones, ones_like,
+    zeros, zeros_like)
+from .indexing import choose, take, take_along_axis  # noqa: F401
+from .sorting import partition, sort, sort_complex  # noqa: F401
 from .reductions import average  # noqa: F401
 from . import fft, linalg, random  # noqa: F401

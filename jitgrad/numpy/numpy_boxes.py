@@ -1,37 +1,226 @@
-"""ArrayBox: a traced array or scalar that behaves like an ndarray."""
+"""ArrayBox: a traced array or scalar that behaves like an ndarray.
+
+Besides operators, properties and methods, it supports item assignment: a box
+is rebound (same object, new value and node) to the result of a functional
+index update, so ``out[i] = f(x[i])`` on an array made by a jitgrad.numpy
+constructor, ``a[idx] += v`` and ``a += v`` work and differentiate exactly.
+A box taken from another by basic indexing (``A[i]``, ``A[1:]``) is a NumPy
+view: writing into it writes into its base too. (Reading a view after its base
+was written still shows the old values: views are copies until written.)
+"""
+import operator
+import sys
+
 import numpy as _np
 
-from ..trace import Box
+from ..trace import Box, getval, isbox
+from ..trace.core import concrete
 from . import numpy_wrapper as anp
-from .indexing import plain_index, getitem
+from .array_function import array_function, ufunc_method
+from .indexing import getitem, index_update, is_basic_index, plain_index
+from .storing import converting_for_assignment, assignment_error, conversion_error
+
+
+def _jnp():
+    """The jitgrad.numpy namespace (its box-aware functions), once it is imported."""
+    return sys.modules[__package__]
 
 
 class ArrayBox(Box):
-    __slots__ = []
+    # _constant: made by a constructor and only assigned plain values since (so it may
+    # become a plain array); _base: (box, index) when this box is a view of that box.
+    __slots__ = ["_constant", "_base"]
     # NumPy defers binary operators with an ndarray to ours, and routes
-    # its ufuncs on a box to the traced versions.
+    # its ufuncs and functions on a box to the traced versions.
     __array_priority__ = 100.0
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if method != "__call__" or "out" in kwargs:
-            return NotImplemented
-        return anp.wrap(ufunc)(*inputs, **kwargs)
+        out = kwargs.pop("out", None)
+        if method == "__call__":
+            result = anp.wrap(ufunc)(*inputs, **kwargs)
+        else:
+            result = ufunc_method(ufunc, method, inputs, kwargs)
+        if out is None or result is None:
+            return result
+        return _write_out(ufunc.__name__, out, result)
 
-    def __getitem__(self, idx):
-        return getitem(self, plain_index(idx))
+    def __array_function__(self, func, types, args, kwargs):
+        return array_function(func, types, args, kwargs)
 
-    def __setitem__(self, idx, value):
-        raise TypeError(
-            "Assignment into a traced array (a[idx] = v) is not supported yet: jitgrad "
-            "records operations functionally. Build the result instead, e.g. with "
-            "np.concatenate / np.stack / np.where, or collect values in a list and call "
-            "np.array(list).")
+    def __array__(self, dtype=None, copy=None):
+        if getattr(self, "_constant", False):
+            return _np.asarray(getval(self), dtype)
+        if converting_for_assignment(2):
+            raise assignment_error()
+        raise conversion_error()
+
+    def _assign(self, result, constant=False):
+        """Rebind this box to traced ``result``: the box object stays, so every name
+        bound to it sees the new value, as for an ndarray changed in place."""
+        self._value, self._trace, self._node = result._value, result._trace, result._node
+        self._constant = constant
+
+    def _fresh(self):
+        """This box, or for a view, its current values read from its base again."""
+        base = getattr(self, "_base", None)
+        if base is None:
+            return self
+        owner, idx = base
+        return getitem(owner._fresh(), idx)
+
+    def _store(self, result, constant=False):
+        """Replace the whole content by ``result``, writing through into a view's base."""
+        base = getattr(self, "_base", None)
+        if base is not None:
+            owner, idx = base
+            owner[idx] = result
+        self._assign(result, constant)
+
+    def _inplace(self, op, other):
+        """``a op= b``: NumPy writes into ``a``, keeping its shape and dtype."""
+        result = op(self._fresh(), other)
+        if not isinstance(getval(self), _np.ndarray):
+            return result  # scalars are immutable: ``x += 1`` rebinds the name only
+        shape, dtype = self.shape, self.dtype
+        if anp.shape(result) != shape:
+            raise ValueError(f"non-broadcastable output operand with shape {shape} doesn't "
+                             f"match the broadcast shape {anp.shape(result)}")
+        if anp.result_type(result) != dtype:
+            if not _np.can_cast(anp.result_type(result), dtype, "same_kind"):
+                raise TypeError(f"Cannot cast {op.__name__} output from "
+                                f"{anp.result_type(result)!r} to {dtype!r} with casting "
+                                "rule 'same_kind'")
+            result = anp.astype(result, dtype)
+        self._store(result)
+        return self
+
+    def __iadd__(self, other): return self._inplace(anp.add, other)
+    def __isub__(self, other): return self._inplace(anp.subtract, other)
+    def __imul__(self, other): return self._inplace(anp.multiply, other)
+    def __itruediv__(self, other): return self._inplace(anp.true_divide, other)
+    def __ipow__(self, other): return self._inplace(anp.power, other)
+    def __imod__(self, other): return self._inplace(anp.mod, other)
+    def __ifloordiv__(self, other): return self._inplace(anp.floor_divide, other)
+    def __imatmul__(self, other): return self._inplace(anp.matmul, other)
 
     shape = property(lambda self: _np.shape(self._value))
     ndim = property(lambda self: _np.ndim(self._value))
     size = property(lambda self: _np.size(self._value))
     dtype = property(lambda self: _np.result_type(self._value))
+    itemsize = property(lambda self: self.dtype.itemsize)
+    nbytes = property(lambda self: self.size * self.dtype.itemsize)
     T = property(lambda self: anp.transpose(self))
+    mT = property(lambda self: anp.matrix_transpose(self))
+    real = property(lambda self: anp.real(self))
+    imag = property(lambda self: anp.imag(self))
+
+    def __hash__(self):
+        return id(self)
+
+    def _to_python(self, convert):
+        # NumPy converts a value with __float__ (and __int__, __complex__) when it
+        # is stored into one of its arrays: a gradient would be lost there.
+        if (converting_for_assignment(3) and not getattr(self, "_constant", False)
+                and self.dtype.kind in "fc"):
+            raise assignment_error()
+        return concrete(self, convert)
+
+    def __float__(self): return self._to_python(float)
+    def __int__(self): return self._to_python(int)
+    def __complex__(self): return self._to_python(complex)
+    def __index__(self): return concrete(self, operator.index)
+
+    def __format__(self, spec):
+        return format(getval(self), spec) if spec else str(self)
+
+    def __round__(self, ndigits=None):
+        if ndigits is None:
+            return concrete(self, round)
+        return anp.round(self, ndigits)
+
+    def item(self, *args):
+        """The plain Python value (not traced: no gradient flows through it)."""
+        return concrete(self, lambda v: v.item(*args) if isbox(v) else _np.asarray(v).item(*args))
+
+    def tolist(self):
+        """Plain Python values (not traced: no gradient flows through them)."""
+        return concrete(self, lambda v: v.tolist() if isbox(v) else _np.asarray(v).tolist())
+
+    def __neg__(self): return anp.negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return anp.abs(self)
+    def __invert__(self): return anp.invert(self)
+    def __add__(self, other): return anp.add(self, other)
+    def __sub__(self, other): return anp.subtract(self, other)
+    def __mul__(self, other): return anp.multiply(self, other)
+    def __pow__(self, other): return anp.power(self, other)
+    def __truediv__(self, other): return anp.true_divide(self, other)
+    def __mod__(self, other): return anp.mod(self, other)
+    def __matmul__(self, other): return anp.matmul(self, other)
+    def __floordiv__(self, other): return anp.floor_divide(self, other)
+    def __divmod__(self, other): return (anp.floor_divide(self, other), anp.mod(self, other))
+    def __and__(self, other): return anp.bitwise_and(self, other)
+    def __or__(self, other): return anp.bitwise_or(self, other)
+    def __xor__(self, other): return anp.bitwise_xor(self, other)
+    def __radd__(self, other): return anp.add(other, self)
+    def __rsub__(self, other): return anp.subtract(other, self)
+    def __rmul__(self, other): return anp.multiply(other, self)
+    def __rpow__(self, other): return anp.power(other, self)
+    def __rtruediv__(self, other): return anp.true_divide(other, self)
+    def __rmod__(self, other): return anp.mod(other, self)
+    def __rmatmul__(self, other): return anp.matmul(other, self)
+    def __rfloordiv__(self, other): return anp.floor_divide(other, self)
+    def __rdivmod__(self, other): return (anp.floor_divide(other, self), anp.mod(other, self))
+    def __rand__(self, other): return anp.bitwise_and(other, self)
+    def __ror__(self, other): return anp.bitwise_or(other, self)
+    def __rxor__(self, other): return anp.bitwise_xor(other, self)
+    def __eq__(self, other): return anp.equal(self, other)
+    def __ne__(self, other): return anp.not_equal(self, other)
+    def __gt__(self, other): return anp.greater(self, other)
+    def __ge__(self, other): return anp.greater_equal(self, other)
+    def __lt__(self, other): return anp.less(self, other)
+    def __le__(self, other): return anp.less_equal(self, other)
+
+    # Methods with an ndarray's own signature.
+    def reshape(self, *shape, order="C", copy=None):
+        return anp.reshape(self, _shape_args(shape), order=order)
+
+    def transpose(self, *axes):
+        return anp.transpose(self, _shape_args(axes) if axes else None)
+
+    def flatten(self, order="C"):
+        return anp.ravel(self, order)
+
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        if not copy and _np.dtype(dtype) == self.dtype:
+            return self
+        return anp.astype(self, dtype)
+
+    def copy(self, order="C"):
+        return anp.copy(self, order)
+
+
+class NDArrayBox(ArrayBox):
+    """A traced ndarray: an ArrayBox that can also be indexed, assigned into, iterated.
+
+    Scalars have their own class, without ``__getitem__``: NumPy treats any object
+    with one as a sequence and would hide our error for ``ndarray[i] = traced
+    scalar`` behind its own "setting an array element with a sequence".
+    """
+    __slots__ = []
+
+    def __getitem__(self, idx):
+        idx = plain_index(idx)
+        result = getitem(self, idx)
+        if is_basic_index(idx) and isinstance(getval(result), _np.ndarray):
+            result._base = (self, idx)  # NumPy returns a view here
+        return result
+
+    def __setitem__(self, idx, value):
+        value = _jnp().asarray(value) if isinstance(value, (list, tuple)) else value
+        constant = getattr(self, "_constant", False) and (
+            not isbox(value) or getattr(value, "_constant", False))
+        self._store(index_update(self._fresh(), plain_index(idx), value), constant)
 
     def __len__(self):
         return len(self._value)
@@ -40,64 +229,17 @@ class ArrayBox(Box):
         for i in range(len(self._value)):
             yield self[i]
 
-    def __hash__(self):
-        return id(self)
+    def __contains__(self, item):
+        return concrete(self, lambda value: getval(item) in value)
 
-    def __float__(self):
-        return float(self._value)
+    def fill(self, value):
+        self[...] = value
 
-    def __int__(self):
-        return int(self._value)
+    def sort(self, axis=-1, kind=None, order=None):
+        self._store(_jnp().sort(self._fresh(), axis, kind=kind, order=order))
 
-    def __complex__(self):
-        return complex(self._value)
-
-    def __index__(self):
-        return _np.asarray(self._value).__index__()
-
-    def __neg__(self): return anp.negative(self)
-    def __pos__(self): return self
-    def __abs__(self): return anp.abs(self)
-    def __add__(self, other): return anp.add(self, other)
-    def __sub__(self, other): return anp.subtract(self, other)
-    def __mul__(self, other): return anp.multiply(self, other)
-    def __pow__(self, other): return anp.power(self, other)
-    def __truediv__(self, other): return anp.true_divide(self, other)
-    def __mod__(self, other): return anp.mod(self, other)
-    def __matmul__(self, other): return anp.matmul(self, other)
-    def __radd__(self, other): return anp.add(other, self)
-    def __rsub__(self, other): return anp.subtract(other, self)
-    def __rmul__(self, other): return anp.multiply(other, self)
-    def __rpow__(self, other): return anp.power(other, self)
-    def __rtruediv__(self, other): return anp.true_divide(other, self)
-    def __rmod__(self, other): return anp.mod(other, self)
-    def __rmatmul__(self, other): return anp.matmul(other, self)
-    def __floordiv__(self, other): return anp.floor_divide(self, other)
-    def __rfloordiv__(self, other): return anp.floor_divide(other, self)
-    def __eq__(self, other): return anp.equal(self, other)
-    def __ne__(self, other): return anp.not_equal(self, other)
-    def __gt__(self, other): return anp.greater(self, other)
-    def __ge__(self, other): return anp.greater_equal(self, other)
-    def __lt__(self, other): return anp.less(self, other)
-    def __le__(self, other): return anp.less_equal(self, other)
-
-
-_BOXED_TYPES = [_np.ndarray, float, complex, int, bool, _np.bool_,
-                _np.float16, _np.float32, _np.float64, _np.longdouble,
-                _np.complex64, _np.complex128, _np.clongdouble,
-                _np.int8, _np.int16, _np.int32, _np.int64,
-                _np.uint8, _np.uint16, _np.uint32, _np.uint64]
-for _type in _BOXED_TYPES:
-    ArrayBox.register(_type)
-
-# ndarray methods that are plain NumPy functions of the array.
-_METHODS = """all any argmax argmin argpartition argsort astype clip compress conj conjugate
-    cumprod cumsum diagonal dot max mean min nonzero prod ptp ravel repeat round
-    searchsorted squeeze std sum swapaxes take trace var""".split()
-for _name in _METHODS:
-    if hasattr(anp, _name):
-        setattr(ArrayBox, _name,
-                lambda self, *args, _f=getattr(anp, _name), **kwargs: _f(self, *args, **kwargs))
+    def partition(self, kth, axis=-1, kind="introselect", order=None):
+        self._store(_jnp().partition(self._fresh(), kth, axis, kind=kind, order=order))
 
 
 def _shape_args(args):
@@ -105,8 +247,38 @@ def _shape_args(args):
     return args[0] if len(args) == 1 else args
 
 
-ArrayBox.reshape = lambda self, *shape, **kwargs: anp.reshape(self, _shape_args(shape), **kwargs)
-ArrayBox.transpose = lambda self, *axes: anp.transpose(self, _shape_args(axes) if axes else None)
-ArrayBox.flatten = lambda self, order="C": anp.ravel(self, order)
-ArrayBox.real = property(lambda self: anp.real(self))
-ArrayBox.imag = property(lambda self: anp.imag(self))
+def _write_out(name, out, result):
+    """A ufunc's ``out=`` boxes take the result in place; plain arrays cannot."""
+    results = result if isinstance(result, tuple) else (result,)
+    for target, value in zip(out, results):
+        if not isinstance(target, ArrayBox):
+            raise TypeError(f"np.{name}(..., out=array) cannot write a traced value into a "
+                            "plain NumPy array; use the returned value, or create the array "
+                            "with jitgrad.numpy (np.zeros, np.empty, ...).")
+        target._store(anp.astype(value, target.dtype) if anp.result_type(value) != target.dtype
+                      else value)
+    return out[0] if len(out) == 1 else out
+
+
+_BOXED_TYPES = [float, complex, int, bool, _np.bool_,
+                _np.float16, _np.float32, _np.float64, _np.longdouble,
+                _np.complex64, _np.complex128, _np.clongdouble,
+                _np.int8, _np.int16, _np.int32, _np.int64,
+                _np.uint8, _np.uint16, _np.uint32, _np.uint64]
+for _type in _BOXED_TYPES:
+    ArrayBox.register(_type)
+NDArrayBox.register(_np.ndarray)
+
+
+def _method(name):
+    def method(self, *args, **kwargs):
+        return getattr(_jnp(), name)(self, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+# ndarray methods that are the jitgrad.numpy function of the same name.
+for _name in """all any argmax argmin argpartition argsort choose clip compress conj
+        conjugate cumprod cumsum diagonal dot max mean min nonzero prod ptp ravel repeat
+        round searchsorted squeeze std sum swapaxes take trace var""".split():
+    setattr(ArrayBox, _name, _method(_name))
