@@ -86,3 +86,49 @@ def test_errors():
         sig.convolve2d(a[0], b[0])
     with pytest.raises(ValueError, match="boundary"):
         sig.convolve2d(a, b, boundary="reflect")
+
+
+def _tensor_reference(A, B, axes, dot_axes, mode):
+    """Loops of scipy.signal.convolve over the outer-product axes, summed over dot axes."""
+    (a_conv, b_conv), (a_dot, b_dot) = axes, dot_axes
+    a_other = [a for a in range(A.ndim) if a not in a_conv + a_dot]
+    b_other = [b for b in range(B.ndim) if b not in b_conv + b_dot]
+    A2 = onp.transpose(A, a_other + a_dot + a_conv)
+    B2 = onp.transpose(B, b_dot + b_other + b_conv)
+    lead_a, lead_b = A2.shape[:len(a_other)], B2.shape[len(b_dot):len(b_dot) + len(b_other)]
+    dots = int(onp.prod(A2.shape[len(a_other):len(a_other) + len(a_dot)]))
+    A3 = A2.reshape((-1, dots) + A2.shape[len(a_other) + len(a_dot):])
+    B3 = onp.moveaxis(B2.reshape((dots,) + B2.shape[len(b_dot):]), 0, len(b_other))
+    B3 = B3.reshape((-1, dots) + B3.shape[len(b_other) + 1:])
+    out = onp.array([[sum(ss.convolve(A3[i, d], B3[j, d], mode) for d in range(dots))
+                      for j in range(B3.shape[0])] for i in range(A3.shape[0])])
+    return out.reshape(lead_a + lead_b + out.shape[2:])
+
+
+TENSOR_CASES = [  # (A shape, B shape, axes, dot_axes)
+    ((2, 3, 5, 6), (3, 4, 2, 3), ([2, 3], [2, 3]), ([1], [0])),   # a convolutional layer
+    ((4, 2, 3, 5), (3, 2, 2, 2), ([3, 0], [1, 3]), ([2, 1], [0, 2])),  # interleaved axes
+    ((3, 5), (4, 3), ([1], [0]), ([], [])),                       # outer product
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shapes_a, shapes_b, axes, dot_axes", TENSOR_CASES)
+def test_tensor_convolve(shapes_a, shapes_b, axes, dot_axes, mode):
+    r = onp.random.RandomState(3)
+    A, B = r.randn(*shapes_a), r.randn(*shapes_b)
+    fun = lambda A, B: sig.convolve(A, B, axes=axes, dot_axes=dot_axes, mode=mode)
+    assert onp.allclose(fun(A, B), _tensor_reference(A, B, axes, dot_axes, mode))
+    order = 2 if len(shapes_a) == 2 else 1
+    check_grads(fun, 0, modes=["fwd", "rev"], order=order)(A, B)
+    check_grads(fun, 1, modes=["fwd", "rev"], order=order)(A, B)
+
+
+def test_tensor_convolve_autograd_positional_order():
+    r = onp.random.RandomState(4)
+    A, B = r.randn(2, 3, 5, 6), r.randn(3, 4, 2, 3)
+    axes, dot_axes = ([2, 3], [2, 3]), ([1], [0])
+    assert onp.allclose(sig.convolve(A, B, axes, dot_axes, "valid"),
+                        _tensor_reference(A, B, axes, dot_axes, "valid"))
+    with pytest.raises(ValueError, match="at least as large"):
+        sig.convolve(B, A, axes, ([0], [1]), "valid")

@@ -73,8 +73,22 @@ def _check_mode(mode):
         raise ValueError(f"mode must be 'full', 'valid' or 'same', not {mode!r}")
 
 
-def convolve(in1, in2, mode="full", method="auto"):
-    """N-dimensional convolution as scipy.signal.convolve, differentiable in both inputs."""
+def convolve(in1, in2, mode="full", method="auto", axes=None, dot_axes=((), ())):
+    """N-dimensional convolution as scipy.signal.convolve, differentiable in both inputs.
+
+    With ``axes`` or ``dot_axes`` (autograd's generalised convolve, also accepted in
+    autograd's positional order ``convolve(A, B, axes, dot_axes, mode)``), convolves
+    over ``axes``, contracts over ``dot_axes`` and takes the outer product over the
+    other axes; see jitgrad.scipy.tensor_convolve."""
+    if not isinstance(mode, str):
+        # Positions 3-5 are autograd's (axes, dot_axes, mode).
+        autograd_mode = axes if isinstance(axes, str) else "full"
+        axes, mode = mode, autograd_mode
+        if not isinstance(method, str):
+            dot_axes, method = method, "auto"
+    if axes is not None or any(len(d) if _np.ndim(d) else 1 for d in dot_axes):
+        from .tensor_convolve import tensor_convolve
+        return tensor_convolve(in1, in2, axes, dot_axes, mode)
     _check_mode(mode)
     return _convolve(in1, in2, mode, method)
 
