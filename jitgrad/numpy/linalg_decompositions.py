@@ -14,7 +14,7 @@ from .linalg_util import (H, T, col, conj, diag, diag_embed, eig, eigh, inv, inv
                           like_result, mm, qr, real, row, svd, tril, triu)
 from .numpy_vjps import match_complex
 from .numpy_wrapper import wrap
-from .shapes import concatenate
+from .assembly import concatenate
 
 eigvalsh, cholesky, eigvals = map(wrap, (_linalg.eigvalsh, _linalg.cholesky, _linalg.eigvals))
 svdvals = wrap(_linalg.svdvals) if hasattr(_linalg, "svdvals") else None
