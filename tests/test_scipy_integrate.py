@@ -7,7 +7,7 @@ import scipy.integrate as si
 
 import jitgrad.numpy as np
 from jitgrad import grad, make_jvp, value_and_grad
-from jitgrad.scipy.integrate import odeint
+from jitgrad.scipy.integrate import odeint, solve_ivp
 
 TIGHT = dict(rtol=1e-11, atol=1e-11)
 R = onp.random.RandomState(0)
@@ -109,3 +109,36 @@ def test_ode_net_trains():
 def test_full_output_refused():
     with pytest.raises(NotImplementedError, match="full_output"):
         odeint(lambda y, t: -y, onp.ones(1), onp.array([0.0, 1.0]), full_output=True)
+
+
+@pytest.mark.parametrize("method", ["RK45", "Radau"])
+def test_solve_ivp_gradients(method):
+    """Gradients of solve_ivp's y in y0, args, t_eval and t_span[0] (adjoint by odeint)."""
+    W, b, y0 = R.randn(2, 2), R.randn(2), R.randn(2)
+    t_eval = onp.array([0.3, 0.7, 1.2])
+    weights = R.randn(2, 3)
+
+    def loss(y0, W, b, t_eval, t0):
+        solution = solve_ivp(lambda t, y, W, b: tanh_net(y, t, W, b), (t0, 1.5), y0,
+                             method=method, t_eval=t_eval, args=(W, b), **TIGHT)
+        return np.sum(weights * solution.y)
+
+    all_args = (y0, W, b, t_eval, 0.1)
+    for argnum in range(len(all_args)):
+        numeric = _numerical_grad(loss, all_args, argnum)
+        assert onp.allclose(grad(loss, argnum)(*all_args), numeric, rtol=1e-5, atol=1e-6)
+        v = onp.asarray(R.randn(*onp.shape(all_args[argnum])))
+        forward = make_jvp(loss, argnum)(*all_args)(v if v.shape else float(v))[1]
+        assert onp.allclose(forward, onp.sum(numeric * v), rtol=1e-5, atol=1e-6)
+
+
+def test_solve_ivp_result_as_scipy():
+    fun = lambda t, y, k: -k * y
+    y0 = onp.array([1.0, 2.0])
+    ours, theirs = solve_ivp(fun, (0.0, 1.0), y0, args=(0.5,)), \
+        si.solve_ivp(fun, (0.0, 1.0), y0, args=(0.5,))
+    assert onp.allclose(ours.t, theirs.t) and onp.allclose(ours.y, theirs.y)
+    assert ours.success and ours.status == theirs.status
+    # With solver-chosen times, y at those times is differentiated.
+    g = grad(lambda k: np.sum(solve_ivp(fun, (0.0, 1.0), y0, args=(k,), **TIGHT).y[:, -1]))
+    assert onp.isclose(g(0.5), -onp.sum(y0) * onp.exp(-0.5), rtol=1e-6)

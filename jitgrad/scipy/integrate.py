@@ -16,9 +16,10 @@ import scipy.integrate as _integrate
 
 from ..numpy import numpy_wrapper as anp
 from ..numpy import asarray, concatenate, stack
-from ..trace import defjvp_argnums, defvjp_argnums, make_jvp, make_vjp, primitive
+from ..trace import (defjvp_argnums, defvjp_argnums, getval, isbox, make_jvp, make_vjp,
+                     primitive)
 
-__all__ = ["odeint"]
+__all__ = ["odeint", "solve_ivp"]
 
 # Solver settings that also make sense for the augmented (adjoint or tangent) problems.
 _SHARED_OPTIONS = ("rtol", "atol", "hmax", "hmin", "h0", "mxstep", "mxordn", "mxords")
@@ -144,6 +145,19 @@ defvjp_argnums(_odeint, _odeint_vjp)
 defjvp_argnums(_odeint, _odeint_jvp)
 
 
+@primitive
+def _ivp(func, y0, t, *args, **options):
+    """solve_ivp's solution at the times ``t`` (from t[0]), laid out as odeint's."""
+    solution = _integrate.solve_ivp(lambda s, y, *a: func(y, s, *a), (t[0], t[-1]), y0,
+                                    t_eval=t, args=args or None, **options)
+    return solution.y.T
+
+
+# The same adjoint and sensitivity problems, solved by odeint, serve solve_ivp.
+defvjp_argnums(_ivp, _odeint_vjp)
+defjvp_argnums(_ivp, _odeint_jvp)
+
+
 def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=False,
            **options):
     """scipy.integrate.odeint, differentiable in ``y0``, ``t`` and ``args``.
@@ -165,3 +179,32 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=F
         options["Dfun"] = (lambda y, t, *a: user_dfun(t, y, *a)) if tfirst else user_dfun
         options["col_deriv"] = col_deriv
     return _odeint(func, asarray(y0), asarray(t), *args, **options)
+
+
+def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False,
+              events=None, vectorized=False, args=None, **options):
+    """scipy.integrate.solve_ivp, with ``.y`` differentiable in ``y0``, ``args``,
+    ``t_span[0]`` and ``t_eval``.
+
+    ``fun(t, y, *args)`` must be written with ``jitgrad.numpy``. The result is scipy's,
+    with ``y`` replaced by a traced value when an input is traced; the adjoint and
+    sensitivity problems are solved with odeint (LSODA) at the given ``rtol``/``atol``.
+    Differentiating solves the forward problem twice: once for scipy's result, once
+    as a traced primitive at the times of that result."""
+    args = () if args is None else (tuple(args) if isinstance(args, (tuple, list)) else (args,))
+    plain = [getval(a) for a in args]
+    solution = _integrate.solve_ivp(
+        fun, tuple(getval(t) for t in t_span), getval(y0), method=method,
+        t_eval=None if t_eval is None else getval(t_eval), dense_output=dense_output,
+        events=events, vectorized=vectorized, args=tuple(plain) or None, **options)
+    traced = [x for x in (y0, t_eval, t_span[0], *args) if isbox(x)]
+    if not traced:
+        return solution
+    times = asarray(solution.t) if t_eval is None else asarray(t_eval)
+    starts_at_t0 = anp.size(times) and getval(times)[0] == getval(t_span[0])
+    if not starts_at_t0:
+        times = concatenate([anp.reshape(t_span[0], (1,)), times])
+    ys = _ivp(lambda y, t, *a: fun(t, y, *a), asarray(y0), times, *args,
+              method=method, **options)
+    solution.y = anp.transpose(ys if starts_at_t0 else ys[1:])
+    return solution
