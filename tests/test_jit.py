@@ -324,3 +324,27 @@ def test_environment_variable_makes_jit_the_default(monkeypatch):
     monkeypatch.setenv("JITGRAD_JIT", "0")
     assert not isinstance(grad(logistic_loss), JitFunction)
     assert isinstance(grad(logistic_loss, jit=True), JitFunction)
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: np.mean(x[x > 0]),                       # a mask: the shape changes too
+    lambda x: np.sum(x[np.argmax(x)] * x),             # a traced integer index
+    lambda x: np.sum(x[np.nonzero(x > 0)] ** 2),       # a traced tuple of index arrays
+], ids=["mask", "argmax", "nonzero"])
+def test_traced_indices_are_never_baked(f):
+    jitted = grad(f, jit=True)
+    for x in ([1.0, -1.0, 2.0], [1.0, 1.0, 2.0], [5.0, -3.0, 2.0], [1.0, -1.0, 2.0]):
+        x = numpy.array(x)
+        assert_same(jitted(x), grad(f)(x))
+
+
+def test_shapes_that_depend_on_values_are_guarded():
+    def f(x):
+        positive = np.unique(x[x > 0])
+        return np.sum(x) * len(positive) + positive.shape[0]
+    jitted = jit(f)
+    # The same mask each time, but not the same number of distinct positive values.
+    for x in ([1.0, 1.0, -1.0], [1.0, 2.0, -1.0], [1.0, 1.0, -1.0]):
+        x = numpy.array(x)
+        assert jitted(x) == pytest.approx(f(x))
+    assert jitted.stats["traces"] == 2

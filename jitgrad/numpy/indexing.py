@@ -8,6 +8,7 @@ writes into an array a node may hold, and item assignment on traced arrays
 """
 import numpy as _np
 
+from ..trace.core import concrete_value
 from ..trace import defjvp, defjvp_argnums, defvjp, defvjp_argnums, getval, isbox, primitive
 from ..trace.vspace import vspace
 from . import numpy_wrapper as anp
@@ -20,7 +21,9 @@ def plain_index(idx):
         return tuple(plain_index(i) for i in idx)
     if isinstance(idx, list):
         return [plain_index(i) for i in idx]
-    return getval(idx)
+    # A traced index is used as a plain value; under the jit it is guarded, so a
+    # replay with another index traces again instead of reusing this one.
+    return concrete_value(idx)
 
 
 def is_basic_index(idx):

@@ -13,7 +13,7 @@ import sys
 
 import numpy as _np
 
-from ..trace import Box, getval, isbox
+from ..trace import Box, getval, isbox, primitive
 from ..trace.core import concrete
 from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
@@ -36,6 +36,11 @@ class ArrayBox(Box):
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         out = kwargs.pop("out", None)
+        if out is not None and sys._getframe(2).f_code is _PRIMITIVE_CODE:
+            # jitgrad.numpy's ufunc unboxed its traced inputs before NumPy called us.
+            raise TypeError(
+                f"jitgrad.numpy.{ufunc.__name__}(..., out=array) cannot trace traced inputs "
+                f"into out=; write `a[...] = np.{ufunc.__name__}(...)` instead.")
         if method == "__call__":
             result = anp.wrap(ufunc)(*inputs, **kwargs)
         else:
@@ -103,9 +108,10 @@ class ArrayBox(Box):
     def __ifloordiv__(self, other): return self._inplace(anp.floor_divide, other)
     def __imatmul__(self, other): return self._inplace(anp.matmul, other)
 
-    shape = property(lambda self: _np.shape(self._value))
+    # Through jitgrad.numpy, so the jit can guard shapes that depend on values.
+    shape = property(lambda self: anp.shape(self))
     ndim = property(lambda self: _np.ndim(self._value))
-    size = property(lambda self: _np.size(self._value))
+    size = property(lambda self: anp.size(self))
     dtype = property(lambda self: _np.result_type(self._value))
     itemsize = property(lambda self: self.dtype.itemsize)
     nbytes = property(lambda self: self.size * self.dtype.itemsize)
@@ -223,7 +229,10 @@ class NDArrayBox(ArrayBox):
         self._store(index_update(self._fresh(), plain_index(idx), value), constant)
 
     def __len__(self):
-        return len(self._value)
+        shape = anp.shape(self)
+        if not shape:
+            raise TypeError("len() of unsized object")
+        return shape[0]
 
     def __iter__(self):
         for i in range(len(self._value)):
@@ -248,16 +257,18 @@ def _shape_args(args):
 
 
 def _write_out(name, out, result):
-    """A ufunc's ``out=`` boxes take the result in place; plain arrays cannot."""
+    """A ufunc's ``out=`` arrays, traced, take the result by assignment."""
     results = result if isinstance(result, tuple) else (result,)
     for target, value in zip(out, results):
-        if not isinstance(target, ArrayBox):
+        if not isinstance(target, NDArrayBox):
             raise TypeError(f"np.{name}(..., out=array) cannot write a traced value into a "
                             "plain NumPy array; use the returned value, or create the array "
                             "with jitgrad.numpy (np.zeros, np.empty, ...).")
-        target._store(anp.astype(value, target.dtype) if anp.result_type(value) != target.dtype
-                      else value)
+        target[...] = value
     return out[0] if len(out) == 1 else out
+
+
+_PRIMITIVE_CODE = primitive(lambda: None).__code__
 
 
 _BOXED_TYPES = [float, complex, int, bool, _np.bool_,

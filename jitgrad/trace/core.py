@@ -133,6 +133,11 @@ def concrete(box, convert):
     return result
 
 
+def concrete_value(x):
+    """The plain value of ``x``, which the jit guards (see ``concrete``) if traced."""
+    return concrete(x, concrete_value) if type(x) in Box.types else x
+
+
 def new_box(value, trace, node):
     try:
         return Box.type_mappings[type(value)](value, trace, node)

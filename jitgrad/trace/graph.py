@@ -21,7 +21,7 @@ class TraceUnsupported(Exception):
 
 class GraphNode(Node):
     __slots__ = ["index", "kind", "fun", "args", "kwargs", "parent_argnums", "parents",
-                 "value", "description"]
+                 "value", "description", "dynamic_shape"]
 
     def __init__(self, value, fun, args, kwargs, parent_argnums, parents):
         self._record("op", value, fun, args, kwargs, parent_argnums, parents)
@@ -35,6 +35,8 @@ class GraphNode(Node):
     def _record(self, kind, value, fun, args, kwargs, parent_argnums, parents):
         self.kind, self.value, self.fun = kind, value, fun
         self.description = describe_value(value)
+        self.dynamic_shape = any(p.dynamic_shape for p in parents) or (
+            kind in ("op", "source") and shape_depends_on_values(fun, args))
         self.args, self.kwargs = args, kwargs
         self.parent_argnums, self.parents = tuple(parent_argnums), list(parents)
         recorder().graph.add(self)
@@ -44,6 +46,31 @@ class GraphNode(Node):
         if self.fun is None:
             return self.kind
         return getattr(self.fun, "__name__", type(self.fun).__name__)
+
+
+# Functions whose output shape can change with their inputs' values (not only
+# their shapes). Python code that looks at such a shape gets it guarded.
+DYNAMIC_SHAPE_NAMES = frozenset("""
+    nonzero argwhere flatnonzero where unique unique_all unique_counts unique_inverse
+    unique_values compress extract trim_zeros setdiff1d intersect1d union1d setxor1d
+    bincount arange linspace logspace geomspace zeros ones empty full eye identity tri
+    repeat resize delete insert histogram histogram_bin_edges
+    """.split())
+
+
+def shape_depends_on_values(fun, args):
+    name = getattr(fun, "__name__", "")
+    if name in DYNAMIC_SHAPE_NAMES:
+        return True
+    # Indexing with a boolean mask: the result has as many elements as it has Trues.
+    return name in ("getitem", "index_update", "untake") and any(
+        _has_boolean_part(arg) for arg in args[1:2])
+
+
+def _has_boolean_part(index):
+    if isinstance(index, (tuple, list)):
+        return any(_has_boolean_part(i) for i in index)
+    return getattr(index, "dtype", None) == np.bool_
 
 
 class Guard:
@@ -173,6 +200,12 @@ class Recorder:
 
     def untraced_call(self, fun, args, kwargs, ans):
         if getattr(fun, "metadata_only", False):
+            # Shapes are fixed by the signature, except downstream of functions like
+            # nonzero or mask indexing: Python seeing one of those gets it guarded.
+            for arg in args:
+                box = self._graph_box(arg)
+                if box is not None and box._node.dynamic_shape:
+                    self.guard(box, np.shape, np.shape(box._value))
             return ans
         parents, argnums, plain = [], [], list(args)
         for argnum, arg in enumerate(args):

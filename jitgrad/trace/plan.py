@@ -18,8 +18,16 @@ class GuardFailed(Exception):
 
 
 def _same(observed, expected):
-    if observed == expected:
-        return True
+    if isinstance(expected, np.ndarray):
+        return np.shape(observed) == expected.shape and np.array_equal(observed, expected)
+    if isinstance(expected, (tuple, list)):
+        return (type(observed) is type(expected) and len(observed) == len(expected)
+                and all(_same(o, e) for o, e in zip(observed, expected)))
+    try:
+        if observed == expected:
+            return True
+    except (TypeError, ValueError):
+        return False
     # NaN == NaN for a guard: the same value was seen.
     return (isinstance(observed, float) and isinstance(expected, float)
             and math.isnan(observed) and math.isnan(expected))
