@@ -96,6 +96,17 @@ CASES = [
      [(plain, (3,)), (plain, (3, 4)), (plain, (4, 2))]),
     ("multi_dot_4", lambda a, b, c, d: L.multi_dot([a, b, c, d]),
      [(plain, (5, 3)), (plain, (3, 4)), (plain, (4, 2)), (plain, (2,))]),
+    ("cond", L.cond, [(well_conditioned, (2, 3, 3))]),
+    ("cond_-2", lambda a: L.cond(a, -2), [(well_conditioned, (3, 3))]),
+    ("cond_fro", lambda a: L.cond(a, "fro"), [(well_conditioned, (3, 3))]),
+    ("cond_1", lambda a: L.cond(a, 1), [(well_conditioned, (3, 3))]),
+    ("lstsq", lambda a, b: L.lstsq(a, b)[:2], [(plain, (5, 3)), (plain, (5,))]),
+    ("lstsq_matrix", lambda a, b: L.lstsq(a, b)[0::3], [(plain, (5, 3)), (plain, (5, 2))]),
+    ("lstsq_wide", lambda a, b: L.lstsq(a, b)[0], [(plain, (3, 5)), (plain, (3,))]),
+    ("tensorinv", lambda a: L.tensorinv(a, ind=1), [(plain, (6, 2, 3))]),
+    ("tensorsolve", L.tensorsolve, [(plain, (6, 2, 3)), (plain, (6,))]),
+    ("tensorsolve_axes", lambda a, b: L.tensorsolve(a, b, axes=(0,)),
+     [(plain, (2, 6, 3)), (plain, (6,))]),
     ("api_matmul", L.matmul, [(plain, (2, 3)), (plain, (3, 2))]),
     ("api_vecdot", L.vecdot, [(plain, (2, 3)), (plain, (3,))]),
     ("api_diagonal", lambda x: L.diagonal(x, offset=1), [(plain, (2, 3, 4))]),
@@ -180,6 +191,18 @@ def test_values_match_numpy():
     onp.testing.assert_allclose(value, onp.linalg.multi_dot(vectors))
     value, _ = value_and_grad(lambda a: np.sum(L.matrix_power(a, -3)))(A[0])
     onp.testing.assert_allclose(value, onp.sum(onp.linalg.matrix_power(A[0], -3)))
+    a, b = R(5, 3), R(5, 2)
+    for i in (0, 1, 3):
+        value, _ = value_and_grad(lambda a: np.sum(L.lstsq(a, b)[i]))(a)
+        onp.testing.assert_allclose(value, onp.sum(onp.linalg.lstsq(a, b)[i]))
+    ranks = []
+    grad(lambda a: ranks.append(L.lstsq(a, b)[2]) or np.sum(L.lstsq(a, b)[0]))(a)
+    assert ranks == [3]
+    value, _ = value_and_grad(lambda a: L.cond(a))(A[0])
+    onp.testing.assert_allclose(value, onp.linalg.cond(A[0]))
+    x = R(6, 2, 3)
+    value, _ = value_and_grad(lambda x: np.sum(L.tensorinv(x, ind=1)))(x)
+    onp.testing.assert_allclose(value, onp.sum(onp.linalg.tensorinv(x, ind=1)))
 
 
 def test_decompositions_return_named_tuples_when_traced():

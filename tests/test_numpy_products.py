@@ -135,6 +135,15 @@ def test_einsum_interleaved_form():
     check_grads(lambda a: np.einsum(a, [Ellipsis, 1, 1]))(R(2, 3, 3))
 
 
+def test_einsum_with_a_planned_path():
+    a, b, c = R(2, 3), R(3, 4), R(4, 2)
+    path = np.einsum_path("ij,jk,kl->il", a, b, c)[0]
+    fun = lambda a, b, c: np.einsum("ij,jk,kl->il", a, b, c, optimize=path)  # noqa: E731
+    check_grads(fun, (0, 1, 2), modes=["fwd", "rev"], order=2)(a, b, c)
+    grad(lambda a: np.sum(np.einsum("ij,jk,kl->il", a, b, c,
+                                    optimize=np.einsum_path("ij,jk,kl->il", a, b, c)[0])))(a)
+
+
 def test_einsum_diagonal_gradient_is_on_the_diagonal():
     g = grad(lambda a: np.sum(np.einsum("ii->i", a) ** 2))(R(3, 3) + 0)
     assert onp.count_nonzero(g - onp.diag(onp.diag(g))) == 0

@@ -26,11 +26,11 @@ import operator
 import numpy as _np
 import numpy.linalg as _linalg
 
-from ..trace import defjvp, defvjp, getval, isbox
+from ..trace import defjvp, defvjp, getval, isbox, notrace_primitive
 from ..trace.containers import SequenceBox, SequenceVSpace, container_take
 from . import numpy_wrapper as anp
 from .linalg_util import (H, T, col, conj, diag, eye_like, like_result, matrix_scale, mm,
-                          trace_of_product)
+                          svd, trace_of_product)
 from .numpy_vjps import match_complex, metadata, unbroadcast
 from .numpy_wrapper import wrap, wrap_namespace
 
@@ -158,6 +158,9 @@ defvjp(pinv, _pinv_vjp)
 defjvp(pinv, _pinv_jvp)
 
 from . import linalg_decompositions, linalg_norms  # noqa: E402,F401  (their rules)
+from .linalg_norms import norm  # noqa: E402
+
+matrix_rank = notrace_primitive(_linalg.matrix_rank)  # an integer: nothing to differentiate
 
 
 # ---- compositions: traced by the rules of what they are made of ----
@@ -231,6 +234,51 @@ def multi_dot(arrays, *, out=None):
     result = product(0, len(arrays) - 1)
     shape = anp.shape(result)
     return anp.reshape(result, shape[first_vector:len(shape) - last_vector])
+
+
+@_traced_version_of(_linalg.cond)
+def cond(x, p=None):
+    if p in (None, 2, -2):
+        s = svd(x, compute_uv=False)
+        largest, smallest = s[..., 0], s[..., -1]
+        return smallest / largest if p == -2 else largest / smallest
+    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+
+
+@_traced_version_of(_linalg.lstsq)
+def lstsq(a, b, rcond=None):
+    """x = pinv(a) b with NumPy's cutoff, so its gradient is the pseudo-inverse's
+    (constant rank)."""
+    m, n = anp.shape(a)[-2:]
+    if rcond is None:
+        rcond = _np.finfo(_np.empty(0, anp.result_type(a)).real.dtype).eps * max(m, n)
+    s = svd(a, compute_uv=False)
+    rank = int(anp.sum(s > rcond * s[0]))
+    x = mm(pinv(a, rcond), b)
+    if rank < n or m <= n:
+        residuals = _np.empty((0,), _np.empty(0, anp.result_type(x)).real.dtype)
+    else:
+        r = b - mm(a, x)
+        residuals = anp.sum(anp.real(r * conj(r)), axis=0)
+        residuals = anp.reshape(residuals, (1,)) if anp.ndim(b) == 1 else residuals
+    return x, residuals, rank, s
+
+
+@_traced_version_of(_linalg.tensorinv)
+def tensorinv(a, ind=2):
+    shape = anp.shape(a)
+    rows = int(_np.prod(shape[:ind]))
+    return anp.reshape(inv(anp.reshape(a, (rows, -1))), shape[ind:] + shape[:ind])
+
+
+@_traced_version_of(_linalg.tensorsolve)
+def tensorsolve(a, b, axes=None):
+    if axes is not None:
+        order = [k for k in range(anp.ndim(a)) if k not in axes] + list(axes)
+        a = anp.transpose(a, order)
+    unknown_shape = anp.shape(a)[-(anp.ndim(a) - anp.ndim(b)):]
+    size = int(_np.prod(unknown_shape))
+    return anp.reshape(solve(anp.reshape(a, (size, size)), anp.ravel(b)), unknown_shape)
 
 
 # The array-API spellings in numpy.linalg, as the traced top-level products.

@@ -25,7 +25,7 @@ NOTRACE_NAMES = """
     bitwise_and bitwise_or bitwise_xor bitwise_not invert left_shift right_shift
     gcd lcm isin in1d intersect1d union1d setdiff1d setxor1d
     can_cast min_scalar_type promote_types issubdtype common_type mintypecode
-    iterable ndindex nditer shares_memory may_share_memory
+    iterable ndindex nditer shares_memory may_share_memory einsum_path
     """.split()
 
 # Of those, the ones whose result depends only on shapes and dtypes, which the
@@ -33,6 +33,7 @@ NOTRACE_NAMES = """
 METADATA_NAMES = set("""
     shape ndim size result_type iscomplexobj isrealobj isscalar can_cast min_scalar_type
     promote_types issubdtype common_type mintypecode iterable shares_memory may_share_memory
+    einsum_path
     """.split())
 
 UFUNC_ATTRIBUTES = ("reduce", "accumulate", "reduceat", "outer", "at", "nin", "nout",

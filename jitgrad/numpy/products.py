@@ -332,6 +332,8 @@ def _einsum_vjp(argnum, ans, args, kwargs):
     subscripts = ",".join([output] + [inputs[j] for j in range(len(inputs)) if j != k]
                           + extra_labels) + "->" + out_labels
     optimize = kwargs.get("optimize", 1 + len(others) + len(extras) > 2)
+    if not isinstance(optimize, (bool, str)):
+        optimize = True  # a contraction path planned for the forward call's operands
     x_shape = anp.shape(x)
     summed = tuple(i for i, label in enumerate(labels)
                    if x_shape[i] == 1 and sizes[label] != 1)
