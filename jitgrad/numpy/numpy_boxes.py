@@ -14,10 +14,11 @@ import sys
 import numpy as _np
 
 from ..trace import Box, getval, isbox, primitive
-from ..trace.core import concrete
+from ..trace.core import concrete, concrete_value, recorder
 from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
 from .indexing import getitem, index_update, is_basic_index, plain_index
+from .traced_index import split_traced_index, take_traced
 from .storing import converting_for_assignment, assignment_error, conversion_error
 
 
@@ -55,6 +56,11 @@ class ArrayBox(Box):
     def __array__(self, dtype=None, copy=None):
         if getattr(self, "_constant", False):
             return _np.asarray(getval(self), dtype)
+        rec = recorder()
+        if rec is not None and self._trace == rec.trace_id:
+            # Only the jit traces this value (no derivative to drop): hand NumPy the
+            # value, guarded, as eager would.
+            return _np.asarray(concrete_value(self), dtype)
         if converting_for_assignment(2):
             raise assignment_error()
         raise conversion_error()
@@ -216,6 +222,10 @@ class NDArrayBox(ArrayBox):
     __slots__ = []
 
     def __getitem__(self, idx):
+        traced = split_traced_index(idx)
+        if traced is not None:  # a gather at computed integer indices
+            template, parts = traced
+            return take_traced(self, template, *parts)
         idx = plain_index(idx)
         result = getitem(self, idx)
         if is_basic_index(idx) and isinstance(getval(result), _np.ndarray):

@@ -94,8 +94,13 @@ defjvp(anp.broadcast_to, "same")
 # Copies and casts: the cotangent passes through (cast back to the input's dtype).
 defvjp(anp.copy, lambda ans, a, *args, **kwargs: lambda g: g)
 defjvp(anp.copy, "same")
-defvjp(anp.astype, lambda ans, x, dtype, **kwargs:
-       lambda g: anp.astype(g, anp.result_type(getval(x))))
+def _astype_vjp(ans, x, dtype, **kwargs):
+    x_dtype = anp.result_type(getval(x))
+    real = not _np.issubdtype(x_dtype, _np.complexfloating)
+    return lambda g: anp.astype(anp.real(g) if real and anp.iscomplexobj(g) else g, x_dtype)
+
+
+defvjp(anp.astype, _astype_vjp)
 defjvp(anp.astype, "same")
 
 
