@@ -35,6 +35,14 @@ def plain(rand):
     return rand
 
 
+def real_spectrum(rand):
+    """P diag(1, 2, ...) P^-1: eig returns real eigenvalues (a real dtype for real P)."""
+    def make(*shape):
+        P = rand(*shape) + 2 * onp.eye(shape[-1])
+        return (P * onp.arange(1.0, shape[-1] + 1)) @ onp.linalg.inv(P)
+    return make
+
+
 def first_columns(Q, k):
     return Q[..., :, :k]
 
@@ -69,6 +77,8 @@ CASES = [
     ("eig_values", lambda a: L.eig(a)[0], [(plain, (2, 3, 3))]),
     ("eig_vectors", lambda a: np.abs(L.eig(a).eigenvectors) ** 2, [(plain, (2, 3, 3))]),
     ("eigvals", L.eigvals, [(plain, (3, 3))]),
+    ("eig_real_spectrum", lambda a: (lambda r: (r[0], np.abs(r[1]) ** 2))(L.eig(a)),
+     [(real_spectrum, (2, 3, 3))]),
     ("svd_values", lambda a: L.svd(a, compute_uv=False), [(plain, (2, 4, 3))]),
     ("svdvals", L.svdvals, [(plain, (3, 4))]),
     ("svd_reconstruct_tall",
