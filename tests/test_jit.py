@@ -348,3 +348,34 @@ def test_shapes_that_depend_on_values_are_guarded():
         x = numpy.array(x)
         assert jitted(x) == pytest.approx(f(x))
     assert jitted.stats["traces"] == 2
+
+
+def advect_1d(d, u):
+    """Semi-Lagrangian advection: gathers at indices computed from the velocity."""
+    n = d.shape[0]
+    pos = np.arange(n) - u
+    i0 = np.floor(pos).astype(int)
+    t = pos - i0
+    i0 = np.clip(i0, 0, n - 2)
+    return np.sum(((1 - t) * d[i0] + t * d[i0 + 1]) ** 2)
+
+
+def test_gathers_at_computed_indices_replay_without_tracing():
+    d = numpy.random.rand(8)
+    jitted = grad(advect_1d, (0, 1), jit=True)
+    for _ in range(3):
+        u = 2 * numpy.random.rand(8)
+        for got, want in zip(jitted(d, u), grad(advect_1d, (0, 1))(d, u)):
+            assert_same(got, want)
+    assert jitted.stats["traces"] == 1 and jitted.stats["hits"] == 2
+
+
+def test_plain_array_indexed_by_traced_values_is_guarded():
+    table = numpy.arange(10.0) ** 2
+
+    def f(x):
+        return np.sum(x * table[np.argmax(x)])  # NumPy array, traced index
+    jitted = grad(f, jit=True)
+    for x in ([1.0, 3.0], [4.0, 3.0], [1.0, 3.0]):
+        x = numpy.array(x)
+        assert_same(jitted(x), grad(f)(x))
