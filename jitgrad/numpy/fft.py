@@ -17,9 +17,9 @@ import numpy.fft as _fft
 
 from ..trace import defjvp, defvjp, isbox
 from . import numpy_wrapper as anp
+from .assembly import concatenate
 from .numpy_vjps import match_complex
 from .numpy_wrapper import wrap, wrap_namespace
-from .assembly import concatenate
 
 __all__ = wrap_namespace(_fft.__dict__, globals())
 (fft, ifft, fftn, ifftn, fft2, ifft2, rfft, irfft, rfftn, irfftn, rfft2, irfft2,

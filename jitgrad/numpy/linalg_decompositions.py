@@ -10,11 +10,11 @@ import numpy.linalg as _linalg
 
 from ..trace import defjvp, defvjp
 from . import numpy_wrapper as anp
+from .assembly import concatenate
 from .linalg_util import (H, T, col, conj, diag, diag_embed, eig, eigh, inv, inverse_gaps,
                           like_result, mm, qr, real, row, svd, tril, triu)
 from .numpy_vjps import match_complex
 from .numpy_wrapper import wrap
-from .assembly import concatenate
 
 eigvalsh, cholesky, eigvals = map(wrap, (_linalg.eigvalsh, _linalg.cholesky, _linalg.eigvals))
 svdvals = wrap(_linalg.svdvals) if hasattr(_linalg, "svdvals") else None
