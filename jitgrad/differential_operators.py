@@ -93,12 +93,23 @@ def deriv(fun, x):
 def jacobian(fun, x):
     """The Jacobian of ``fun`` as an array of shape ``out.shape + x.shape``."""
     vjp, ans = _make_vjp(fun, x)
+    if isinstance(ans, (list, tuple, dict)):
+        return _jacobian_of_each_output(fun, x, ans)
     ans_vspace = vspace(ans)
     rows = [vjp(basis_vector) for basis_vector in ans_vspace.standard_basis()]
     if isinstance(x, tuple):  # a tuple argnum: one Jacobian per argument
         return tuple(np.reshape(np.stack([row[i] for row in rows]),
                                 ans_vspace.shape + vspace(xi).shape) for i, xi in enumerate(x))
     return np.reshape(np.stack(rows), ans_vspace.shape + vspace(x).shape)
+
+
+def _jacobian_of_each_output(fun, x, ans):
+    """A function returning a tuple/list/dict gets that container of Jacobians."""
+    keys = list(ans) if isinstance(ans, dict) else range(len(ans))
+    parts = [jacobian(lambda x, key=key: fun(x)[key])(x) for key in keys]
+    if isinstance(ans, dict):
+        return type(ans)(zip(keys, parts))
+    return type(ans)(*parts) if hasattr(ans, "_fields") else type(ans)(parts)
 
 
 @_differential_operator

@@ -285,3 +285,11 @@ def test_every_operator_takes_a_jit_keyword(name):
     parameters = inspect.signature(operator).parameters
     assert "jit" in parameters and parameters["jit"].default is None  # None: JITGRAD_JIT
     assert list(parameters)[0] in ("fun", "f")
+
+
+def test_jacobian_of_a_function_returning_containers():
+    x = numpy.random.randn(3)
+    J = jacobian(lambda x: {"square": x ** 2, "pair": (np.sum(x), np.sin(x))})(x)
+    numpy.testing.assert_allclose(J["square"], numpy.diag(2 * x))
+    numpy.testing.assert_allclose(J["pair"][0], numpy.ones(3))
+    numpy.testing.assert_allclose(J["pair"][1], numpy.diag(numpy.cos(x)))
