@@ -5,7 +5,7 @@ from . import elementwise, reductions, shapes, products, indexing  # noqa: F401
 from .numpy_boxes import ArrayBox, NDArrayBox  # noqa: F401
 from . import assembly, constructors, sorting  # noqa: F401
 from .assembly import (  # noqa: F401
-    append, array_split, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, column_stack,
+    append, array_split, atleast_1d, block, atleast_2d, atleast_3d, broadcast_arrays, column_stack,
     concat, concatenate, dsplit, dstack, hsplit, hstack, row_stack, select, split, stack,
     unstack, vsplit, vstack)
 from .constructors import (  # noqa: F401

@@ -7,7 +7,7 @@ Each takes NumPy's own path when nothing in its arguments is traced.
 """
 import numpy as _np
 
-from ..trace import defjvp_argnums, defvjp_argnum, getval, isbox, primitive
+from ..trace import defjvp_argnums, defvjp_argnums, getval, isbox, primitive
 from . import numpy_wrapper as anp
 from .indexing import getitem
 
@@ -37,21 +37,23 @@ def concatenate_args(axis, *arrays):
     return _np.concatenate(arrays, axis)
 
 
-def _concatenate_vjp(argnum, ans, args, kwargs):
+def _concatenate_vjp(argnums, ans, args, kwargs):
     axis, arrays = args[0], args[1:]
     axis = axis % _np.ndim(ans)
+    # One pass over the pieces: a stack of a thousand values stays linear.
     stops = _np.cumsum([anp.shape(a)[axis] for a in arrays])
-    start = stops[argnum - 1] - anp.shape(arrays[argnum - 1])[axis]
-    index = (slice(None),) * axis + (slice(int(start), int(stops[argnum - 1])),)
-    dtype = anp.result_type(arrays[argnum - 1])
+    lead = (slice(None),) * axis
 
-    def vjp(g):
-        g = getitem(g, index)
-        if anp.result_type(g) != dtype and not anp.iscomplexobj(arrays[argnum - 1]):
-            g = anp.real(g) if anp.iscomplexobj(g) else g
-            g = anp.astype(g, dtype)  # an array promoted by concatenation gets its own dtype back
+    def piece(g, argnum):
+        array = arrays[argnum - 1]
+        stop = int(stops[argnum - 1])
+        g = getitem(g, lead + (slice(stop - anp.shape(array)[axis], stop),))
+        dtype = anp.result_type(array)
+        if anp.result_type(g) != dtype and not anp.iscomplexobj(array):
+            # An array promoted by concatenation gets its own dtype back.
+            g = anp.astype(anp.real(g) if anp.iscomplexobj(g) else g, dtype)
         return g
-    return vjp
+    return lambda g: tuple(piece(g, argnum) for argnum in argnums)
 
 
 def _concatenate_jvp(argnums, gs, ans, args, kwargs):
@@ -61,7 +63,7 @@ def _concatenate_jvp(argnums, gs, ans, args, kwargs):
     return concatenate_args(args[0], *tangents)
 
 
-defvjp_argnum(concatenate_args, _concatenate_vjp)
+defvjp_argnums(concatenate_args, _concatenate_vjp)
 defjvp_argnums(concatenate_args, _concatenate_jvp)
 
 
@@ -165,6 +167,28 @@ def append(arr, values, axis=None):
     if axis is None:
         return concatenate([anp.ravel(arr), anp.ravel(values)], 0)
     return concatenate([arr, values], axis)
+
+
+def block(arrays):
+    """``np.block``: nested lists of traced arrays assembled blockwise."""
+    if not contains_box(arrays):
+        return _np.block(arrays)
+
+    def depth(obj):
+        return 1 + depth(obj[0]) if isinstance(obj, list) and obj else 0
+    list_depth = depth(arrays)
+
+    def leaves(obj):
+        return [leaf for o in obj for leaf in leaves(o)] if isinstance(obj, list) else [obj]
+    ndim = max([list_depth] + [anp.ndim(leaf) for leaf in leaves(arrays)])
+
+    def assemble(obj, level):
+        if isinstance(obj, list):
+            # The innermost lists join along the last axis, outer ones further left.
+            return concatenate([assemble(o, level + 1) for o in obj], -(list_depth - level))
+        shape = anp.shape(obj)
+        return anp.reshape(obj, (1,) * (ndim - len(shape)) + shape)
+    return assemble(arrays, 0)
 
 
 def broadcast_arrays(*args, subok=False):

@@ -108,9 +108,10 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, **k
     """``np.array``: also assembles (nested) lists of traced values, and copies a traced
     array (as NumPy copies an array) so that assigning into one leaves the other."""
     if isinstance(object, (list, tuple)) and contains_box(object):
-        result = stack([array(item) for item in object])
+        # The stack copies: its parts need not be copied first.
+        result = stack([array(item, copy=None) for item in object])
     elif isbox(object):
-        result = object if copy is False else anp.copy(object)
+        result = anp.copy(object) if copy else object  # copy=None/False: no copy needed
     else:
         return assignable(_np.array(object, dtype, copy=copy, order=order, subok=subok,
                                     ndmin=ndmin, **kwargs))
@@ -124,7 +125,7 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, **k
 def asarray(a, dtype=None, order=None, **kwargs):
     """``np.asarray``: traced values pass through (no copy, as for ndarrays)."""
     if isbox(a) or (isinstance(a, (list, tuple)) and contains_box(a)):
-        return array(a, dtype, copy=False if isbox(a) else True)
+        return array(a, dtype, copy=None)
     return _np.asarray(a, dtype, order, **kwargs)
 
 
