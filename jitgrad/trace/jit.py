@@ -166,8 +166,11 @@ class JitFunction:
         self.stats["traces"] += 1
         if self.stats["traces"] == RETRACE_WARNING_THRESHOLD + 1:
             warnings.warn(f"jit: {self!r} has been traced {self.stats['traces']} times; "
-                          f"the latest trace was caused by: {self.last_miss}. Mark arguments "
-                          "that change as static_argnums, or keep their shapes fixed.",
+                          f"the latest trace was caused by: {self.last_miss}. Keep array "
+                          "shapes fixed; a Python int is part of the signature, so one that "
+                          "changes every call (an iteration counter) traces every call: "
+                          "pass numpy.asarray(i) instead to trace it (Python's uses of it "
+                          "are then guarded).",
                           stacklevel=3)
         rng_state = np.random.get_state()
         try:
