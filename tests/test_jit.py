@@ -379,3 +379,16 @@ def test_plain_array_indexed_by_traced_values_is_guarded():
     for x in ([1.0, 3.0], [4.0, 3.0], [1.0, 3.0]):
         x = numpy.array(x)
         assert_same(jitted(x), grad(f)(x))
+
+
+def test_iteration_counter_as_array_traces_once_per_batch():
+    X, T = numpy.random.randn(8, 3), numpy.random.randn(8)
+    w = numpy.random.randn(3)
+
+    def objective(w, it):
+        rows = slice((it % 4) * 2, (it % 4) * 2 + 2)  # minibatch chosen by the counter
+        return np.sum((X[rows] @ w - T[rows]) ** 2)
+    jitted = grad(objective, jit=True)
+    for it in range(12):
+        assert_same(jitted(w, numpy.asarray(it)), grad(objective)(w, it))
+    assert jitted.stats["traces"] == 4
