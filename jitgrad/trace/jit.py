@@ -16,25 +16,20 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .core import TraceLevel, isbox, new_box, set_recorder, trace_depth
+from .core import TraceLevel, new_box, set_recorder, trace_depth
 from .graph import GraphNode, Recorder, TraceUnsupported
-from .passes import Constant
 from .plan import GuardFailed, Plan
+from .signature import (Boxed, ReturnsFunction, leaf_key, map_leaves, output_tree, pick,
+                        plain_tree, static_key)
 
 logger = logging.getLogger("jitgrad.jit")
 
 MAX_PATHS_PER_SIGNATURE = 8
 MAX_SIGNATURES = 64
 RETRACE_WARNING_THRESHOLD = 10
-_DYNAMIC_SCALARS = (float, complex, np.float16, np.float32, np.float64, np.longdouble,
-                    np.complex64, np.complex128, np.clongdouble)
 _EAGER = "eager"
 _NO_RESULT = TraceUnsupported.result
 _STAGED = "staged"
-
-
-class _Boxed(Exception):
-    """An argument is already traced: an enclosing transformation is running."""
 
 
 def jit(fun=None, static_argnums=(), static_argnames=()):
@@ -87,7 +82,7 @@ class JitFunction:
             return self.fun(*args, **kwargs)
         try:
             signature, leaves = self.call_signature(args, kwargs)
-        except _Boxed:
+        except Boxed:
             # Inside grad/jvp of an enclosing function: differentiate through f.
             self.stats["passthrough"] += 1
             return self.fun(*args, **kwargs)
@@ -127,14 +122,14 @@ class JitFunction:
         parts = []
         for argnum, arg in enumerate(args):
             if argnum in self.static_argnums:
-                parts.append(_static_key(arg, f"static argument {argnum}"))
+                parts.append(static_key(arg, f"static argument {argnum}"))
             else:
-                parts.append(_leaf_key(arg, leaves, f"argument {argnum}"))
+                parts.append(leaf_key(arg, leaves, f"argument {argnum}"))
         for name in sorted(kwargs):
             if name in self.static_argnames:
-                parts.append((name, _static_key(kwargs[name], f"static argument {name!r}")))
+                parts.append((name, static_key(kwargs[name], f"static argument {name!r}")))
             else:
-                parts.append((name, _leaf_key(kwargs[name], leaves, f"argument {name!r}")))
+                parts.append((name, leaf_key(kwargs[name], leaves, f"argument {name!r}")))
         return tuple(parts), leaves
 
     def _describe_change(self, signature):
@@ -209,22 +204,22 @@ class JitFunction:
 
                 def box_leaf(value):
                     return new_box(value, trace_id, GraphNode.new_root(value, next(positions)))
-                boxed_args = [arg if i in self.static_argnums else _map_leaves(arg, box_leaf)
+                boxed_args = [arg if i in self.static_argnums else map_leaves(arg, box_leaf)
                               for i, arg in enumerate(args)]
-                boxed_kwargs = {k: v if k in self.static_argnames else _map_leaves(v, box_leaf)
+                boxed_kwargs = {k: v if k in self.static_argnames else map_leaves(v, box_leaf)
                                 for k, v in kwargs.items()}
                 out = self.fun(*boxed_args, **boxed_kwargs)
                 try:
-                    rec.graph.outputs = _output_tree(out, trace_id)
+                    rec.graph.outputs = output_tree(out, trace_id)
                     rec.graph.freeze_captured()
                 except ReturnsFunction:
                     raise
                 except TraceUnsupported as reason:
-                    reason.result = _plain_tree(out)
+                    reason.result = plain_tree(out)
                     raise
             finally:
                 set_recorder(previous)
-        return _plain_tree(out), Plan(rec.graph, len(leaves))
+        return plain_tree(out), Plan(rec.graph, len(leaves))
 
     def _fall_back(self, signature, reason):
         self.stats["fallbacks"] += 1
@@ -245,7 +240,7 @@ class JitFunction:
         with self._lock:
             if path not in self._staged:
                 def call_returned(outer_args, outer_kwargs, inner_args, inner_kwargs):
-                    returned = _pick(self.fun(*outer_args, **outer_kwargs), path)
+                    returned = pick(self.fun(*outer_args, **outer_kwargs), path)
                     return returned(*inner_args, **inner_kwargs)
                 call_returned.__name__ = f"{getattr(self.fun, '__name__', 'f')}_returned"
                 self._staged[path] = JitFunction(call_returned)
@@ -293,68 +288,6 @@ def _promote(entry, plan):
         entry.insert(0, plan)
 
 
-def _leaf_key(value, leaves, where):
-    kind = type(value)
-    if kind is np.ndarray:
-        if value.dtype == object:
-            raise TypeError(f"jit: {where} is an object array; convert it with "
-                            "np.asarray(x, dtype=float), or mark it static with static_argnums.")
-        leaves.append(value)
-        return (value.shape, value.dtype)
-    if kind in _DYNAMIC_SCALARS:
-        leaves.append(value)
-        return kind
-    if kind in (tuple, list):
-        return (kind, tuple(_leaf_key(v, leaves, f"{where}[{i}]") for i, v in enumerate(value)))
-    if kind in (dict, OrderedDict):
-        return (kind, tuple((k, _leaf_key(v, leaves, f"{where}[{k!r}]"))
-                            for k, v in value.items()))
-    if isbox(value):
-        raise _Boxed
-    return _static_key(value, where)
-
-
-def _static_key(value, where):
-    try:
-        hash(value)
-    except TypeError:
-        raise TypeError(f"jit: {where} of type {type(value).__name__} is neither an array, "
-                        "a number, a container of those, nor hashable, so calls cannot be "
-                        "told apart; pass arrays, or a hashable value with static_argnums."
-                        ) from None
-    return ("=", type(value), value)
-
-
-def _map_leaves(value, f):
-    kind = type(value)
-    if kind is np.ndarray or kind in _DYNAMIC_SCALARS:
-        return f(value)
-    if kind in (tuple, list):
-        return kind(_map_leaves(v, f) for v in value)
-    if kind in (dict, OrderedDict):
-        return kind((k, _map_leaves(v, f)) for k, v in value.items())
-    return value
-
-
-def _output_tree(out, trace_id):
-    if isbox(out):
-        if out._trace == trace_id:
-            return out._node
-        raise TraceUnsupported("it returned a value traced by an inner transformation")
-    kind = type(out)
-    if kind in (tuple, list):
-        return kind(_output_tree(v, trace_id) for v in out)
-    if kind is dict:
-        return {k: _output_tree(v, trace_id) for k, v in out.items()}
-    if callable(out):
-        raise ReturnsFunction()
-    return Constant(out)
-
-
-class ReturnsFunction(TraceUnsupported):
-    """The output holds functions: the jit compiles those instead (``_staged_call``)."""
-
-
 def _replace_callables(value, path, jitted, args, kwargs):
     kind = type(value)
     if kind in (tuple, list):
@@ -371,23 +304,6 @@ def _replace_callables(value, path, jitted, args, kwargs):
             return staged(args, kwargs, inner_args, inner_kwargs)
         return returned
     return value
-
-
-def _pick(value, path):
-    for key in path:
-        value = value[key]
-    return value
-
-
-def _plain_tree(out):
-    while isbox(out):
-        out = out._value
-    kind = type(out)
-    if kind in (tuple, list):
-        return kind(_plain_tree(v) for v in out)
-    if kind is dict:
-        return {k: _plain_tree(v) for k, v in out.items()}
-    return out
 
 
 def _short(key):
