@@ -1,7 +1,7 @@
 """Traced tuples, lists and dicts: their boxes, vector spaces and primitives."""
 from collections import OrderedDict
 
-from .core import Box, getval, isbox, primitive
+from .core import Box, primitive
 from .rules import defjvp, defjvp_argnums, defvjp, defvjp_argnum
 from .vspace import VSpace, vspace
 

@@ -7,7 +7,6 @@ entries from autograd's one-function-per-argument convention.
 """
 import itertools
 
-from .core import primitive
 from .vspace import VSpace, vspace
 
 primitive_vjps = {}
