@@ -213,6 +213,25 @@ def test_assignment_of_outer_level_values_in_an_inner_function():
     assert hess.shape == (3, 3)
 
 
+def test_array_assigned_in_an_inner_grad_and_used_after_it():
+    def outer(x):
+        out = np.zeros(2)
+
+        def inner(y):
+            out[0] = y * x  # ``out`` now depends on the inner level's y, with y = x
+            return out[0] ** 2
+        g = grad(inner)(x)  # 2 y x**2 at y = x
+        return g + np.sum(out)  # 2 x**3 + x**2
+    x = 0.5
+    numpy.testing.assert_allclose(grad(outer)(x), 6 * x ** 2 + 2 * x)
+    numpy.testing.assert_allclose(make_jvp(outer)(x)(1.0)[1], 6 * x ** 2 + 2 * x)
+    numpy.testing.assert_allclose(grad(grad(outer))(x), 12 * x + 2)
+    # Called plainly, ``out`` is a plain array and the inner grad cannot write a
+    # traced value into it: the error says where to create it.
+    with pytest.raises(TypeError, match="inside the differentiated function"):
+        outer(x)
+
+
 def _sum_of_squares_program(x):
     out = np.zeros(3)
     for i in range(3):

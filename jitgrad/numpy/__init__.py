@@ -5,9 +5,9 @@ from . import elementwise, reductions, shapes, products, indexing  # noqa: F401
 from .numpy_boxes import ArrayBox, NDArrayBox  # noqa: F401
 from . import assembly, constructors, sorting  # noqa: F401
 from .assembly import (  # noqa: F401
-    append, array_split, atleast_1d, block, atleast_2d, atleast_3d, broadcast_arrays, column_stack,
-    concat, concatenate, dsplit, dstack, hsplit, hstack, row_stack, select, split, stack,
-    unstack, vsplit, vstack)
+    append, array_split, atleast_1d, atleast_2d, atleast_3d, block, broadcast_arrays,
+    column_stack, concat, concatenate, dsplit, dstack, hsplit, hstack, row_stack, select,
+    split, stack, unstack, vsplit, vstack)
 from .constructors import (  # noqa: F401
     array, asanyarray, asarray, copy, empty, empty_like, full, full_like, ones, ones_like,
     zeros, zeros_like)

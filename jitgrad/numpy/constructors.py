@@ -16,6 +16,7 @@ from ..trace.jvp import JVPNode
 from ..trace.vjp import VJPNode, backward_pass
 from . import numpy_wrapper as anp
 from .assembly import contains_box, stack
+from .indexing import plain_index
 
 # Frames that run derivative rules, and the frame that starts a trace level.
 _RULE_CODES = frozenset({VJPNode.__init__.__code__, JVPNode.__init__.__code__,
@@ -53,15 +54,15 @@ def assignable(value):
 
 
 def zeros(shape, dtype=float, order="C", **kwargs):
-    return assignable(_np.zeros(getval(shape), dtype, order, **kwargs))
+    return assignable(_np.zeros(plain_index(shape), dtype, order, **kwargs))
 
 
 def ones(shape, dtype=None, order="C", **kwargs):
-    return assignable(_np.ones(getval(shape), dtype, order, **kwargs))
+    return assignable(_np.ones(plain_index(shape), dtype, order, **kwargs))
 
 
 def empty(shape, dtype=float, order="C", **kwargs):
-    return assignable(_np.empty(getval(shape), dtype, order, **kwargs))
+    return assignable(_np.empty(plain_index(shape), dtype, order, **kwargs))
 
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, **kwargs):
@@ -86,8 +87,8 @@ def _filled(fill_value, shape, dtype):
 
 def full(shape, fill_value, dtype=None, order="C", **kwargs):
     if isbox(fill_value):
-        return _filled(fill_value, getval(shape), dtype)
-    return assignable(_np.full(getval(shape), fill_value, dtype, order, **kwargs))
+        return _filled(fill_value, plain_index(shape), dtype)
+    return assignable(_np.full(plain_index(shape), fill_value, dtype, order, **kwargs))
 
 
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kwargs):

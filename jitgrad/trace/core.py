@@ -168,7 +168,9 @@ def trace(start_node, fun, x):
     """
     with TraceLevel(type(start_node)) as trace_id:
         start_box = new_box(x, trace_id, start_node)
-        end = fun(start_box)
+        # An inner level that ended may still box values (e.g. an array assigned
+        # into inside a nested grad): only this level's tracing matters here.
+        end = strip_closed_boxes(fun(start_box))
         if not isbox(end):
             end = _pack_traced_container(end, trace_id)
         if isbox(end) and end._trace == trace_id:
