@@ -8,7 +8,7 @@ import inspect
 import os
 import warnings
 
-from .trace import make_jvp as _make_jvp, make_vjp as _make_vjp, vspace
+from .trace import getval, make_jvp as _make_jvp, make_vjp as _make_vjp, vspace
 from .trace.core import primitive, strip_closed_boxes
 from .trace.jit import jit as _jit
 from .trace.rules import defjvp_argnum, defvjp_argnum
@@ -93,8 +93,8 @@ def deriv(fun, x):
 def jacobian(fun, x):
     """The Jacobian of ``fun`` as an array of shape ``out.shape + x.shape``."""
     vjp, ans = _make_vjp(fun, x)
-    if isinstance(ans, (list, tuple, dict)):
-        return _jacobian_of_each_output(fun, x, ans)
+    if isinstance(getval(ans), (list, tuple, dict)):  # (a box of one under the jit)
+        return _jacobian_of_each_output(fun, x, getval(ans))
     ans_vspace = vspace(ans)
     rows = [vjp(basis_vector) for basis_vector in ans_vspace.standard_basis()]
     if isinstance(x, tuple):  # a tuple argnum: one Jacobian per argument

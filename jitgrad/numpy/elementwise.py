@@ -12,7 +12,7 @@ non-differentiable points are listed in README.md.
 """
 import math
 
-from ..trace import defjvp, defvjp
+from ..trace import def_scalar_body, defjvp, defvjp
 from . import numpy_wrapper as anp
 from .numpy_vjps import (balanced_eq, broadcast, match_complex, replace_zero, unbroadcast_f)
 
@@ -35,13 +35,19 @@ def _cast_like(x, ref):
     return anp.astype(x, ref_dtype)
 
 
-def def_unary(fun, dfdx):
+def def_unary(fun, dfdx, body=None):
+    """``body`` is the scalar expression the jit's fuser compiles (``{0}`` is x)."""
     defvjp(fun, lambda ans, x: lambda g: g * dfdx(ans, x))
     defjvp(fun, lambda g, ans, x: g * dfdx(ans, x))
+    if body is not None:
+        def_scalar_body(fun, body)
 
 
-def def_binary(fun, dfdx, dfdy):
-    """``dfdx(ans, x, y)``; ``None`` for a partial derivative that is always zero."""
+def def_binary(fun, dfdx, dfdy, body=None):
+    """``dfdx(ans, x, y)``; ``None`` for a partial derivative that is always zero.
+    ``body`` is the scalar expression the jit's fuser compiles (``{0}``, ``{1}``)."""
+    if body is not None:
+        def_scalar_body(fun, body)
     def vjp(d, argnum):
         if d is None:
             return None
@@ -76,14 +82,18 @@ defjvp(anp.subtract, lambda g, ans, x, y: broadcast(g, ans),
        lambda g, ans, x, y: broadcast(-g, ans))
 defvjp(anp.negative, lambda ans, x: lambda g: -g)
 defjvp(anp.negative, lambda g, ans, x: -g)
+def_scalar_body(anp.add, "({0} + {1})")
+def_scalar_body(anp.subtract, "({0} - {1})")
+def_scalar_body(anp.negative, "(-{0})")
 defvjp(anp.positive, lambda ans, x: lambda g: g)
 defjvp(anp.positive, lambda g, ans, x: g)
 
 # Arithmetic.
-def_binary(anp.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
-def_binary(anp.true_divide, lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y)
-def_unary(anp.reciprocal, lambda ans, x: -ans * ans)
-def_unary(anp.square, lambda ans, x: 2.0 * x)
+def_binary(anp.multiply, lambda ans, x, y: y, lambda ans, x, y: x, body="({0} * {1})")
+def_binary(anp.true_divide, lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y,
+           body="({0} / {1})")
+def_unary(anp.reciprocal, lambda ans, x: -ans * ans, body="(1.0 / {0})")
+def_unary(anp.square, lambda ans, x: 2.0 * x, body="({0} * {0})")
 
 
 def _power_exponent_minus_one(y):
@@ -109,36 +119,36 @@ def _log_base(ans, x):
 
 def_binary(anp.power,
            lambda ans, x, y: y * x ** _power_exponent_minus_one(y),
-           lambda ans, x, y: ans * _log_base(ans, x))
+           lambda ans, x, y: ans * _log_base(ans, x), body="({0} ** {1})")
 # float_power computes in float64 (or complex128); unbroadcast casts cotangents back.
 def_binary(anp.float_power,
            lambda ans, x, y: y * anp.float_power(x, _power_exponent_minus_one(y)),
            lambda ans, x, y: ans * _log_base(ans, x))
 
 # Exponentials and logarithms.
-def_unary(anp.exp, lambda ans, x: ans)
+def_unary(anp.exp, lambda ans, x: ans, body="math.exp({0})")
 def_unary(anp.exp2, lambda ans, x: ans * _LN2)
-def_unary(anp.expm1, lambda ans, x: ans + 1.0)
-def_unary(anp.log, lambda ans, x: 1.0 / x)
+def_unary(anp.expm1, lambda ans, x: ans + 1.0, body="math.expm1({0})")
+def_unary(anp.log, lambda ans, x: 1.0 / x, body="math.log({0})")
 def_unary(anp.log2, lambda ans, x: 1.0 / (x * _LN2))
 def_unary(anp.log10, lambda ans, x: 1.0 / (x * _LN10))
-def_unary(anp.log1p, lambda ans, x: 1.0 / (x + 1.0))
-def_unary(anp.sqrt, lambda ans, x: 0.5 / ans)
+def_unary(anp.log1p, lambda ans, x: 1.0 / (x + 1.0), body="math.log1p({0})")
+def_unary(anp.sqrt, lambda ans, x: 0.5 / ans, body="math.sqrt({0})")
 def_unary(anp.cbrt, lambda ans, x: 1.0 / (3.0 * ans * ans))
 def_binary(anp.logaddexp, lambda ans, x, y: anp.exp(x - ans), lambda ans, x, y: anp.exp(y - ans))
 def_binary(anp.logaddexp2, lambda ans, x, y: anp.exp2(x - ans),
            lambda ans, x, y: anp.exp2(y - ans))
 
 # Trigonometric and hyperbolic functions.
-def_unary(anp.sin, lambda ans, x: anp.cos(x))
-def_unary(anp.cos, lambda ans, x: -anp.sin(x))
-def_unary(anp.tan, lambda ans, x: 1.0 + ans * ans)
+def_unary(anp.sin, lambda ans, x: anp.cos(x), body="math.sin({0})")
+def_unary(anp.cos, lambda ans, x: -anp.sin(x), body="math.cos({0})")
+def_unary(anp.tan, lambda ans, x: 1.0 + ans * ans, body="math.tan({0})")
 def_unary(anp.arcsin, lambda ans, x: 1.0 / anp.sqrt(1.0 - x * x))
 def_unary(anp.arccos, lambda ans, x: -1.0 / anp.sqrt(1.0 - x * x))
-def_unary(anp.arctan, lambda ans, x: 1.0 / (1.0 + x * x))
-def_unary(anp.sinh, lambda ans, x: anp.cosh(x))
-def_unary(anp.cosh, lambda ans, x: anp.sinh(x))
-def_unary(anp.tanh, lambda ans, x: 1.0 - ans * ans)
+def_unary(anp.arctan, lambda ans, x: 1.0 / (1.0 + x * x), body="math.atan({0})")
+def_unary(anp.sinh, lambda ans, x: anp.cosh(x), body="math.sinh({0})")
+def_unary(anp.cosh, lambda ans, x: anp.sinh(x), body="math.cosh({0})")
+def_unary(anp.tanh, lambda ans, x: 1.0 - ans * ans, body="math.tanh({0})")
 def_unary(anp.arcsinh, lambda ans, x: 1.0 / anp.sqrt(x * x + 1.0))
 # The product of two roots keeps the principal branch for complex z, unlike sqrt(z*z - 1).
 def_unary(anp.arccosh, lambda ans, x: 1.0 / (anp.sqrt(x - 1.0) * anp.sqrt(x + 1.0)))

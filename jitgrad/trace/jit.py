@@ -263,11 +263,15 @@ class JitFunction:
         else:
             for number, plan in enumerate(entry):
                 lines.append(f"--- path {number}: {plan.n_steps} steps, "
-                             f"{plan.n_guards} guards ---")
+                             f"{plan.n_guards} guards, {plan.n_kernels} fused kernels ---")
                 lines.append("graph:")
                 lines.append(str(plan.graph))
                 lines.append("plan:")
                 lines.append(plan.source.rstrip())
+                for number, kernel in enumerate(plan.kernels):
+                    lines.append(f"kernel k{number}: {kernel!r}, fusing "
+                                 + ", ".join(f"%{s.index}" for s in kernel.region.steps))
+                    lines.append(kernel.source.rstrip())
         text = "\n".join(lines)
         print(text)
         return text

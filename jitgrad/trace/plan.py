@@ -43,7 +43,10 @@ class Plan:
         self.guards = guards
         self.n_guards = len(guards)
         self.has_random = any(n.kind == "source" for n in nodes)
-        self.source, namespace = _generate(nodes, guards, outputs, resolve, n_inputs)
+        self.kernels = fused_kernels(nodes, guards, outputs, resolve)
+        self.n_kernels = len(self.kernels)
+        kernels = self.kernels
+        self.source, namespace = _generate(nodes, guards, outputs, resolve, n_inputs, kernels)
         code = compile(self.source, f"<jitgrad plan {id(self):x}>", "exec")
         exec(code, namespace)
         self.run = namespace["plan"]
@@ -55,7 +58,50 @@ class Plan:
         return self.run(*leaves)
 
 
-def _generate(nodes, guards, outputs, resolve, n_inputs):
+def fused_kernels(nodes, guards, outputs, resolve):
+    """Compiled kernels for the plan's elementwise regions, or none. Numba is
+    imported (by ``jitgrad.kernels``) only when a region qualifies."""
+    from .. import kernels
+    from .rules import scalar_bodies
+    if not kernels.fusion_enabled():
+        return []
+    needed_after = {n.index for n in tree_leaves(outputs) if not isinstance(n, Constant)}
+    needed_after.update(resolve(g.node).index for g in guards)
+    regions = kernels.find_regions(nodes, resolve, scalar_bodies, needed_after,
+                                   kernels.fusion_min_size())
+    return kernels.compile_regions(regions, scalar_bodies)
+
+
+class _Step:
+    """One line of the plan: a node's call, or a fused kernel computing several."""
+    __slots__ = ["node", "kernel", "uses", "defines"]
+
+    def __init__(self, node=None, kernel=None, uses=(), defines=()):
+        self.node, self.kernel = node, kernel
+        self.uses, self.defines = list(uses), list(defines)
+
+
+def _steps(nodes, resolve, kernels):
+    """Nodes in order, each fused region replaced by one step where its last node was
+    (nothing between a region's nodes uses its values, so that is early enough)."""
+    fused_at = {}
+    skipped = set()
+    for kernel in kernels:
+        fused_at[kernel.region.steps[-1].index] = kernel
+        skipped.update(step.index for step in kernel.region.steps)
+    steps = []
+    for node in nodes:
+        if node.index in fused_at:
+            kernel = fused_at[node.index]
+            steps.append(_Step(kernel=kernel, uses=kernel.region.inputs,
+                               defines=kernel.region.outputs))
+        elif node.index not in skipped:
+            steps.append(_Step(node=node, uses=[resolve(p) for p in node.parents],
+                               defines=[node]))
+    return steps
+
+
+def _generate(nodes, guards, outputs, resolve, n_inputs, kernels=()):
     namespace = {"GuardFailed": GuardFailed, "_same": _same}
     names = {}
     constants = {}
@@ -75,23 +121,31 @@ def _generate(nodes, guards, outputs, resolve, n_inputs):
             return constant(node_or_constant.value)
         return names[node_or_constant.index]
 
-    last_use = {}
-    for position, node in enumerate(nodes):
-        for parent in node.parents:
-            last_use[resolve(parent).index] = position
-    for guard in guards:
-        node = resolve(guard.node)
-        last_use[node.index] = max(last_use.get(node.index, 0),
-                                   next(i for i, n in enumerate(nodes) if n is node))
+    steps = _steps(nodes, resolve, kernels)
     outputs_needed = {n.index for n in tree_leaves(outputs) if not isinstance(n, Constant)}
     guards_by_node = {}
     for number, guard in enumerate(guards):
         guards_by_node.setdefault(resolve(guard.node).index, []).append((number, guard))
+    last_use = {}
+    for position, step in enumerate(steps):
+        for used in step.uses:
+            if not isinstance(used, Constant):
+                last_use[used.index] = position
+        for node in step.defines:
+            if node.index in guards_by_node:
+                last_use[node.index] = max(last_use.get(node.index, 0), position)
 
     params = [f"a{i}" for i in range(n_inputs)]
     lines = [f"def plan({', '.join(params)}):"]
-    for position, node in enumerate(nodes):
-        if node.kind == "input":
+    for position, step in enumerate(steps):
+        node = step.node
+        if step.kernel is not None:
+            number = len([k for k in namespace if k.startswith("k")])
+            namespace[f"k{number}"] = step.kernel
+            targets = [names.setdefault(n.index, f"v{n.index}") for n in step.defines]
+            args = [operand(used) for used in step.uses]
+            lines.append(f"    {', '.join(targets)}, = k{number}({', '.join(args)})")
+        elif node.kind == "input":
             names[node.index] = f"a{node.args[0]}"
         else:
             name = names[node.index] = f"v{node.index}"
@@ -102,17 +156,19 @@ def _generate(nodes, guards, outputs, resolve, n_inputs):
                     for i, arg in enumerate(node.args)]
             args += [f"{k}={constant(v)}" for k, v in node.kwargs.items()]
             lines.append(f"    {name} = {fun}({', '.join(args)})")
-        for number, guard in guards_by_node.get(node.index, ()):
-            convert = f"g{number}"
-            namespace[convert] = guard.convert
-            expected = constant(guard.expected)
-            lines.append(f"    if not _same({convert}({names[node.index]}), {expected}): "
-                         f"raise GuardFailed({number})")
+        for defined in step.defines:
+            for number, guard in guards_by_node.get(defined.index, ()):
+                convert = f"g{number}"
+                namespace[convert] = guard.convert
+                expected = constant(guard.expected)
+                lines.append(f"    if not _same({convert}({names[defined.index]}), "
+                             f"{expected}): raise GuardFailed({number})")
         # Free each intermediate right after the step that uses it last.
-        for parent in {resolve(p).index for p in node.parents}:
-            if last_use.get(parent) == position and parent not in outputs_needed \
-                    and not names[parent].startswith("a"):
-                lines.append(f"    del {names[parent]}")
+        released = {u.index for u in step.uses if not isinstance(u, Constant)}
+        for index in sorted(released):
+            if last_use.get(index) == position and index not in outputs_needed \
+                    and not names[index].startswith("a"):
+                lines.append(f"    del {names[index]}")
     lines.append(f"    return {_tree_source(outputs, operand)}")
     return "\n".join(lines) + "\n", namespace
 

@@ -11,6 +11,14 @@ from .vspace import VSpace, vspace
 
 primitive_vjps = {}
 primitive_jvps = {}
+# For the jit's fuser: the scalar expression of an elementwise primitive, with
+# ``{0}``, ``{1}``... standing for its arguments (``"math.exp({0})"``).
+scalar_bodies = {}
+
+
+def def_scalar_body(fun, body):
+    """Declare ``fun`` elementwise, computing ``body`` per element (Numba-compilable)."""
+    scalar_bodies[fun] = body
 
 
 def _name(fun):

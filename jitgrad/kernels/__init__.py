@@ -1,0 +1,39 @@
+"""Kernels: fusing the jit's elementwise steps into Numba-compiled loops.
+
+``find_regions`` picks the steps to fuse; ``compile_regions`` turns each region
+into a ``FusedKernel`` (generated source, compiled by Numba, cached in memory and
+on disk). Numba is imported only when a kernel is compiled, so ``import jitgrad``
+and eager users never pay for it. Knows nothing of differentiation.
+
+Settings (environment): ``JITGRAD_FUSE=0`` turns fusion off;
+``JITGRAD_FUSE_MIN_SIZE`` (default 4096) is the smallest array worth a kernel;
+``JITGRAD_CACHE_DIR`` is where compiled kernels are kept between processes.
+"""
+import os
+
+from .regions import find_regions  # noqa: F401
+
+DEFAULT_MIN_SIZE = 4096
+
+
+def fusion_enabled():
+    return os.environ.get("JITGRAD_FUSE", "1") not in ("0", "", "false", "no")
+
+
+def fusion_min_size():
+    try:
+        return int(os.environ.get("JITGRAD_FUSE_MIN_SIZE", DEFAULT_MIN_SIZE))
+    except ValueError:
+        return DEFAULT_MIN_SIZE
+
+
+def compile_regions(regions, scalar_bodies):
+    if not regions:
+        return []
+    from .fused import FusedKernel
+    kernels = []
+    for region in regions:
+        kernel = FusedKernel.build(region, scalar_bodies)
+        if kernel is not None:
+            kernels.append(kernel)
+    return kernels

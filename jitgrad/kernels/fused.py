@@ -1,0 +1,135 @@
+"""One fused region as a callable step: generated Numba source, outputs preallocated."""
+import logging
+import math
+import time
+import warnings
+
+import numpy as np
+
+from .cache import load_kernel
+from .regions import operand_key
+
+logger = logging.getLogger("jitgrad.kernels")
+_announced = []
+_warned = set()
+
+
+class FusedKernel:
+    """``kernel(*inputs)`` returns the region's output arrays (a list)."""
+
+    def __init__(self, region, source, dispatcher, array_inputs):
+        self.region = region
+        self.source = source
+        self.dispatcher = dispatcher
+        self.array_inputs = array_inputs
+        self.shape = region.shape
+        self.n_outputs = len(region.outputs)
+
+    @classmethod
+    def build(cls, region, scalar_bodies):
+        source, array_inputs = kernel_source(region, scalar_bodies)
+        kernel = cls(region, source, load_kernel(source), array_inputs)
+        kernel._compile()
+        return kernel
+
+    def __repr__(self):
+        return f"<fused kernel: {len(self.region.steps)} steps, {self.n_outputs} outputs>"
+
+    def __call__(self, *inputs):
+        outputs = [np.empty(self.shape) for _ in range(self.n_outputs)]
+        args = [np.ravel(x) if is_array else x for x, is_array in zip(inputs, self.array_inputs)]
+        self.dispatcher(*args, *[out.reshape(-1) for out in outputs])
+        return outputs
+
+    def _compile(self):
+        """Compile now (or load from the disk cache), so the first call pays for it."""
+        from numba import types
+        array = types.float64[::1]
+        signature = tuple(array if is_array else types.float64 for is_array in
+                          self.array_inputs) + (array,) * self.n_outputs
+        start = time.perf_counter()
+        try:
+            self.dispatcher.compile(signature)
+        except Exception as error:  # a Numba failure must not become the user's
+            _warn_once(f"jitgrad: a fused kernel failed to compile ({type(error).__name__}: "
+                       f"{str(error)[:200]}); its steps run as NumPy calls instead.")
+            self.dispatcher = self._numpy_steps
+            return
+        seconds = time.perf_counter() - start
+        if seconds > 0.5 and not _announced:
+            _announced.append(True)
+            logger.info("compiled a fused kernel of %d steps in %.1f s with Numba; kernels "
+                        "are cached on disk, so later runs load them", len(self.region.steps),
+                        seconds)
+        else:
+            logger.debug("fused kernel of %d steps ready in %.2f s", len(self.region.steps),
+                         seconds)
+
+    def _numpy_steps(self, *args):
+        """The region's steps as plain NumPy calls (the fallback when Numba fails)."""
+        inputs, flat_outputs = args[:len(self.region.inputs)], args[len(self.region.inputs):]
+        values = {operand_key(op): value for op, value in zip(self.region.inputs, inputs)}
+        for step in self.region.steps:
+            operand_values = [values[operand_key(op)] if operand_key(op) in values else op.value
+                              for op in self.region.operands[step.index]]
+            fun = getattr(step.fun, "fun", step.fun)
+            values[operand_key(step)] = fun(*operand_values)
+        for out, step in zip(flat_outputs, self.region.outputs):
+            out[:] = np.ravel(values[operand_key(step)])
+
+
+def _warn_once(message):
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def kernel_source(region, scalar_bodies):
+    """Numba source of a loop computing the region element by element."""
+    params, reads, array_inputs = [], [], []
+    names = {}
+    for k, operand in enumerate(region.inputs):
+        params.append(f"in{k}")
+        is_array = type(operand.value) is np.ndarray
+        array_inputs.append(is_array)
+        if is_array:
+            reads.append(f"        x{k} = in{k}[i]")
+            names[operand_key(operand)] = f"x{k}"
+        else:
+            names[operand_key(operand)] = f"in{k}"
+    outputs = {step.index: f"out{j}" for j, step in enumerate(region.outputs)}
+    body = []
+    for step in region.steps:
+        args = []
+        for operand in region.operands[step.index]:
+            key = operand_key(operand)
+            if key in names:
+                args.append(names[key])
+            elif hasattr(operand, "index"):
+                args.append(f"t{operand.index}")  # computed earlier in this loop
+            else:
+                args.append(_literal(operand.value))
+        body.append(f"        t{step.index} = {scalar_bodies[step.fun].format(*args)}")
+        if step.index in outputs:
+            body.append(f"        {outputs[step.index]}[i] = t{step.index}")
+    signature = ", ".join(params + list(outputs.values()))
+    lines = ["import math", "", "import numba", "",
+             "",
+             '@numba.njit(cache=True, error_model="numpy", nogil=True)',
+             f"def kernel({signature}):",
+             "    for i in range(out0.shape[0]):",
+             *reads, *body, ""]
+    return "\n".join(lines), array_inputs
+
+
+def _literal(value):
+    if isinstance(value, (bool, np.bool_)):
+        return repr(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return repr(int(value))
+    value = float(value)
+    if math.isnan(value):
+        return "math.nan"
+    if math.isinf(value):
+        return "math.inf" if value > 0 else "-math.inf"
+    return repr(value)

@@ -1,0 +1,140 @@
+"""Fusion of elementwise steps into Numba kernels: same answers, counted kernels, cache."""
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy
+import pytest
+
+import jitgrad.numpy as np
+from jitgrad import grad, jit
+from jitgrad.kernels import cache
+
+pytestmark = pytest.mark.eager_only  # these tests set jit= and fusion themselves
+
+
+@pytest.fixture(autouse=True)
+def small_kernels_and_private_cache(monkeypatch, tmp_path_factory):
+    """Fuse small arrays too (fast tests), into a cache directory of this session."""
+    monkeypatch.setenv("JITGRAD_FUSE", "1")
+    monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "8")
+    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def rational(x, y):
+    z = (x * 2.0 + y) / (1.0 + x ** 2) - 3.0 * y
+    return np.sum(z * z / (1.0 + z * z))
+
+
+def plans(jitted):
+    return [plan for entry in jitted._cache.values() for plan in entry]
+
+
+def test_fused_gradient_matches_eager_and_unfused(monkeypatch):
+    x, y = numpy.random.randn(50), numpy.random.randn(50)
+    fused = grad(rational, (0, 1), jit=True)
+    monkeypatch.setenv("JITGRAD_FUSE", "0")
+    unfused = grad(rational, (0, 1), jit=True)
+    unfused(x, y)
+    monkeypatch.setenv("JITGRAD_FUSE", "1")
+    for _ in range(2):
+        for a, b, c in zip(fused(x, y), unfused(x, y), grad(rational, (0, 1))(x, y)):
+            numpy.testing.assert_allclose(a, c, rtol=1e-13)
+            numpy.testing.assert_allclose(b, c, rtol=1e-13)
+    assert plans(fused)[0].n_kernels >= 1 and plans(unfused)[0].n_kernels == 0
+    assert "k0(" in plans(fused)[0].source
+
+
+def test_forward_and_backward_chains_fuse_into_few_kernels():
+    jitted = grad(rational, jit=True)
+    x, y = numpy.random.randn(50), numpy.random.randn(50)
+    jitted(x, y)
+    plan = plans(jitted)[0]
+    fused_steps = sum(len(k.region.steps) for k in plan.kernels)
+    assert fused_steps >= 10 and plan.n_kernels <= 4, plan.source
+
+
+def test_transcendental_steps_stay_numpy_calls():
+    jitted = jit(lambda x: np.exp(x) + np.tanh(x) * 2.0)
+    x = numpy.random.randn(50)
+    numpy.testing.assert_allclose(jitted(x), numpy.exp(x) + numpy.tanh(x) * 2.0)
+    (kernel,) = plans(jitted)[0].kernels  # just the multiply and the add
+    assert len(kernel.region.steps) == 2 and "math." not in kernel.source
+
+
+def test_small_arrays_are_not_fused(monkeypatch):
+    monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "1000")
+    jitted = grad(rational, jit=True)
+    jitted(numpy.random.randn(50), numpy.random.randn(50))
+    assert plans(jitted)[0].n_kernels == 0
+
+
+def test_guards_and_outputs_read_fused_values():
+    def f(x):
+        y = x * x + 1.0
+        z = y * 3.0 - x
+        if np.sum(z) > 0:         # guard on a fused value
+            return z * 2.0, y      # both are fused values
+        return z, y - 1.0
+    jitted = jit(f)
+    for sign in (1.0, -1.0, 1.0):
+        x = sign * numpy.linspace(1.0, 2.0, 20)
+        for a, b in zip(jitted(x), f(x)):
+            numpy.testing.assert_allclose(a, b, rtol=1e-14)
+
+
+def test_explain_lists_kernels_and_their_source():
+    text = jit(lambda x: x * 2.0 + x * x).explain(numpy.ones(20))
+    assert "fused kernels" in text and "@numba.njit" in text and "def kernel(" in text
+
+
+def test_unwritable_cache_warns_once_and_compiles_in_memory(monkeypatch, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(blocker / "cache"))
+    body = lambda x: x * 7.0 - x * x * 0.5  # noqa: E731  (a kernel not compiled before)
+    with pytest.warns(RuntimeWarning, match="kernel cache .* cannot be used"):
+        out = jit(body)(numpy.arange(20.0))
+    numpy.testing.assert_allclose(out, body(numpy.arange(20.0)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the second unusable kernel does not warn again
+        jit(lambda x: x * 9.0 - x * x * 0.25)(numpy.arange(20.0))
+
+
+def test_foreign_file_in_the_cache_is_replaced(monkeypatch, tmp_path):
+    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(cache, "_compiled", {})
+    body = lambda x: x * 3.0 + x * x  # noqa: E731
+    jit(body)(numpy.arange(20.0))
+    (kernel_file,) = (tmp_path / "kernels").glob("k_*.py")
+    kernel_file.write_text("garbage = (")
+    monkeypatch.setattr(cache, "_compiled", {})  # as a new process would see it
+    with pytest.warns(RuntimeWarning, match="not written by this version"):
+        out = jit(body)(numpy.arange(20.0))
+    numpy.testing.assert_allclose(out, body(numpy.arange(20.0)))
+
+
+def test_a_second_process_loads_kernels_from_disk(tmp_path):
+    script = textwrap.dedent("""
+        import numpy, jitgrad.numpy as np
+        from jitgrad import jit
+        f = jit(lambda x: x * 5.0 + x * x * 0.125)
+        f(numpy.arange(20.0))
+        (plan,) = next(iter(f._cache.values()))
+        print(plan.kernels[0].dispatcher.stats.cache_hits)
+    """)
+    env = dict(os.environ, JITGRAD_CACHE_DIR=str(tmp_path), JITGRAD_FUSE_MIN_SIZE="8")
+    run = lambda: subprocess.run([sys.executable, "-c", script], env=env, check=True,  # noqa
+                                 capture_output=True, text=True).stdout.split()[-1]
+    assert run() == "Counter()"           # compiled and stored
+    assert run() != "Counter()"           # loaded
+
+
+def test_import_jitgrad_does_not_import_numba():
+    code = "import sys, jitgrad, jitgrad.numpy as np; jitgrad.grad(np.sin)(1.0); " \
+           "print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    assert out.strip() == "False"
