@@ -138,3 +138,16 @@ def test_import_jitgrad_does_not_import_numba():
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True).stdout
     assert out.strip() == "False"
+
+
+def test_regions_of_the_same_structure_share_one_kernel():
+    def simulate(x):
+        for _ in range(6):
+            x = np.sin(x * 0.5 + x * x * 0.1)  # the same arithmetic each step
+        return x
+    jitted = jit(simulate)
+    x = numpy.linspace(0.0, 1.0, 30)
+    numpy.testing.assert_allclose(jitted(x), simulate(x))
+    (plan,) = plans(jitted)
+    assert plan.n_kernels == 6
+    assert len({id(kernel.dispatcher) for kernel in plan.kernels}) == 1

@@ -99,19 +99,20 @@ def kernel_source(region, scalar_bodies):
             names[operand_key(operand)] = f"in{k}"
     outputs = {step.index: f"out{j}" for j, step in enumerate(region.outputs)}
     body = []
-    for step in region.steps:
+    # Names count from 0 within the region, so regions of the same structure (the
+    # steps of a simulation loop) share one source, hence one compiled kernel.
+    for number, step in enumerate(region.steps):
         args = []
         for operand in region.operands[step.index]:
             key = operand_key(operand)
             if key in names:
                 args.append(names[key])
-            elif hasattr(operand, "index"):
-                args.append(f"t{operand.index}")  # computed earlier in this loop
             else:
                 args.append(_literal(operand.value))
-        body.append(f"        t{step.index} = {scalar_bodies[step.fun].format(*args)}")
+        names[operand_key(step)] = f"t{number}"
+        body.append(f"        t{number} = {scalar_bodies[step.fun].format(*args)}")
         if step.index in outputs:
-            body.append(f"        {outputs[step.index]}[i] = t{step.index}")
+            body.append(f"        {outputs[step.index]}[i] = t{number}")
     signature = ", ".join(params + list(outputs.values()))
     lines = ["import math", "", "import numba", "",
              "",
