@@ -275,7 +275,8 @@ def test_explain_shows_graph_guards_and_plan(capsys):
     assert capsys.readouterr().out.strip() == text.strip()
 
 
-def test_passes_fold_merge_and_drop():
+def test_passes_fold_merge_and_drop(monkeypatch):
+    monkeypatch.setenv("JITGRAD_FUSE", "0")  # count the plan's NumPy calls, unfused
     const = numpy.arange(3.0)
 
     def f(x):
