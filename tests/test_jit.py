@@ -393,3 +393,15 @@ def test_iteration_counter_as_array_traces_once_per_batch():
     for it in range(12):
         assert_same(jitted(w, numpy.asarray(it)), grad(objective)(w, it))
     assert jitted.stats["traces"] == 4
+
+
+def test_solve_ivp_choosing_its_own_times_runs_eagerly_under_jit():
+    from jitgrad.scipy.integrate import solve_ivp
+
+    def final_state(y0):
+        return np.sum(solve_ivp(lambda t, y: -y * y, (0.0, 1.0), y0).y[:, -1])
+    jitted = jit(grad(final_state))
+    with pytest.warns(UserWarning, match="picks its output times"):
+        jitted(numpy.array([1.0, 2.0]))
+    for y0 in (numpy.array([1.0, 2.0]), numpy.array([3.0, 0.5])):
+        assert_same(jitted(y0), grad(final_state)(y0))

@@ -16,6 +16,7 @@ import scipy.integrate as _integrate
 
 from ..numpy import numpy_wrapper as anp
 from ..numpy import asarray, concatenate, stack
+from ..trace.core import refuse_replay
 from ..trace import (defjvp_argnums, defvjp_argnums, getval, isbox, make_jvp, make_vjp,
                      primitive)
 
@@ -192,6 +193,8 @@ def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False,
     Differentiating solves the forward problem twice: once for scipy's result, once
     as a traced primitive at the times of that result."""
     args = () if args is None else (tuple(args) if isinstance(args, (tuple, list)) else (args,))
+    if t_eval is None:
+        refuse_replay("solve_ivp without t_eval picks its output times from the values")
     plain = [getval(a) for a in args]
     solution = _integrate.solve_ivp(
         fun, tuple(getval(t) for t in t_span), getval(y0), method=method,

@@ -120,6 +120,14 @@ def set_recorder(new):
     return previous
 
 
+def refuse_replay(reason):
+    """Under the jit, say that the code running now cannot be replayed from a plan
+    (the jit then runs the function eagerly, with one warning giving ``reason``)."""
+    rec = getattr(_local, "recorder", None)
+    if rec is not None:
+        rec.refuse(reason)
+
+
 def concrete(box, convert):
     """``convert(value)`` of a traced value for Python (``bool``, ``float``, ``int`` ...).
 

@@ -224,6 +224,9 @@ class Recorder:
         return new_box(ans, self.trace_id, GraphNode(ans, fun, tuple(plain), kwargs,
                                                      argnums, parents))
 
+    def refuse(self, reason):
+        raise TraceUnsupported(reason)
+
     def check_keywords(self, fun, kwargs):
         for name, value in kwargs.items():
             if self._graph_box(value) is not None:
