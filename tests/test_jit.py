@@ -401,7 +401,20 @@ def test_solve_ivp_choosing_its_own_times_runs_eagerly_under_jit():
     def final_state(y0):
         return np.sum(solve_ivp(lambda t, y: -y * y, (0.0, 1.0), y0).y[:, -1])
     jitted = jit(grad(final_state))
-    with pytest.warns(UserWarning, match="picks its output times"):
+    with pytest.warns(UserWarning, match="solve_ivp returns scipy"):
         jitted(numpy.array([1.0, 2.0]))
     for y0 in (numpy.array([1.0, 2.0]), numpy.array([3.0, 0.5])):
         assert_same(jitted(y0), grad(final_state)(y0))
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: np.sum(np.sort(x) * np.arange(1.0, 5.0)),
+    lambda x: np.sum(np.partition(x, 1)[:2] ** 2),
+    lambda x: np.sum(np.select([x < 0, x > 1], [x ** 2, np.sin(x)], default=x)),
+    lambda x: np.sum(np.take(numpy.arange(4.0), np.argsort(x)) * x),
+], ids=["sort", "partition", "select", "take"])
+def test_value_dependent_permutations_and_conditions_are_never_baked(f):
+    jitted = grad(f, jit=True)
+    for x in ([3.0, -1.0, 0.5, 2.0], [-2.0, 1.5, 0.2, 4.0], [3.0, -1.0, 0.5, 2.0]):
+        x = numpy.array(x)
+        assert_same(jitted(x), grad(f)(x))

@@ -7,6 +7,7 @@ Each takes NumPy's own path when nothing in its arguments is traced.
 """
 import numpy as _np
 
+from ..trace.core import concrete_value
 from ..trace import defjvp_argnums, defvjp_argnums, getval, isbox, primitive
 from . import numpy_wrapper as anp
 from .indexing import getitem
@@ -215,7 +216,7 @@ def _split_points(n, indices_or_sections, equal):
 
 def _split(ary, indices_or_sections, axis, equal, numpy_fun):
     ary = _traceable(ary)
-    indices_or_sections = getval(indices_or_sections)
+    indices_or_sections = concrete_value(indices_or_sections)
     if not isbox(ary):
         return numpy_fun(ary, indices_or_sections, axis)
     axis = axis % anp.ndim(ary)
@@ -237,7 +238,7 @@ def _split_along(name, axis_of_ndim, min_ndim):
     def split_fun(ary, indices_or_sections):
         ary = _traceable(ary)
         if not isbox(ary):
-            return getattr(_np, name)(ary, getval(indices_or_sections))
+            return getattr(_np, name)(ary, concrete_value(indices_or_sections))
         ndim = anp.ndim(ary)
         if ndim < min_ndim:
             raise ValueError(f"{name} only works on arrays of {min_ndim} or more dimensions")
@@ -262,7 +263,7 @@ def unstack(x, /, *, axis=0):
 
 def select(condlist, choicelist, default=0):
     """``np.select``, differentiable in the choices and the default."""
-    condlist = [getval(c) for c in condlist]
+    condlist = list(condlist)  # traced conditions stay traced: they feed np.where
     choicelist = [_traceable(c) for c in choicelist]
     if not any(isbox(c) for c in choicelist) and not isbox(default):
         return _np.select(condlist, choicelist, default)

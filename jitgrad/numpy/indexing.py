@@ -153,7 +153,7 @@ def _take_index(a, indices, axis, mode):
 def take(a, indices, axis=None, out=None, mode="raise"):
     """``np.take``, differentiable in ``a`` (repeated indices accumulate)."""
     if not isbox(a):
-        return _np.take(a, getval(indices), axis=axis, out=out, mode=mode)
+        return _np.take(a, concrete_value(indices), axis=axis, out=out, mode=mode)
     if out is not None:
         raise TypeError("np.take(..., out=...) cannot write into an array while "
                         "differentiating; use the returned value instead.")
@@ -173,7 +173,7 @@ def take_along_axis(arr, indices, axis=-1):
 
 def choose(a, choices, out=None, mode="raise"):
     """``np.choose``, differentiable in the choices (``a`` is an integer index array)."""
-    a = getval(a)
+    a = concrete_value(a)  # the index array: guarded under the jit
     if not isbox(choices) and not any(isbox(c) for c in choices):
         return _np.choose(a, choices, out=out, mode=mode)
     n = len(choices)

@@ -193,8 +193,8 @@ def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False,
     Differentiating solves the forward problem twice: once for scipy's result, once
     as a traced primitive at the times of that result."""
     args = () if args is None else (tuple(args) if isinstance(args, (tuple, list)) else (args,))
-    if t_eval is None:
-        refuse_replay("solve_ivp without t_eval picks its output times from the values")
+    # scipy's result object (times, step counts, status) is computed from plain values.
+    refuse_replay("solve_ivp returns scipy's result object, computed from plain values")
     plain = [getval(a) for a in args]
     solution = _integrate.solve_ivp(
         fun, tuple(getval(t) for t in t_span), getval(y0), method=method,
