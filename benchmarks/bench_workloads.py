@@ -1,4 +1,9 @@
-"""The workloads of compare.py, eager and jitted: steady-state time per gradient call."""
+"""The workloads of compare.py, eager and jitted: steady-state time per gradient call,
+and the size of the jit's plan."""
+import contextlib
+import io
+import re
+
 import jitgrad
 import jitgrad.numpy as np
 
@@ -52,3 +57,27 @@ class FluidSim(_Workload):
     name = "fluidsim"
     params = (MODES,)
     param_names = ["mode"]
+
+
+class JitPlan:
+    """Counts in the jitted gradient's plan, read from ``explain``: the steps replayed
+    per call and the fused Numba kernels among them (fusion lowers the first)."""
+    params = (["chain", "tight_loop", "mlp", "rnn", "fluidsim"],)
+    param_names = ["workload"]
+    timeout = 300
+
+    def setup(self, name):
+        workload = WORKLOADS[name]
+        size = workload.sizes[-1]
+        gradient = jitgrad.grad(workload.make_loss(np, size), jit=True)
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.text = gradient.explain(*workload.make_args(size))
+
+    def _count(self, pattern):
+        return sum(int(n) for n in re.findall(pattern, self.text))
+
+    def track_steps(self, name):
+        return self._count(r"(\d+) steps")
+
+    def track_fused_kernels(self, name):
+        return self._count(r"(\d+) fused kernels")

@@ -18,8 +18,10 @@ import gc
 import importlib.metadata
 import os
 import platform
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 
 import numpy
@@ -32,7 +34,7 @@ except ImportError:  # run as a script
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 TOLERANCE = 1e-8
 # repeats (at least 7, contenders alternating) and the least time one repeat measures
-FULL = {"repeats": 11, "repeat_seconds": 0.1}
+FULL = {"repeats": 15, "repeat_seconds": 0.2}
 QUICK = {"repeats": 7, "repeat_seconds": 0.01}
 
 
@@ -203,7 +205,11 @@ def measure(workload, size, contenders, settings):
         if entry is not eager:
             prepare(entry, workload, size, args, reference)
     timed = [e for e in entries if e.refused is None]
+    # The collector stays on (eager tracers make garbage), but what exists now is
+    # frozen: a full collection would otherwise walk every object of every library
+    # loaded, and with JAX's in the heap that slowed eager gradients by up to 1.8x.
     gc.collect()
+    gc.freeze()
     for repeat in range(settings["repeats"]):
         turn = repeat % max(len(timed), 1)  # each contender leads a repeat in turn
         for entry in timed[turn:] + timed[:turn]:
@@ -287,9 +293,12 @@ def report(rows, settings, command, skipped):
         f"- versions: {versions()}",
         f"- command: `{command}`",
         f"- median and minimum time per gradient call over {settings['repeats']} repeats, "
-        "contenders alternating; *first call* is the first call alone (jitgrad jit traces, "
-        "JAX traces and compiles with XLA, Numba compiles; Numba's one-off start-up lands "
-        "on the first kernel compiled)",
+        "contenders alternating; *first call* is the first call alone (jitgrad jit traces and "
+        "compiles its fused kernels into an empty cache, JAX traces and compiles with XLA, "
+        "Numba compiles; Numba's one-off start-up lands on the first kernel compiled in "
+        "the process; `benchmarks/bench_compile.py` times first calls in new processes)",
+        "- the garbage collector stays on while timing; objects that existed before are "
+        "frozen (`gc.freeze()`), so no library's heap slows another's collections",
         "- *time / autograd* and *time / Numba by hand* divide the median by that "
         "contender's: below 1 is faster",
         f"- every gradient agreed with jitgrad eager's to {TOLERANCE:g} (relative) before "
@@ -370,6 +379,21 @@ def main(argv=None):
     names = options.workload or list(workloads.WORKLOADS)
     jobs = [(workloads.WORKLOADS[name], size) for name in names
             for size in workloads.WORKLOADS[name].sizes]
+    # first calls compile fused kernels afresh: an empty kernel cache, removed after
+    previous = os.environ.get("JITGRAD_CACHE_DIR")
+    os.environ["JITGRAD_CACHE_DIR"] = cache = tempfile.mkdtemp(prefix="jitgrad-compare-")
+    try:
+        rows = run(jobs, contenders, settings)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+        if previous is None:
+            del os.environ["JITGRAD_CACHE_DIR"]
+        else:
+            os.environ["JITGRAD_CACHE_DIR"] = previous
+    write_results(options, argv, rows, settings, skipped)
+
+
+def run(jobs, contenders, settings):
     rows = []
     started = time.perf_counter()
     for number, (workload, size) in enumerate(jobs, 1):
@@ -379,6 +403,10 @@ def main(argv=None):
         summary = ", ".join(f"{e.name} {e.refused or format_seconds(e.median)}" for e in entries)
         print(f"[{number}/{len(jobs)}] {workload.name} {label}: {summary} "
               f"({time.perf_counter() - started:.0f} s)", flush=True)
+    return rows
+
+
+def write_results(options, argv, rows, settings, skipped):
     stem = "compare" + ("-quick" if options.quick else "")
     if options.workload:
         stem += "-" + "-".join(options.workload)
