@@ -260,6 +260,27 @@ def table(rows):
     return "\n".join(lines)
 
 
+def summary(rows):
+    """Markdown table with one row per workload size: each contender's median, and the
+    jit's time divided by autograd's, JAX's and the hand-written kernel's."""
+    present = [c.name for c in CONTENDERS
+               if any(e.name == c.name for _, _, entries in rows for e in entries)]
+    others = [name for name in (Autograd.name, Jax.name, HandNumba.name) if name in present]
+    lines = ["| workload | size | " + " | ".join(present) + "".join(
+                 f" | jit / {name}" for name in others) + " |",
+             "| --- | --- |" + " ---: |" * (len(present) + len(others))]
+    for workload, label, entries in rows:
+        by_name = {e.name: e for e in entries}
+        cells = [(by_name[name].refused or format_seconds(by_name[name].median)).split(":")[0]
+                 if name in by_name else "" for name in present]
+        jit = by_name.get(JitgradJit.name)
+        for name in others:
+            other = by_name.get(name)
+            cells.append(format_ratio(jit and jit.median, other and other.median))
+        lines.append(f"| {workload} | {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def machine():
     model = platform.processor() or platform.machine()
     try:
@@ -309,7 +330,8 @@ def report(rows, settings, command, skipped):
     ]
     for name, reason in skipped:
         header.append(f"- not run: {name}: {reason}")
-    return "\n".join(header) + "\n\n" + table(rows) + "\n"
+    return ("\n".join(header) + "\n\n## Summary: median time per gradient call\n\n"
+            + summary(rows) + "\n\n## All measurements\n\n" + table(rows) + "\n")
 
 
 def bar_chart(rows, path):

@@ -83,9 +83,11 @@ def test_compare_script_with_jitgrad_alone(tmp_path, monkeypatch, capsys):
     assert "skipping JAX jit(grad): jax is not installed" in out
     assert "matplotlib is not installed: skipping the PNG" in out
     report = (tmp_path / "compare-quick-overhead.md").read_text()
-    rows = [line for line in report.splitlines() if line.startswith("| overhead")]
+    summary, measurements = report.split("## All measurements")
+    rows = [line for line in measurements.splitlines() if line.startswith("| overhead")]
     assert len(rows) == 4  # 2 sizes x (eager, jit)
     assert all("refused" not in row and "failed" not in row for row in rows)
+    assert "| workload | size | jitgrad eager | jitgrad jit |\n" in summary
     assert "not run: autograd" in report
 
 
