@@ -137,10 +137,12 @@ def _generate(nodes, guards, outputs, resolve, n_inputs, kernels=()):
 
     params = [f"a{i}" for i in range(n_inputs)]
     lines = [f"def plan({', '.join(params)}):"]
+    kernels_named = 0
     for position, step in enumerate(steps):
         node = step.node
         if step.kernel is not None:
-            number = len([k for k in namespace if k.startswith("k")])
+            number = kernels_named
+            kernels_named += 1
             namespace[f"k{number}"] = step.kernel
             targets = [names.setdefault(n.index, f"v{n.index}") for n in step.defines]
             args = [operand(used) for used in step.uses]
