@@ -117,8 +117,13 @@ def _log_base(ans, x):
     return anp.log(anp.abs(replace_zero(x, 1)))
 
 
-def_binary(anp.power,
-           lambda ans, x, y: y * x ** _power_exponent_minus_one(y),
+def _power_dx(ans, x, y):
+    if isinstance(y, _PYTHON_SCALARS) and y == 2:
+        return 2 * x  # the common square, without computing x ** 1
+    return y * x ** _power_exponent_minus_one(y)
+
+
+def_binary(anp.power, _power_dx,
            lambda ans, x, y: ans * _log_base(ans, x), body="({0} ** {1})")
 # float_power computes in float64 (or complex128); unbroadcast casts cotangents back.
 def_binary(anp.float_power,

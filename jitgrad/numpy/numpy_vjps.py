@@ -5,11 +5,16 @@
 """
 import numpy as _np
 
+from ..trace import getval
 from . import numpy_wrapper as anp
 
 
 def metadata(A):
-    return _np.shape(A), _np.ndim(A), _np.result_type(A), _np.iscomplexobj(A)
+    """``(shape, ndim, dtype, iscomplex)`` of ``A``, traced or not."""
+    # Dtypes never depend on values; shapes can (under the jit anp.shape guards them).
+    shape = anp.shape(A)
+    dtype = _np.result_type(getval(A))
+    return shape, len(shape), dtype, dtype.kind == "c"
 
 
 def unbroadcast(x, target_meta, broadcast_idx=0):
@@ -23,9 +28,11 @@ def unbroadcast(x, target_meta, broadcast_idx=0):
         x = anp.sum(x, axis=axes, keepdims=True)
         if lead:
             x = anp.reshape(x, target_shape)
-    if anp.iscomplexobj(x) and not target_iscomplex:
+    x_dtype = _np.result_type(getval(x))
+    if x_dtype.kind == "c" and not target_iscomplex:
         x = anp.real(x)
-    if dtype.kind in "fc" and anp.result_type(x) != dtype:
+        x_dtype = _np.result_type(getval(x))
+    if dtype.kind in "fc" and x_dtype != dtype:
         # A float32 argument gets a float32 gradient, also when a float64 operand widened it.
         x = dtype.type(x) if isinstance(x, (int, float, complex)) else anp.astype(x, dtype)
     return x

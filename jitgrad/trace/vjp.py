@@ -1,4 +1,6 @@
 """Reverse mode: VJP nodes record each primitive's VJP; the backward pass runs them."""
+import numpy as np
+
 from .core import Node, toposort, trace
 from .rules import primitive_vjps
 from .vspace import vspace
@@ -45,6 +47,7 @@ def make_vjp(fun, x):
 def backward_pass(g, end_node):
     """Propagate cotangent ``g`` from ``end_node`` back to the root, summing at fan-in."""
     outgrads = {end_node: g}
+    owned = set()  # nodes whose summed cotangent is an array we made (so may add into)
     result = None
     for node in toposort(end_node):
         outgrad = outgrads.pop(node)
@@ -53,8 +56,21 @@ def backward_pass(g, end_node):
         if not node.parents:
             result = outgrad  # the root: the only parentless node that is not a constant
         for parent, ingrad in zip(node.parents, node.vjp(outgrad)):
-            outgrads[parent] = accumulate(outgrads.get(parent), ingrad)
+            prev = outgrads.get(parent)
+            if prev is None:
+                outgrads[parent] = ingrad
+            elif parent in owned and _can_add_into(prev, ingrad):
+                np.add(prev, ingrad, out=prev)
+            else:
+                outgrads[parent] = accumulate(prev, ingrad)
+                owned.add(parent)
     return None if result is None else densify(result)
+
+
+def _can_add_into(prev, new):
+    """Plain arrays (not traced: no higher order, no jit) that sum without a new dtype."""
+    return (type(prev) is np.ndarray and type(new) is np.ndarray and prev.shape == new.shape
+            and np.result_type(prev, new) == prev.dtype)
 
 
 class SparseObject:
