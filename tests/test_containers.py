@@ -206,3 +206,19 @@ def test_flatten_func():
     out = flat_f(flat_example, 2)
     numpy.testing.assert_allclose(out, flatten(f(example, 2))[0])
     assert jacobian(flat_f)(flat_example, 2).shape == (5, 7)
+
+
+def test_unused_entries_of_a_tuple_get_fresh_writable_zeros():
+    import numpy
+    from jitgrad import grad
+    import jitgrad.numpy as np
+    params = (numpy.ones(3), numpy.ones((2, 2)), numpy.ones(4))
+    loss = lambda p: np.sum(p[0] ** 2) + np.sum(p[0] * 3.0)  # noqa: E731
+    first = grad(loss)(params)
+    numpy.testing.assert_allclose(first[0], 5.0 * numpy.ones(3))
+    for unused, shape in ((first[1], (2, 2)), (first[2], (4,))):
+        assert type(unused) is numpy.ndarray and unused.shape == shape and not unused.any()
+        unused += 1.0  # the caller owns its result
+    second = grad(lambda p: loss(p) + np.sum(p[1]))(params)
+    numpy.testing.assert_allclose(second[1], numpy.ones((2, 2)))
+    numpy.testing.assert_allclose(second[2], numpy.zeros(4))

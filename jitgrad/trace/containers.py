@@ -1,5 +1,8 @@
 """Traced tuples, lists and dicts: their boxes, vector spaces and primitives."""
+import weakref
 from collections import OrderedDict
+
+import numpy as np
 
 from .core import Box, primitive
 from .rules import defjvp, defjvp_argnums, defvjp, defvjp_argnum
@@ -20,7 +23,27 @@ def container_untake(x, idx, vs):
         if isinstance(vs, SequenceVSpace) and idx < 0:
             idx += len(vs.shape)
         parts = {idx: x}
-    return vs.build(parts.get(key, sub_vs.zeros()) for key, sub_vs in vs.items())
+    return vs.build(parts[key] if key in parts else _placeholder_zeros(sub_vs)
+                    for key, sub_vs in vs.items())
+
+
+# Zero arrays that container_untake filled a cotangent container with, by id: adding
+# one of them to anything is a no-op, so container sums skip them (a tuple of
+# parameters would otherwise add whole zero matrices at every use of one parameter).
+_placeholders = {}
+
+
+def _placeholder_zeros(vs):
+    zeros = vs.zeros()
+    if type(zeros) is np.ndarray:
+        key = id(zeros)
+        _placeholders[key] = weakref.ref(zeros, lambda _, key=key: _placeholders.pop(key, None))
+    return zeros
+
+
+def _is_placeholder(value):
+    ref = _placeholders.get(id(value))
+    return ref is not None and ref() is value
 
 
 defvjp(container_take, lambda ans, A, idx: lambda g: container_untake(g, idx, vspace(A)))
@@ -75,6 +98,14 @@ def pack_container(value):
         keys = tuple(value)
         return make_dict(type(value), keys, *[pack_container(value[k]) for k in keys])
     return value
+
+
+def _add_entries(vs, a, b):
+    if _is_placeholder(a):
+        return b
+    if _is_placeholder(b):
+        return a
+    return vs.add(a, b)
 
 
 class SequenceBox(Box):
@@ -162,7 +193,7 @@ class ContainerVSpace(VSpace):
                                  for k, other in self.items())
 
     def _add(self, x, y):
-        return self._map(lambda vs, a, b: vs.add(a, b), x, y)
+        return self._map(_add_entries, x, y)
 
     def _mut_add(self, x, y):
         return self._map(lambda vs, a, b: vs.mut_add(a, b), x, y)
