@@ -151,3 +151,44 @@ def test_regions_of_the_same_structure_share_one_kernel():
     (plan,) = plans(jitted)
     assert plan.n_kernels == 6
     assert len({id(kernel.dispatcher) for kernel in plan.kernels}) == 1
+
+
+def scalar_chain(x):
+    for _ in range(10):
+        x = np.sin(x) * 1.5 + np.exp(-x) / (1.0 + x * x)
+    return x
+
+
+def test_scalar_chains_fuse_into_one_call_with_eager_answers(monkeypatch):
+    jitted = grad(scalar_chain, jit=True)
+    jitted(0.3)  # plans are built (and fused, or not) on the first call
+    monkeypatch.setenv("JITGRAD_FUSE", "0")
+    unfused = grad(scalar_chain, jit=True)
+    unfused(0.3)
+    for x in (0.3, -0.7, 0.3):
+        want = grad(scalar_chain)(x)
+        assert jitted(x) == pytest.approx(want, rel=1e-13)
+        assert unfused(x) == pytest.approx(want, rel=1e-13)
+        assert type(jitted(x)) is type(want)
+    (plan,) = plans(jitted)
+    assert plan.n_kernels >= 1 and "math.sin" in plan.kernels[0].source
+
+
+def test_scalar_kernels_keep_numpy_semantics_at_poles_and_outside_domains():
+    def f(x):
+        y = x * 1.0
+        for _ in range(4):
+            y = y * 1.0 + 0.0
+        return 1.0 / y + np.log(y - 1.0) + np.sqrt(y - 2.0)  # inf, nan, nan at 0
+    jitted = jit(f)
+    with numpy.errstate(all="ignore"):
+        for x in map(numpy.float64, (0.0, 3.0, 0.0)):  # NumPy scalars, as the jit traces
+            numpy.testing.assert_equal(jitted(x), f(x))  # inf/nan compare equal here
+    (plan,) = plans(jitted)
+    assert plan.n_kernels == 1
+
+
+def test_short_scalar_runs_stay_numpy_calls():
+    jitted = grad(lambda x: np.sin(x) * 2.0, jit=True)
+    jitted(0.5)
+    assert plans(jitted)[0].n_kernels == 0

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .cache import load_kernel
-from .regions import operand_key
+from .regions import operand_key, used_positions
 
 logger = logging.getLogger("jitgrad.kernels")
 _announced = []
@@ -27,10 +27,16 @@ class FusedKernel:
 
     @classmethod
     def build(cls, region, scalar_bodies):
+        kind = ScalarKernel if region.scalar else cls
         source, array_inputs = kernel_source(region, scalar_bodies)
-        kernel = cls(region, source, load_kernel(source), array_inputs)
+        kernel = kind(region, source, load_kernel(source), array_inputs)
         kernel._compile()
         return kernel
+
+    def _signature(self, types):
+        array = types.float64[::1]
+        return tuple(array if is_array else types.float64 for is_array in
+                     self.array_inputs) + (array,) * self.n_outputs
 
     def __repr__(self):
         return f"<fused kernel: {len(self.region.steps)} steps, {self.n_outputs} outputs>"
@@ -44,12 +50,9 @@ class FusedKernel:
     def _compile(self):
         """Compile now (or load from the disk cache), so the first call pays for it."""
         from numba import types
-        array = types.float64[::1]
-        signature = tuple(array if is_array else types.float64 for is_array in
-                          self.array_inputs) + (array,) * self.n_outputs
         start = time.perf_counter()
         try:
-            self.dispatcher.compile(signature)
+            self.dispatcher.compile(self._signature(types))
         except Exception as error:  # a Numba failure must not become the user's
             _warn_once(f"jitgrad: a fused kernel failed to compile ({type(error).__name__}: "
                        f"{str(error)[:200]}); its steps run as NumPy calls instead.")
@@ -78,6 +81,24 @@ class FusedKernel:
             out[:] = np.ravel(values[operand_key(step)])
 
 
+class ScalarKernel(FusedKernel):
+    """A fused run of scalar steps: ``kernel(*inputs)`` returns their outputs."""
+
+    def __call__(self, *inputs):
+        return [np.float64(value) for value in self.dispatcher(*inputs)]
+
+    def _signature(self, types):
+        return (types.float64,) * len(self.region.inputs)
+
+    def _numpy_steps(self, *inputs):
+        values = {operand_key(op): value for op, value in zip(self.region.inputs, inputs)}
+        for step in self.region.steps:
+            operand_values = [values[operand_key(op)] if operand_key(op) in values else op.value
+                              for op in self.region.operands[step.index]]
+            values[operand_key(step)] = getattr(step.fun, "fun", step.fun)(*operand_values)
+        return tuple(values[operand_key(step)] for step in self.region.outputs)
+
+
 def _warn_once(message):
     if message not in _warned:
         _warned.add(message)
@@ -103,9 +124,12 @@ def kernel_source(region, scalar_bodies):
     # steps of a simulation loop) share one source, hence one compiled kernel.
     for number, step in enumerate(region.steps):
         args = []
-        for operand in region.operands[step.index]:
+        used = used_positions(scalar_bodies[step.fun])
+        for position, operand in enumerate(region.operands[step.index]):
             key = operand_key(operand)
-            if key in names:
+            if position not in used:
+                args.append(None)  # not in the body (the vector space of a cotangent sum)
+            elif key in names:
                 args.append(names[key])
             else:
                 args.append(_literal(operand.value))
@@ -113,13 +137,18 @@ def kernel_source(region, scalar_bodies):
         body.append(f"        t{number} = {scalar_bodies[step.fun].format(*args)}")
         if step.index in outputs:
             body.append(f"        {outputs[step.index]}[i] = t{number}")
+    header = ["import math", "", "import numba", "", "",
+              '@numba.njit(cache=True, error_model="numpy", nogil=True)']
+    if region.scalar:  # straight-line code returning the outputs
+        body = [line[4:] for line in body if "[i] = " not in line]
+        results = ", ".join(names[operand_key(step)] for step in region.outputs)
+        lines = header + [f"def kernel({', '.join(params)}):", *body,
+                          f"    return ({results},)", ""]
+        return "\n".join(lines), array_inputs
     signature = ", ".join(params + list(outputs.values()))
-    lines = ["import math", "", "import numba", "",
-             "",
-             '@numba.njit(cache=True, error_model="numpy", nogil=True)',
-             f"def kernel({signature}):",
-             "    for i in range(out0.shape[0]):",
-             *reads, *body, ""]
+    lines = header + [f"def kernel({signature}):",
+                      "    for i in range(out0.shape[0]):",
+                      *reads, *body, ""]
     return "\n".join(lines), array_inputs
 
 
