@@ -3,10 +3,11 @@
     python benchmarks/jit_overhead.py [--calls 2000]
 
 Prints per-call times measured in one run (contenders alternate, best of 5
-rounds) and the jit's replay overhead per plan step, measured on a chain of 50
-scalar ``sin`` calls against the same NumPy calls made directly.
+rounds) and the jit's replay overhead per plan step, measured on an unfused chain of
+50 scalar ``sin`` calls against the same NumPy calls made directly.
 """
 import argparse
+import os
 import time
 
 import numpy
@@ -46,6 +47,14 @@ def replay_overhead_per_step(steps=50, calls=20000):
         return x
     jitted = jit(chain)
     x = 0.3
+    # Unfused, so that each step is one NumPy call (fused, the chain is one kernel call).
+    previous = os.environ.get("JITGRAD_FUSE")
+    os.environ["JITGRAD_FUSE"] = "0"
+    jitted(x)
+    if previous is None:
+        del os.environ["JITGRAD_FUSE"]
+    else:
+        os.environ["JITGRAD_FUSE"] = previous
     plan_time = per_call(jitted, (x,), calls)
     sin = numpy.sin
 

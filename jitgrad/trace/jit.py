@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .core import TraceLevel, new_box, set_recorder, trace_depth
+from .core import TraceLevel, _active_traces as _local_traces, new_box, set_recorder
 from .graph import GraphNode, Recorder, TraceUnsupported
 from .plan import GuardFailed, Plan
 from .signature import (Boxed, ReturnsFunction, leaf_key, map_leaves, output_tree, pick,
@@ -75,7 +75,7 @@ class JitFunction:
         return self if instance is None else functools.partial(self, instance)
 
     def __call__(self, *args, **kwargs):
-        if trace_depth():
+        if _local_traces():
             # Inside grad/jvp/jit of an enclosing function, whose traced values may
             # also reach f through its closure: run the Python so they see it all.
             self.stats["passthrough"] += 1
@@ -86,38 +86,48 @@ class JitFunction:
             # Inside grad/jvp of an enclosing function: differentiate through f.
             self.stats["passthrough"] += 1
             return self.fun(*args, **kwargs)
-        with self._lock:
-            entry = self._cache.get(signature)
-            if entry is not None:
-                self._cache.move_to_end(signature)
-                plans = list(entry) if entry is not _EAGER else entry
+        entry = self._cache.get(signature)  # reads need no lock: dict ops hold the GIL
+        if entry is None:
+            self.last_miss = self._describe_change(signature)
+            return self._trace(signature, leaves, args, kwargs)
         if entry is _EAGER:
             return self.fun(*args, **kwargs)
         if entry is _STAGED:
             return self._staged_call(args, kwargs)
-        if entry is not None:
-            for plan in plans:
-                state = np.random.get_state() if plan.has_random else None
-                try:
-                    out = plan(leaves)
-                except GuardFailed as failure:
-                    self.stats["guard_misses"] += 1
-                    self.last_miss = f"{plan.guards[failure.args[0]]} failed"
-                    if state is not None:
-                        np.random.set_state(state)
-                    continue
-                self.stats["hits"] += 1
-                if plan is not plans[0]:
-                    with self._lock:
-                        _promote(entry, plan)
-                return out
-        else:
-            self.last_miss = self._describe_change(signature)
+        try:
+            self._cache.move_to_end(signature)
+        except KeyError:  # evicted by another thread meanwhile
+            pass
+        plans = tuple(entry)
+        for plan in plans:
+            state = np.random.get_state() if plan.has_random else None
+            try:
+                out = plan(leaves)
+            except GuardFailed as failure:
+                self.stats["guard_misses"] += 1
+                self.last_miss = f"{plan.guards[failure.args[0]]} failed"
+                if state is not None:
+                    np.random.set_state(state)
+                continue
+            self.stats["hits"] += 1
+            if plan is not plans[0]:
+                with self._lock:
+                    _promote(entry, plan)
+            return out
         return self._trace(signature, leaves, args, kwargs)
 
     # -- signatures ---------------------------------------------------------
     def call_signature(self, args, kwargs):
         """``(key, leaves)``: the cache key of a call and its array/float leaves."""
+        if not kwargs and not self.static_argnums:
+            # The common call, positional arrays only, without the general walk.
+            parts = []
+            for arg in args:
+                if type(arg) is not np.ndarray or arg.dtype.hasobject:
+                    break
+                parts.append((arg.shape, arg.dtype))
+            else:
+                return tuple(parts), list(args)
         leaves = []
         parts = []
         for argnum, arg in enumerate(args):
