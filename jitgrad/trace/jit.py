@@ -98,23 +98,38 @@ class JitFunction:
             self._cache.move_to_end(signature)
         except KeyError:  # evicted by another thread meanwhile
             pass
-        plans = tuple(entry)
-        for plan in plans:
+        candidates = list(entry)
+        failures = []
+        while candidates:
+            plan = candidates.pop(0)
             state = np.random.get_state() if plan.has_random else None
             try:
                 out = plan(leaves)
             except GuardFailed as failure:
                 self.stats["guard_misses"] += 1
-                self.last_miss = f"{plan.guards[failure.args[0]]} failed"
+                number, seen = failure.args
+                self.last_miss = f"{plan.guards[number]} failed"
                 if state is not None:
                     np.random.set_state(state)
+                key = _guard_key(number, seen)
+                if key is not None:
+                    failures.append((plan, key))
+                    successor = plan.next_by_guard.get(key)
+                    if successor in candidates:  # it went this way before: try it next
+                        candidates.remove(successor)
+                        candidates.insert(0, successor)
                 continue
             self.stats["hits"] += 1
-            if plan is not plans[0]:
+            _remember(failures, plan)
+            if plan is not entry[0]:
                 with self._lock:
                     _promote(entry, plan)
             return out
-        return self._trace(signature, leaves, args, kwargs)
+        out = self._trace(signature, leaves, args, kwargs)
+        entry = self._cache.get(signature)
+        if failures and isinstance(entry, list) and entry:
+            _remember(failures, entry[0])  # the plan just traced
+        return out
 
     # -- signatures ---------------------------------------------------------
     def call_signature(self, args, kwargs):
@@ -294,6 +309,19 @@ class JitFunction:
 def explain(fun, *args, **kwargs):
     """``jit(fun).explain(*args)``: print the graph, guards and plan of a call."""
     return (fun if isinstance(fun, JitFunction) else jit(fun)).explain(*args, **kwargs)
+
+
+def _guard_key(number, seen):
+    try:
+        hash(seen)
+    except TypeError:  # an array (a guarded index): not remembered
+        return None
+    return number, type(seen), seen
+
+
+def _remember(failures, plan):
+    for failed, key in failures:
+        failed.next_by_guard[key] = plan
 
 
 def _promote(entry, plan):

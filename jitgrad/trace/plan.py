@@ -14,7 +14,8 @@ from .passes import Constant, optimize, tree_leaves
 
 
 class GuardFailed(Exception):
-    """A replay took another branch than the trace: trace again."""
+    """A replay took another branch than the trace: ``args`` are the guard's number
+    and the value seen instead."""
 
 
 def _same(observed, expected):
@@ -41,6 +42,9 @@ class Plan:
         self.graph = graph
         self.n_steps = sum(1 for n in nodes if n.kind in ("op", "source"))
         self.guards = guards
+        # (guard number, value seen) -> the plan that took over when this one failed
+        # there, tried first next time (paths taken in turn, such as minibatches).
+        self.next_by_guard = {}
         self.n_guards = len(guards)
         self.has_random = any(n.kind == "source" for n in nodes)
         self.kernels = fused_kernels(nodes, guards, outputs, resolve)
@@ -163,8 +167,9 @@ def _generate(nodes, guards, outputs, resolve, n_inputs, kernels=()):
                 convert = f"g{number}"
                 namespace[convert] = guard.convert
                 expected = constant(guard.expected)
-                lines.append(f"    if not _same({convert}({names[defined.index]}), "
-                             f"{expected}): raise GuardFailed({number})")
+                lines.append(f"    _seen = {convert}({names[defined.index]})")
+                lines.append(f"    if not _same(_seen, {expected}): "
+                             f"raise GuardFailed({number}, _seen)")
         # Free each intermediate right after the step that uses it last.
         released = {u.index for u in step.uses if not isinstance(u, Constant)}
         for index in sorted(released):
