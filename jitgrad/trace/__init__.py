@@ -8,4 +8,4 @@ from .rules import (def_linear, def_scalar_body, defjvp, defjvp_argnum, defjvp_a
 from .vjp import SparseObject, VJPNode, backward_pass, make_vjp
 from .jvp import JVPNode, make_jvp
 from . import containers
-from .jit import JitFunction, explain, jit
+from .jitted import JitFunction, explain, jit
