@@ -192,3 +192,22 @@ def test_short_scalar_runs_stay_numpy_calls():
     jitted = grad(lambda x: np.sin(x) * 2.0, jit=True)
     jitted(0.5)
     assert plans(jitted)[0].n_kernels == 0
+
+
+@pytest.mark.parametrize("x", [numpy.linspace(0.5, 1.5, 20), 0.7], ids=["array", "scalar"])
+def test_a_kernel_numba_cannot_compile_runs_as_numpy_steps(monkeypatch, x):
+    from jitgrad.kernels import fused
+    from jitgrad.trace.rules import scalar_bodies
+    monkeypatch.setitem(scalar_bodies, np.multiply, "no_such_function({0}, {1})")
+    monkeypatch.setattr(fused, "_warned", set())
+
+    def f(x):
+        for _ in range(4):
+            x = x * 1.25 + x * x
+        return x
+    jitted = jit(f)
+    with pytest.warns(RuntimeWarning, match="failed to compile"):
+        jitted(x)  # traces, and builds the plan's kernel
+    for _ in range(2):
+        numpy.testing.assert_allclose(jitted(x), f(x), rtol=1e-14)
+    assert plans(jitted)[0].n_kernels >= 1
