@@ -436,3 +436,16 @@ def test_a_failed_guard_leads_straight_to_the_path_that_took_over():
     # After the first round each call misses at most one guard before its own path
     # (trying the cached paths in order would miss two per call here: 57 in all).
     assert jitted.stats["guard_misses"] <= 3 + 30
+
+
+def test_storing_into_a_plain_numpy_array_runs_eagerly_under_jit():
+    def f(x):
+        out = numpy.zeros(3)       # plain NumPy: fine without gradients
+        out[0] = x * 2.0
+        out[1:] = np.sin(x)
+        return out
+    jitted = jit(f)
+    with pytest.warns(UserWarning, match="array made by plain NumPy"):
+        assert_same(jitted(1.0), f(1.0))
+    assert_same(jitted(2.0), f(2.0))  # never the first call's values
+    assert jitted.stats["fallbacks"] == 1

@@ -14,7 +14,7 @@ import sys
 import numpy as _np
 
 from ..trace import Box, getval, isbox, primitive
-from ..trace.core import concrete, concrete_value, recorder
+from ..trace.core import concrete, concrete_value, recorder, refuse_replay
 from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
 from .indexing import getitem, index_update, is_basic_index, plain_index
@@ -25,6 +25,15 @@ from .storing import converting_for_assignment, assignment_error, conversion_err
 def _jnp():
     """The jitgrad.numpy namespace (its box-aware functions), once it is imported."""
     return sys.modules[__package__]
+
+
+_PLAIN_STORE = ("it stores a traced value into an array made by plain NumPy (create "
+                "the array with jitgrad.numpy to trace the assignment)")
+
+
+def _only_the_jit_traces(box):
+    rec = recorder()
+    return rec is not None and box._trace == rec.trace_id
 
 
 class ArrayBox(Box):
@@ -56,12 +65,14 @@ class ArrayBox(Box):
     def __array__(self, dtype=None, copy=None):
         if getattr(self, "_constant", False):
             return _np.asarray(getval(self), dtype)
-        rec = recorder()
-        if rec is not None and self._trace == rec.trace_id:
-            # Only the jit traces this value (no derivative to drop): hand NumPy the
-            # value, guarded, as eager would.
+        storing = converting_for_assignment(2)
+        if _only_the_jit_traces(self):
+            # No derivative to drop: hand NumPy the value, as eager would. A plain
+            # array filled with it could not be replayed, so the jit runs f eagerly.
+            if storing:
+                refuse_replay(_PLAIN_STORE)
             return _np.asarray(concrete_value(self), dtype)
-        if converting_for_assignment(2):
+        if storing:
             raise assignment_error()
         raise conversion_error()
 
@@ -134,7 +145,9 @@ class ArrayBox(Box):
         # is stored into one of its arrays: a gradient would be lost there.
         if (converting_for_assignment(3) and not getattr(self, "_constant", False)
                 and self.dtype.kind in "fc"):
-            raise assignment_error()
+            if not _only_the_jit_traces(self):
+                raise assignment_error()
+            refuse_replay(_PLAIN_STORE)  # as in __array__
         return concrete(self, convert)
 
     def __float__(self): return self._to_python(float)
