@@ -15,6 +15,10 @@
    into arithmetic traces for every new value (correct, but slow).
 6. (low) Inside an enclosing grad/jvp/jit a jitted function runs eagerly, so that
    the enclosing transformation sees (and differentiates) everything it does.
+7. (low) Under the jit, arguments are traced values, as they are under ``grad``:
+   ``isinstance(x, float)`` is False for them (``jitgrad.builtins.isinstance`` sees
+   through), and arithmetic on a Python float argument follows NumPy (1/0 is inf,
+   with a warning) rather than Python (ZeroDivisionError).
 """
 import numpy
 import pytest
@@ -76,3 +80,12 @@ def test_6_jitted_function_inside_grad_runs_eagerly():
     inner = jit(lambda x: np.sin(x))
     assert grad(lambda x: inner(x) * 2.0)(0.0) == pytest.approx(2.0)
     assert inner.stats["passthrough"] == 1 and inner.stats["traces"] == 0
+
+
+def test_7_arguments_are_traced_values():
+    from jitgrad.builtins import isinstance as traced_isinstance
+    seen = []
+    jit(lambda x: seen.append((isinstance(x, float), traced_isinstance(x, float))) or x)(1.0)
+    assert seen == [(False, True)]
+    with numpy.errstate(divide="ignore"):
+        assert jit(lambda x: 1.0 / x)(0.0) == numpy.inf  # eager: ZeroDivisionError
