@@ -12,11 +12,14 @@ import numpy as np
 from .core import Box, Node, isbox, new_box, recorder
 
 
+NO_RESULT = object()
+
+
 class TraceUnsupported(Exception):
     """Raised while tracing when a replay could not be trusted; the jit runs eagerly.
 
     ``result`` holds the function's answer when it had already run to the end."""
-    result = _NO_RESULT = object()
+    result = NO_RESULT
 
 
 class GraphNode(Node):

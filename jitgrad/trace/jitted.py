@@ -17,7 +17,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .core import TraceLevel, _active_traces as _local_traces, new_box, set_recorder
-from .graph import GraphNode, Recorder, TraceUnsupported
+from .graph import NO_RESULT, GraphNode, Recorder, TraceUnsupported
 from .plan import GuardFailed, Plan
 from .signature import (Boxed, ReturnsFunction, leaf_key, map_leaves, output_tree, pick,
                         plain_tree, static_key)
@@ -28,7 +28,6 @@ MAX_PATHS_PER_SIGNATURE = 8
 MAX_SIGNATURES = 64
 RETRACE_WARNING_THRESHOLD = 10
 _EAGER = "eager"
-_NO_RESULT = TraceUnsupported.result
 _STAGED = "staged"
 
 
@@ -201,7 +200,7 @@ class JitFunction:
                 self._cache[signature] = _STAGED
             return self._staged_call(args, kwargs)
         except TraceUnsupported as reason:
-            if reason.result is not _NO_RESULT:
+            if reason.result is not NO_RESULT:
                 # f ran to the end: its traced answer is eager's; only replay is unsafe.
                 self._fall_back(signature, str(reason))
                 return reason.result
