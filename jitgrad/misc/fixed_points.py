@@ -8,8 +8,8 @@ same ``distance`` and ``tol``: memory does not grow with the number of steps.
 import inspect
 
 from ..builtins import tuple as traced_tuple
-from ..trace import defjvp, defvjp, make_jvp, make_vjp, primitive, vspace
-from ..wrap_util import unary_to_nary
+from ..differential_operators import make_jvp as nary_make_jvp
+from ..trace import defjvp, defvjp, make_vjp, primitive, vspace
 
 
 def _stepper(f, a):
@@ -42,16 +42,6 @@ def fixed_point(f, a, x0, distance, tol):
     return x
 
 
-@unary_to_nary
-def _make_vjp_nary(fun, x):
-    return make_vjp(fun, x)
-
-
-@unary_to_nary
-def _make_jvp_nary(fun, x):
-    return make_jvp(fun, x)
-
-
 def _adjoint_iteration(f):
     """``params = (a, x_star, g)`` -> the map ``w -> g + w J_x`` at ``x_star``."""
     def adjoint_step(params):
@@ -76,7 +66,7 @@ def _tangent_iteration(f):
     """``params = (a, x_star, da)`` -> the map ``t -> J_a da + J_x t`` at ``x_star``."""
     def tangent_step(params):
         a, x_star, da = params
-        jvp = _make_jvp_nary(lambda a, x: _stepper(f, a)(x), (0, 1))(a, x_star)
+        jvp = nary_make_jvp(lambda a, x: _stepper(f, a)(x), (0, 1), jit=False)(a, x_star)
         return lambda t: jvp(traced_tuple((da, t)))[1]
     return tangent_step
 
