@@ -70,15 +70,9 @@ class FusedKernel:
 
     def _numpy_steps(self, *args):
         """The region's steps as plain NumPy calls (the fallback when Numba fails)."""
-        inputs, flat_outputs = args[:len(self.region.inputs)], args[len(self.region.inputs):]
-        values = {operand_key(op): value for op, value in zip(self.region.inputs, inputs)}
-        for step in self.region.steps:
-            operand_values = [values[operand_key(op)] if operand_key(op) in values else op.value
-                              for op in self.region.operands[step.index]]
-            fun = getattr(step.fun, "fun", step.fun)
-            values[operand_key(step)] = fun(*operand_values)
-        for out, step in zip(flat_outputs, self.region.outputs):
-            out[:] = np.ravel(values[operand_key(step)])
+        n_inputs = len(self.region.inputs)
+        for out, value in zip(args[n_inputs:], _evaluate(self.region, args[:n_inputs])):
+            out[:] = np.ravel(value)
 
 
 class ScalarKernel(FusedKernel):
@@ -91,12 +85,18 @@ class ScalarKernel(FusedKernel):
         return (types.float64,) * len(self.region.inputs)
 
     def _numpy_steps(self, *inputs):
-        values = {operand_key(op): value for op, value in zip(self.region.inputs, inputs)}
-        for step in self.region.steps:
-            operand_values = [values[operand_key(op)] if operand_key(op) in values else op.value
-                              for op in self.region.operands[step.index]]
-            values[operand_key(step)] = getattr(step.fun, "fun", step.fun)(*operand_values)
-        return tuple(values[operand_key(step)] for step in self.region.outputs)
+        return tuple(_evaluate(self.region, inputs))
+
+
+def _evaluate(region, inputs):
+    """The region's output values, computed step by step with the primitives' own
+    NumPy functions."""
+    values = {operand_key(op): value for op, value in zip(region.inputs, inputs)}
+    for step in region.steps:
+        operand_values = [values[operand_key(op)] if operand_key(op) in values else op.value
+                          for op in region.operands[step.index]]
+        values[operand_key(step)] = getattr(step.fun, "fun", step.fun)(*operand_values)
+    return [values[operand_key(step)] for step in region.outputs]
 
 
 def _warn_once(message):
