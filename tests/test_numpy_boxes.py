@@ -7,6 +7,7 @@ import pytest
 import jitgrad.numpy as np
 from jitgrad import grad, make_vjp
 from jitgrad.numpy import ArrayBox, NDArrayBox
+from jitgrad.tracer import getval
 from jitgrad.test_util import check_grads
 
 R = numpy.random.randn
@@ -68,8 +69,8 @@ def test_properties_and_python_protocols():
         seen.update(shape=y.shape, ndim=y.ndim, size=y.size, dtype=y.dtype, len=len(y),
                     itemsize=y.itemsize, nbytes=y.nbytes, scalar_dtype=y[0, 0].dtype,
                     rows=[type(r) for r in y], bool=bool(y[0, 0] > -100),
-                    contains=float(x[0, 1]) in y / 2.0, formatted=f"{y[0, 0]:.2f}",
-                    item=y[1, 2].item(), argmax=int(y.argmax()),
+                    contains=getval(x[0, 1]) in y / 2.0, formatted=f"{y[0, 0]:.2f}",
+                    item=getval(y[1, 2]).item(), argmax=int(y.argmax()),
                     nonzero=[int(i) for i in (y > 0).nonzero()[1]],
                     all=bool((y < 100).all()), any=bool((y > 100).any()), rounded=round(x[0, 0]))
         return y.sum()

@@ -6,51 +6,28 @@ array, and ``out[i] = f(x[i])`` on it then records a functional index update
 (``ArrayBox.__setitem__``). Outside any trace, and inside derivative rules
 (whose values must stay plain), they return plain arrays as NumPy does.
 """
-import sys
-
 import numpy as _np
 
 from ..trace import getval, isbox
 from ..trace import core as _core
-from ..trace.jvp import JVPNode
-from ..trace.vjp import VJPNode, backward_pass
 from . import numpy_wrapper as anp
 from .assembly import contains_box, stack
 from .indexing import plain_index
 
-# Frames that run derivative rules, and the frame that starts a trace level.
-_RULE_CODES = frozenset({VJPNode.__init__.__code__, JVPNode.__init__.__code__,
-                         backward_pass.__code__})
-_TRACE_CODE = _core.trace.__code__
-
-
-def _in_rule():
-    """True when called (through a constructor) from a VJP or JVP rule.
-
-    Rules run while their own trace level is innermost; a constant boxed at that
-    level would leak into the tangent or cotangent they return. The nearest
-    enclosing ``trace`` call means user code of the innermost level instead.
-    """
-    frame = sys._getframe(2)
-    while frame is not None:
-        code = frame.f_code
-        if code is _TRACE_CODE:
-            return False
-        if code in _RULE_CODES:
-            return True
-        frame = frame.f_back
-    return False
-
 
 def assignable(value):
-    """``value`` boxed as a constant of the innermost trace, if one is open."""
-    if (_core.trace_depth() == 0 or isbox(value) or _np.asarray(value).dtype.kind not in "biufc"
-            or _in_rule()):
+    """A new float or complex array, boxed as a constant of the innermost trace level
+    so that traced values can be assigned into it; anything else stays plain.
+
+    Integer and boolean arrays (indices, masks) cannot hold a derivative, and in a
+    primitive's body or a derivative rule there is no trace level to join
+    (``core.PlainScope``): there NumPy's plain arrays are returned, as autograd does.
+    """
+    if isbox(value) or _core.innermost_level() is None:
         return value
-    box = _core.new_constant_box(value)
-    if isbox(box):
-        box._constant = True
-    return box
+    if _np.asarray(value).dtype.kind not in "fc":
+        return value
+    return _core.new_constant_box(value)
 
 
 def zeros(shape, dtype=float, order="C", **kwargs):
@@ -108,6 +85,8 @@ def copy(a, order="K", subok=False):
 def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, **kwargs):
     """``np.array``: also assembles (nested) lists of traced values, and copies a traced
     array (as NumPy copies an array) so that assigning into one leaves the other."""
+    if isbox(object) and type(getval(object)) in (list, tuple):
+        object = list(object)  # a traced list: its traced entries
     if isinstance(object, (list, tuple)) and contains_box(object):
         # The stack copies: its parts need not be copied first.
         result = stack([array(item, copy=None) for item in object])

@@ -19,16 +19,12 @@ from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
 from .indexing import getitem, index_update, is_basic_index, plain_index
 from .traced_index import split_traced_index, take_traced
-from .storing import converting_for_assignment, assignment_error, conversion_error
+from .conversions import conversion_error, number_error
 
 
 def _jnp():
     """The jitgrad.numpy namespace (its box-aware functions), once it is imported."""
     return sys.modules[__package__]
-
-
-_PLAIN_STORE = ("it stores a traced value into an array made by plain NumPy (create "
-                "the array with jitgrad.numpy to trace the assignment)")
 
 
 def _only_the_jit_traces(box):
@@ -45,12 +41,9 @@ class ArrayBox(Box):
     __array_priority__ = 100.0
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # (jitgrad.numpy's own ufuncs never get here with traced inputs and out=:
+        # ``core.primitive`` refuses that before unboxing.)
         out = kwargs.pop("out", None)
-        if out is not None and sys._getframe(2).f_code is _PRIMITIVE_CODE:
-            # jitgrad.numpy's ufunc unboxed its traced inputs before NumPy called us.
-            raise TypeError(
-                f"jitgrad.numpy.{ufunc.__name__}(..., out=array) cannot trace traced inputs "
-                f"into out=; write `a[...] = np.{ufunc.__name__}(...)` instead.")
         if method == "__call__":
             result = anp.wrap(ufunc)(*inputs, **kwargs)
         else:
@@ -63,18 +56,28 @@ class ArrayBox(Box):
         return array_function(func, types, args, kwargs)
 
     def __array__(self, dtype=None, copy=None):
+        """Plain NumPy asked for an array (``numpy.asarray(x)``, a compiled library).
+
+        What holds no derivative converts (a constant, a cast to integers, a value
+        only the jit traces: guarded). A value being differentiated becomes an
+        object array of traced entries, as under autograd, so that plain NumPy
+        arithmetic on it still traces; asked for floats, it is an error."""
         if getattr(self, "_constant", False):
             return _np.asarray(getval(self), dtype)
-        storing = converting_for_assignment(2)
-        if _only_the_jit_traces(self):
-            # No derivative to drop: hand NumPy the value, as eager would. A plain
-            # array filled with it could not be replayed, so the jit runs f eagerly.
-            if storing:
-                refuse_replay(_PLAIN_STORE)
+        if (dtype is not None and _np.dtype(dtype).kind in "biu") or _only_the_jit_traces(self):
             return _np.asarray(concrete_value(self), dtype)
-        if storing:
-            raise assignment_error()
+        if dtype is None or _np.dtype(dtype) == object:
+            return self._object_array()
         raise conversion_error()
+
+    def _object_array(self):
+        shape = _np.shape(self._value)
+        entries = _np.empty(shape, object)
+        if not shape:
+            entries[()] = self
+        for idx in _np.ndindex(*shape):
+            entries[idx] = getitem(self, idx)
+        return entries
 
     def _assign(self, result, constant=False):
         """Rebind this box to traced ``result``: the box object stays, so every name
@@ -141,17 +144,16 @@ class ArrayBox(Box):
         return id(self)
 
     def _to_python(self, convert):
-        # NumPy converts a value with __float__ (and __int__, __complex__) when it
-        # is stored into one of its arrays: a gradient would be lost there.
-        if (converting_for_assignment(3) and not getattr(self, "_constant", False)
+        """``float(x)``, ``complex(x)``: a plain number, without derivative. Allowed
+        where nothing is lost (a constant, a value only the jit traces: guarded);
+        for a value being differentiated it is an error, as under autograd."""
+        if (not getattr(self, "_constant", False) and not _only_the_jit_traces(self)
                 and self.dtype.kind in "fc"):
-            if not _only_the_jit_traces(self):
-                raise assignment_error()
-            refuse_replay(_PLAIN_STORE)  # as in __array__
+            raise number_error(convert.__name__)
         return concrete(self, convert)
 
     def __float__(self): return self._to_python(float)
-    def __int__(self): return self._to_python(int)
+    def __int__(self): return concrete(self, int)
     def __complex__(self): return self._to_python(complex)
     def __index__(self): return concrete(self, operator.index)
 
@@ -164,12 +166,14 @@ class ArrayBox(Box):
         return anp.round(self, ndigits)
 
     def item(self, *args):
-        """The plain Python value (not traced: no gradient flows through it)."""
-        return concrete(self, lambda v: v.item(*args) if isbox(v) else _np.asarray(v).item(*args))
+        """The plain Python value (not traced: an error while differentiating it)."""
+        if args:
+            return self[args[0] if len(args) == 1 else args].item()
+        return self._to_python(_item)
 
     def tolist(self):
-        """Plain Python values (not traced: no gradient flows through them)."""
-        return concrete(self, lambda v: v.tolist() if isbox(v) else _np.asarray(v).tolist())
+        """Plain Python values (not traced: an error while differentiating them)."""
+        return self._to_python(_tolist)
 
     def __neg__(self): return anp.negative(self)
     def __pos__(self): return self
@@ -274,6 +278,14 @@ class NDArrayBox(ArrayBox):
         self._store(_jnp().partition(self._fresh(), kth, axis, kind=kind, order=order))
 
 
+def _item(value):
+    return _np.asarray(value).item()
+
+
+def _tolist(value):
+    return _np.asarray(value).tolist()
+
+
 def _shape_args(args):
     # a.reshape(2, 3) and a.reshape((2, 3)) both work, as on ndarrays.
     return args[0] if len(args) == 1 else args
@@ -284,14 +296,15 @@ def _write_out(name, out, result):
     results = result if isinstance(result, tuple) else (result,)
     for target, value in zip(out, results):
         if not isinstance(target, NDArrayBox):
+            dtype = anp.result_type(value)
+            if not _np.can_cast(dtype, target.dtype, "same_kind"):
+                raise TypeError(f"Cannot cast ufunc {name!r} output from {dtype!r} to "
+                                f"{target.dtype!r} with casting rule 'same_kind'")
             raise TypeError(f"np.{name}(..., out=array) cannot write a traced value into a "
                             "plain NumPy array; use the returned value, or create the array "
                             "with jitgrad.numpy (np.zeros, np.empty, ...).")
         target[...] = value
     return out[0] if len(out) == 1 else out
-
-
-_PRIMITIVE_CODE = primitive(lambda: None).__code__
 
 
 _BOXED_TYPES = [float, complex, int, bool, _np.bool_,

@@ -10,6 +10,7 @@ import types as _types
 import numpy as _np
 
 from ..trace import notrace_primitive, primitive
+from .array_likes import array_likes
 
 # Functions with no derivative (piecewise constant, integer-valued or metadata).
 NOTRACE_NAMES = """
@@ -69,7 +70,8 @@ def wrap(fun, notrace=False):
     """One wrapper per NumPy function, so aliases (abs, absolute) share rules."""
     if id(fun) in _wrappers:
         return _wrappers[id(fun)]
-    wrapped = _wrappers[id(fun)] = notrace_primitive(fun) if notrace else primitive(fun)
+    wrapped = _wrappers[id(fun)] = (notrace_primitive(fun, array_likes) if notrace
+                                    else primitive(fun, array_likes))
     if isinstance(fun, _np.ufunc):
         for attribute in UFUNC_ATTRIBUTES:
             setattr(wrapped, attribute, getattr(fun, attribute))

@@ -12,6 +12,8 @@ import threading
 import warnings
 from functools import wraps
 
+from .deprecated import attach_old_methods
+
 _trace_ids = itertools.count(1)
 _local = threading.local()
 
@@ -44,9 +46,37 @@ class TraceLevel:
         return False
 
 
+class PlainScope:
+    """Marks code that computes on plain values while trace levels are open: a
+    primitive's body, a derivative rule. Values created there (``np.zeros`` ...)
+    stay plain NumPy arrays, as they would be outside any transformation; a trace
+    level opened inside (a rule that differentiates) starts above the mark."""
+    __slots__ = ()
+    id = None
+
+    def __enter__(self):
+        _active_traces().append(self)
+
+    def __exit__(self, *exc):
+        _active_traces().pop()
+        return False
+
+
+plain_scope = PlainScope()
+
+
+def innermost_level():
+    """The innermost trace level open for the code running now, or None (no
+    transformation, or code inside a primitive's body or a derivative rule)."""
+    levels = _active_traces()
+    if not levels or levels[-1] is plain_scope:
+        return None
+    return levels[-1]
+
+
 def trace_depth():
     """How many trace levels are open in this thread (0 outside any transform)."""
-    return len(_active_traces())
+    return sum(1 for level in _active_traces() if level is not plain_scope)
 
 
 class Node:
@@ -205,15 +235,23 @@ def _contains_box(value, trace_id):
     return False
 
 
-def primitive(f_raw):
+def primitive(f_raw, coerce=None):
     """Wrap ``f_raw`` so that calls on boxed arguments are recorded.
 
     Arguments boxed at the newest trace level are unboxed, the wrapped function
     is called again (so that older trace levels record too), and the answer is
-    boxed with a node of that level's type.
+    boxed with a node of that level's type. ``coerce(args)``, when given, runs
+    first while a trace is open: it may turn arguments that hide traced values
+    (a list of them, for a NumPy function taking array-likes) into traced ones.
     """
+    # A body written in Python (a user's primitive) runs in a plain scope, so that
+    # what it creates stays plain; NumPy's own functions need no marker.
+    body = _in_plain_scope(f_raw) if _runs_user_code(f_raw) else f_raw
+
     @wraps(f_raw)
     def f_wrapped(*args, **kwargs):
+        if coerce is not None and _local.__dict__.get("stack"):
+            args = coerce(args)
         top = 0
         for arg in args:
             if type(arg) in Box.types and arg._trace > top:
@@ -221,7 +259,9 @@ def primitive(f_raw):
         if top == 0:
             if kwargs and getattr(_local, "recorder", None) is not None:
                 _local.recorder.check_keywords(f_wrapped, kwargs)
-            return f_raw(*args, **kwargs)
+            return body(*args, **kwargs)
+        if kwargs.get("out") is not None:
+            _traced_out(f_wrapped, args, top)
         argnums, parents, unboxed = [], [], list(args)
         for argnum, arg in enumerate(args):
             if type(arg) in Box.types and arg._trace == top:
@@ -232,12 +272,50 @@ def primitive(f_raw):
         if notrace_primitives and f_wrapped in notrace_primitives.get(node_type, ()):
             return f_wrapped(*unboxed, **kwargs)
         ans = f_wrapped(*unboxed, **kwargs)
+        if all(getattr(args[argnum], "_constant", False) for argnum in argnums):
+            return constant_box(ans, top, node_type)  # nothing here to differentiate
         node = node_type(ans, f_wrapped, unboxed, kwargs, argnums, parents)
         return new_box(ans, top, node)
 
     f_wrapped.fun = f_raw
     f_wrapped._is_autograd_primitive = True
+    attach_old_methods(f_wrapped)  # f.defvjp(...) and the like, deprecated
     return f_wrapped
+
+
+def _runs_user_code(f_raw):
+    module = getattr(f_raw, "__module__", None) or ""
+    return hasattr(f_raw, "__code__") and not module.startswith(("numpy", "scipy"))
+
+
+def _in_plain_scope(f_raw):
+    def body(*args, **kwargs):
+        if not _active_traces():
+            return f_raw(*args, **kwargs)
+        with plain_scope:
+            return f_raw(*args, **kwargs)
+    return body
+
+
+def _traced_out(fun, args, top):
+    """``f(x, out=a)`` with traced ``x``: the write into ``a`` cannot be recorded."""
+    rec = getattr(_local, "recorder", None)
+    if rec is not None and top == rec.trace_id:
+        rec.refuse(f"{getattr(fun, '__name__', fun)} writes into out=")
+    name = getattr(fun, "__name__", "f")
+    raise TypeError(f"{name}(..., out=array) cannot write traced values into out=, so their "
+                    f"derivative would be lost; use the result instead: "
+                    f"`a[...] = {name}(...)`.")
+
+
+def constant_box(value, trace_id, node_type):
+    """``value`` boxed at ``trace_id`` as a constant: it depends on no traced input."""
+    box = new_box(value, trace_id, node_type.new_constant(value))
+    try:
+        box._constant = True
+    except AttributeError:  # a container box: no such mark
+        pass
+    return box
 
 
 def new_constant_box(value):
@@ -246,17 +324,18 @@ def new_constant_box(value):
     Constructors such as ``jitgrad.numpy.zeros`` use this inside a differentiated
     function so that traced values can later be assigned into the result.
     """
-    levels = _active_traces()
-    if not levels or isbox(value):
+    level = innermost_level()
+    if level is None or isbox(value):
         return value
-    level = levels[-1]
-    return new_box(value, level.id, level.node_type.new_constant(value))
+    return constant_box(value, level.id, level.node_type)
 
 
-def notrace_primitive(f_raw):
+def notrace_primitive(f_raw, coerce=None):
     """Wrap ``f_raw`` so that it runs on plain values and is never recorded."""
     @wraps(f_raw)
     def f_wrapped(*args, **kwargs):
+        if coerce is not None and _local.__dict__.get("stack"):
+            args = coerce(args)
         ans = f_raw(*map(getval, args), **kwargs)
         rec = getattr(_local, "recorder", None)
         if rec is not None:

@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .core import TraceLevel, _active_traces as _local_traces, new_box, set_recorder
+from .core import TraceLevel, innermost_level, new_box, set_recorder
 from .graph import NO_RESULT, GraphNode, Recorder, TraceUnsupported
 from .plan import GuardFailed, Plan
 from .signature import (Boxed, ReturnsFunction, leaf_key, map_leaves, output_tree, pick,
@@ -74,7 +74,7 @@ class JitFunction:
         return self if instance is None else functools.partial(self, instance)
 
     def __call__(self, *args, **kwargs):
-        if _local_traces():
+        if innermost_level() is not None:
             # Inside grad/jvp/jit of an enclosing function, whose traced values may
             # also reach f through its closure: run the Python so they see it all.
             self.stats["passthrough"] += 1

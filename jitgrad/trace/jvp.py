@@ -1,5 +1,5 @@
 """Forward mode: JVP nodes carry each value's tangent along as it is computed."""
-from .core import Node, trace
+from .core import Node, plain_scope, trace
 from .rules import primitive_jvps
 from .vspace import vspace
 
@@ -15,8 +15,9 @@ class JVPNode(Node):
             raise NotImplementedError(
                 f"{name} has no forward-mode rule (JVP) in jitgrad; define one with "
                 f"jitgrad.extend.defjvp({name}, ...), or use reverse mode.") from None
-        self.g = jvpmaker(parent_argnums, [parent.g for parent in parents],
-                          value, args, kwargs)
+        with plain_scope:  # what a rule creates stays plain (see core.PlainScope)
+            self.g = jvpmaker(parent_argnums, [parent.g for parent in parents],
+                              value, args, kwargs)
 
     def initialize_root(self, g):
         self.g = g

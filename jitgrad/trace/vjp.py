@@ -1,7 +1,7 @@
 """Reverse mode: VJP nodes record each primitive's VJP; the backward pass runs them."""
 import numpy as np
 
-from .core import Node, toposort, trace
+from .core import Node, plain_scope, toposort, trace
 from .rules import primitive_vjps
 from .vspace import vspace
 
@@ -19,7 +19,8 @@ class VJPNode(Node):
                 f"{name} has no gradient rule (VJP) in jitgrad; define one with "
                 f"jitgrad.extend.defvjp({name}, ...), or compute it outside the "
                 "differentiated function.") from None
-        self.vjp = vjpmaker(parent_argnums, value, args, kwargs)
+        with plain_scope:  # what a rule creates stays plain (see core.PlainScope)
+            self.vjp = vjpmaker(parent_argnums, value, args, kwargs)
 
     def initialize_root(self):
         self.parents = []
@@ -55,7 +56,9 @@ def backward_pass(g, end_node):
             continue  # a constant: its cotangent goes nowhere
         if not node.parents:
             result = outgrad  # the root: the only parentless node that is not a constant
-        for parent, ingrad in zip(node.parents, node.vjp(outgrad)):
+        with plain_scope:
+            ingrads = tuple(node.vjp(outgrad))
+        for parent, ingrad in zip(node.parents, ingrads):
             prev = outgrads.get(parent)
             if prev is None:
                 outgrads[parent] = ingrad

@@ -1,0 +1,46 @@
+"""Array-likes that hide traced values, for NumPy functions that accept them.
+
+A primitive sees the traced values among its arguments only. NumPy functions also
+take a list of numbers, an object array (what plain ``numpy.array([x, y])`` makes
+of traced values) or a traced list; each becomes one traced array here, as NumPy
+would make one array of it, so ``np.mean([x, y])`` differentiates.
+"""
+import numpy as _np
+
+from ..trace import getval, isbox
+
+
+def array_likes(args):
+    """``args`` with each argument that hides traced numbers made one traced array."""
+    for arg in args:
+        if type(arg) in _CANDIDATES or isbox(arg):
+            break
+    else:
+        return args
+    if not any(_hides_traced(arg) for arg in args):
+        return args
+    from .constructors import array
+    return tuple(array(_entries(arg)) if _hides_traced(arg) else arg for arg in args)
+
+
+_CANDIDATES = (list, tuple, _np.ndarray)
+
+
+def _hides_traced(arg):
+    kind = type(arg)
+    if kind is list or kind is tuple:
+        return any(_hides_traced(a) or (isbox(a) and _differentiable(a)) for a in arg)
+    if kind is _np.ndarray:
+        return arg.dtype == object and any(isbox(a) for a in arg.flat)
+    return isbox(arg) and type(getval(arg)) in (list, tuple)
+
+
+def _differentiable(box):
+    # Traced integers in a list are shapes or axes: NumPy reads them (guarded).
+    value = getval(box)
+    return not isinstance(value, (int, _np.integer)) and not (
+        isinstance(value, _np.ndarray) and value.dtype.kind in "biu")
+
+
+def _entries(arg):
+    return arg.tolist() if type(arg) is _np.ndarray else arg
