@@ -20,8 +20,9 @@ def contains_box(obj):
 
 
 def _traceable(a):
-    """A (nested) list holding traced values becomes one traced array."""
-    if isinstance(a, (list, tuple)) and contains_box(a):
+    """A (nested) list holding traced values, or a traced list, becomes one traced array."""
+    if (isinstance(a, (list, tuple)) and contains_box(a)) or (
+            isbox(a) and type(getval(a)) in (list, tuple)):
         from .constructors import array
         return array(a)
     return a

@@ -179,18 +179,10 @@ class ArrayBox(Box):
     def __pos__(self): return self
     def __abs__(self): return anp.abs(self)
     def __invert__(self): return anp.invert(self)
-    def __add__(self, other): return anp.add(self, other)
-    def __sub__(self, other): return anp.subtract(self, other)
-    def __mul__(self, other): return anp.multiply(self, other)
-    def __pow__(self, other): return anp.power(self, other)
-    def __truediv__(self, other): return anp.true_divide(self, other)
-    def __mod__(self, other): return anp.mod(self, other)
-    def __matmul__(self, other): return anp.matmul(self, other)
-    def __floordiv__(self, other): return anp.floor_divide(self, other)
-    def __divmod__(self, other): return (anp.floor_divide(self, other), anp.mod(self, other))
-    def __and__(self, other): return anp.bitwise_and(self, other)
-    def __or__(self, other): return anp.bitwise_or(self, other)
-    def __xor__(self, other): return anp.bitwise_xor(self, other)
+    def __divmod__(self, other):
+        if _defers_to(other):
+            return NotImplemented
+        return (anp.floor_divide(self, other), anp.mod(self, other))
     def __radd__(self, other): return anp.add(other, self)
     def __rsub__(self, other): return anp.subtract(other, self)
     def __rmul__(self, other): return anp.multiply(other, self)
@@ -203,12 +195,6 @@ class ArrayBox(Box):
     def __rand__(self, other): return anp.bitwise_and(other, self)
     def __ror__(self, other): return anp.bitwise_or(other, self)
     def __rxor__(self, other): return anp.bitwise_xor(other, self)
-    def __eq__(self, other): return anp.equal(self, other)
-    def __ne__(self, other): return anp.not_equal(self, other)
-    def __gt__(self, other): return anp.greater(self, other)
-    def __ge__(self, other): return anp.greater_equal(self, other)
-    def __lt__(self, other): return anp.less(self, other)
-    def __le__(self, other): return anp.less_equal(self, other)
 
     # Methods with an ndarray's own signature.
     def reshape(self, *shape, order="C", copy=None):
@@ -276,6 +262,39 @@ class NDArrayBox(ArrayBox):
 
     def partition(self, kth, axis=-1, kind="introselect", order=None):
         self._store(_jnp().partition(self._fresh(), kth, axis, kind=kind, order=order))
+
+
+def _defers_to(other):
+    """True for an array-like of another library (an xarray.DataArray) that handles
+    NumPy's ufuncs itself: it gets the operator, and calls our ufuncs on its data."""
+    kind = type(other)
+    known = _deferring.get(kind)
+    if known is None:
+        known = _deferring[kind] = (
+            not issubclass(kind, (_np.ndarray, _np.generic, Box))
+            and getattr(kind, "__array_ufunc__", None) is not None)
+    return known
+
+
+_deferring = {}
+
+
+def _forward_operator(ufunc_name):
+    def operator_method(self, other):
+        if _defers_to(other):
+            return NotImplemented
+        return getattr(anp, ufunc_name)(self, other)
+    return operator_method
+
+
+# Binary operators with the box on the left give way to array-likes of other libraries.
+for _dunder, _ufunc in [("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
+                        ("pow", "power"), ("truediv", "true_divide"), ("mod", "mod"),
+                        ("matmul", "matmul"), ("floordiv", "floor_divide"),
+                        ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
+                        ("eq", "equal"), ("ne", "not_equal"), ("gt", "greater"),
+                        ("ge", "greater_equal"), ("lt", "less"), ("le", "less_equal")]:
+    setattr(ArrayBox, f"__{_dunder}__", _forward_operator(_ufunc))
 
 
 def _item(value):
