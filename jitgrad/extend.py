@@ -16,8 +16,17 @@ A VJP maker takes ``(ans, *args, **kwargs)`` and returns ``g -> cotangent``; pas
 so that they can be differentiated again.
 """
 from .trace.core import Box, notrace_primitive, primitive, register_notrace  # noqa: F401
-from .trace.rules import (def_linear, defjvp, defjvp_argnum, defjvp_argnums,  # noqa: F401
-                          defvjp, defvjp_argnum, defvjp_argnums)
+from .trace import rules as _rules
+from .trace.user_rules import user_api as _user_api
+
+# Rules given here are a user's: under the jit they run on plain values (user_rules).
+defvjp = _user_api(_rules.defvjp)
+defvjp_argnum = _user_api(_rules.defvjp_argnum)
+defvjp_argnums = _user_api(_rules.defvjp_argnums)
+defjvp = _user_api(_rules.defjvp)
+defjvp_argnum = _user_api(_rules.defjvp_argnum)
+defjvp_argnums = _user_api(_rules.defjvp_argnums)
+def_linear = _user_api(_rules.def_linear)
 from .trace.vjp import SparseObject  # noqa: F401
 from .trace.vspace import VSpace, vspace  # noqa: F401
 from .trace.jvp import JVPNode  # noqa: F401

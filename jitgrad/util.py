@@ -1,6 +1,6 @@
 """Compatibility: small helpers third-party code imports from ``autograd.util``."""
 from .test_util import quick_grad_check  # noqa: F401
-from .trace.core import toposort  # noqa: F401
+from .trace.vjp import toposort  # noqa: F401
 
 
 def subvals(x, ivs):

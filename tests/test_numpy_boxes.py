@@ -152,3 +152,15 @@ def test_numpy_function_with_boxes_in_a_container_is_a_clear_error():
 def test_unsupported_ufunc_method_is_a_clear_error():
     with pytest.raises(TypeError, match="numpy.add.reduceat"):
         grad(lambda x: numpy.add.reduceat(x, [0, 2]).sum())(R(4))
+
+
+def test_type_of_a_traced_value_compares_equal_to_arraybox():
+    # Code written for autograd tests ``type(x) == ArrayBox`` (one class there).
+    seen = []
+
+    def f(x):
+        seen.extend([type(x) == ArrayBox, type(x[0]) == ArrayBox, type(x) != ArrayBox,
+                     isinstance(x, ArrayBox), type(x) == numpy.ndarray])
+        return np.sum(x)
+    grad(f)(R(3))
+    assert seen == [True, True, False, True, False]

@@ -32,7 +32,24 @@ def _only_the_jit_traces(box):
     return rec is not None and box._trace == rec.trace_id
 
 
-class ArrayBox(Box):
+class _ArrayBoxType(type):
+    """The class of ArrayBox and NDArrayBox, which compare equal, so that code written
+    for autograd that tests ``type(x) == ArrayBox`` sees every traced array (``is``
+    still tells them apart; ``isinstance(x, ArrayBox)`` is the robust test)."""
+
+    def __eq__(cls, other):
+        if isinstance(other, _ArrayBoxType):
+            return issubclass(cls, other) or issubclass(other, cls)
+        return NotImplemented
+
+    def __ne__(cls, other):
+        equal = _ArrayBoxType.__eq__(cls, other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = type.__hash__
+
+
+class ArrayBox(Box, metaclass=_ArrayBoxType):
     # _constant: made by a constructor and only assigned plain values since (so it may
     # become a plain array); _base: (box, index) when this box is a view of that box.
     __slots__ = ["_constant", "_base"]

@@ -198,6 +198,18 @@ def getval(x):
     return x
 
 
+def user_getval(x):
+    """``getval`` as user code sees it: the value inside the boxes of derivatives, but
+    under the jit still the jit's traced value, so that a replay computes it anew
+    instead of keeping the number the first call saw."""
+    rec = getattr(_local, "recorder", None)
+    if rec is None:
+        return getval(x)
+    while type(x) in Box.types and x._trace != rec.trace_id:
+        x = x._value
+    return x
+
+
 def trace(start_node, fun, x):
     """Run ``fun(x)`` with ``x`` boxed at a new trace level rooted at ``start_node``.
 

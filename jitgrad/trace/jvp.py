@@ -1,6 +1,7 @@
 """Forward mode: JVP nodes carry each value's tangent along as it is computed."""
 from .core import Node, plain_scope, trace
 from .rules import primitive_jvps
+from .user_rules import jvp_step, runs_as_plan_step
 from .vspace import vspace
 
 
@@ -15,9 +16,12 @@ class JVPNode(Node):
             raise NotImplementedError(
                 f"{name} has no forward-mode rule (JVP) in jitgrad; define one with "
                 f"jitgrad.extend.defjvp({name}, ...), or use reverse mode.") from None
+        gs = [parent.g for parent in parents]
+        if runs_as_plan_step(fun, (value, *args, *gs)):
+            self.g = jvp_step(fun, jvpmaker, parent_argnums, gs, value, args, kwargs)
+            return
         with plain_scope:  # what a rule creates stays plain (see core.PlainScope)
-            self.g = jvpmaker(parent_argnums, [parent.g for parent in parents],
-                              value, args, kwargs)
+            self.g = jvpmaker(parent_argnums, gs, value, args, kwargs)
 
     def initialize_root(self, g):
         self.g = g

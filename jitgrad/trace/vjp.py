@@ -1,8 +1,9 @@
 """Reverse mode: VJP nodes record each primitive's VJP; the backward pass runs them."""
 import numpy as np
 
-from .core import Node, plain_scope, toposort, trace
+from .core import Node, plain_scope, trace
 from .rules import primitive_vjps
+from .user_rules import runs_as_plan_step, vjp_step
 from .vspace import vspace
 
 
@@ -19,6 +20,9 @@ class VJPNode(Node):
                 f"{name} has no gradient rule (VJP) in jitgrad; define one with "
                 f"jitgrad.extend.defvjp({name}, ...), or compute it outside the "
                 "differentiated function.") from None
+        if runs_as_plan_step(fun, (value, *args)):
+            self.vjp = vjp_step(fun, vjpmaker, parent_argnums, value, args, kwargs)
+            return
         with plain_scope:  # what a rule creates stays plain (see core.PlainScope)
             self.vjp = vjpmaker(parent_argnums, value, args, kwargs)
 
@@ -102,3 +106,27 @@ def densify(g):
     if type(g) is SparseObject:
         return g.mut_add(g.vs.zeros())
     return g
+
+
+def toposort(end_node, parents=lambda node: node.parents):
+    """The nodes ``end_node`` depends on, each one before all the nodes it depends on.
+
+    A depth-first walk over parents lists a node once its last parent is done
+    (post-order), which puts parents first; the backward pass wants the reverse.
+    The walk keeps its own stack of (node, parents still to visit), so a long
+    chain of operations cannot exhaust Python's recursion limit.
+    """
+    done = []
+    seen = {end_node}
+    stack = [(end_node, iter(parents(end_node)))]
+    while stack:
+        node, unvisited = stack[-1]
+        for parent in unvisited:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append((parent, iter(parents(parent))))
+                break
+        else:
+            stack.pop()
+            done.append(node)
+    return reversed(done)

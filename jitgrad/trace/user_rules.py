@@ -1,0 +1,63 @@
+"""Derivative rules that users give through ``jitgrad.extend``, under the jit.
+
+jitgrad's own rules are written with jitgrad.numpy, so the jit records their
+arithmetic like any other. A user's rule may do anything with its arguments
+(read ``.flags``, call compiled code, take ``getval``): where it would see the
+jit's traced values it runs instead as one step of the plan, on plain arrays,
+evaluated anew on every replay. Outside the jit, or when an outer derivative
+must see through it (higher order), it runs as written.
+"""
+from functools import wraps
+
+from .core import isbox, primitive, recorder
+
+user_rule_primitives = set()
+
+
+def user_api(define_rule):
+    """``define_rule(fun, ...)`` that also marks ``fun``'s rules as a user's."""
+    @wraps(define_rule)
+    def define_user_rule(fun, *args, **kwargs):
+        define_rule(fun, *args, **kwargs)
+        user_rule_primitives.add(fun)
+    return define_user_rule
+
+
+def runs_as_plan_step(fun, values):
+    """True when ``fun`` has user rules and ``values`` are plain or traced by the
+    jit alone, so the rule can run on plain values as one opaque plan step."""
+    if fun not in user_rule_primitives:
+        return False
+    rec = recorder()
+    if rec is None:
+        return False
+    return all(not isbox(v) or v._trace == rec.trace_id for v in values)
+
+
+_vjp_steps = {}
+_jvp_steps = {}
+
+
+def vjp_step(fun, vjpmaker, argnums, ans, args, kwargs):
+    """``g -> cotangents`` computed by ``vjpmaker`` on plain values in one plan step."""
+    key = (fun, tuple(argnums))
+    step = _vjp_steps.get(key)
+    if step is None:
+        def user_vjp(g, ans, *args, **kwargs):
+            return tuple(vjpmaker(argnums, ans, args, kwargs)(g))
+        user_vjp.__name__ = f"vjp_of_{getattr(fun, '__name__', 'primitive')}"
+        step = _vjp_steps[key] = primitive(user_vjp)
+    return lambda g: step(g, ans, *args, **kwargs)
+
+
+def jvp_step(fun, jvpmaker, argnums, gs, ans, args, kwargs):
+    """The output tangent computed by ``jvpmaker`` on plain values in one plan step."""
+    key = (fun, tuple(argnums))
+    step = _jvp_steps.get(key)
+    if step is None:
+        def user_jvp(n_tangents, *values, **kwargs):
+            gs, ans, args = values[:n_tangents], values[n_tangents], values[n_tangents + 1:]
+            return jvpmaker(argnums, list(gs), ans, args, kwargs)
+        user_jvp.__name__ = f"jvp_of_{getattr(fun, '__name__', 'primitive')}"
+        step = _jvp_steps[key] = primitive(user_jvp)
+    return step(len(gs), *gs, ans, *args, **kwargs)
