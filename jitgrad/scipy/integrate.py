@@ -159,6 +159,30 @@ defvjp_argnums(_ivp, _odeint_vjp)
 defjvp_argnums(_ivp, _odeint_jvp)
 
 
+def _with_flat_args(func, args):
+    """Arguments that are (nested) lists, tuples or dicts of arrays, such as a neural
+    ODE's parameters, travel through the solver as flat vectors; ``func`` sees them
+    rebuilt. Returns the function taking the flat arguments, and those arguments."""
+    from ..misc.flatten import flatten
+    if not any(isinstance(getval(a), (list, tuple, dict)) for a in args):
+        return func, args
+    flat_args, rebuilders = [], []
+    for arg in args:
+        if isinstance(getval(arg), (list, tuple, dict)):
+            vector, unflatten = flatten(arg)
+            flat_args.append(vector)
+            rebuilders.append(unflatten)
+        else:
+            flat_args.append(arg)
+            rebuilders.append(None)
+
+    def with_structured_args(y, t, *flat):
+        rebuilt = [part if rebuild is None else rebuild(part)
+                   for rebuild, part in zip(rebuilders, flat)]
+        return func(y, t, *rebuilt)
+    return with_structured_args, tuple(flat_args)
+
+
 def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=False,
            **options):
     """scipy.integrate.odeint, differentiable in ``y0``, ``t`` and ``args``.
@@ -169,8 +193,9 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=F
         raise NotImplementedError(
             "jitgrad.scipy.integrate.odeint does not return full_output; call "
             "scipy.integrate.odeint directly on plain arrays for solver diagnostics.")
-    if not isinstance(args, tuple):
-        args = (args,)
+    # A traced tuple (differentiating with respect to args) is unpacked like a tuple.
+    args = tuple(args) if isinstance(getval(args), tuple) else (args,)
+    func, args = _with_flat_args(func, args)
     if tfirst:
         user_func = func
         func = lambda y, t, *a: user_func(t, y, *a)  # noqa: E731
