@@ -7,8 +7,10 @@ plans, one per path through the function's Python control flow; a plan whose
 guard fails hands over to the next one, and when none fits the function is traced
 again. A function the tracer cannot follow runs eagerly, with one warning.
 """
+import copy
 import functools
 import inspect
+import sys
 import logging
 import threading
 import warnings
@@ -69,6 +71,23 @@ class JitFunction:
 
     def __repr__(self):
         return f"jit({getattr(self.fun, '__name__', self.fun)!r})"
+
+    # Pickling and copying keep the function and its options; plans, locks and
+    # counters are per process, so a copy starts with an empty cache (its kernels
+    # come back from the disk cache).
+    def __reduce__(self):
+        module = sys.modules.get(getattr(self, "__module__", None) or "")
+        found = module
+        for part in (getattr(self, "__qualname__", "") or "").split("."):
+            found = getattr(found, part, None)
+        if found is self:  # a module-level @jit function: pickled by name
+            return self.__qualname__
+        return (JitFunction, (self.fun, tuple(self.static_argnums),
+                              tuple(self.static_argnames)))
+
+    def __deepcopy__(self, memo):
+        return JitFunction(copy.deepcopy(self.fun, memo), tuple(self.static_argnums),
+                           tuple(self.static_argnames))
 
     def __get__(self, instance, owner):
         return self if instance is None else functools.partial(self, instance)
