@@ -6,8 +6,12 @@ array of at least ``min_size`` elements (below that NumPy's own calls are cheap
 and a compile is not worth it), its shape does not depend on values, and each
 operand is either an array of exactly that shape or a scalar. Runs of at least
 ``MIN_SCALAR_STEPS`` steps on float64 *scalars* fuse too, transcendental ones
-included. Steps join the region of their operands while nothing outside the
-region has used it yet, so a region never needs a value computed after it.
+included.
+
+A region's kernel runs where its last step was, so a region takes no more steps
+once anything outside it has read one of its values (an unfused call, a step of
+another region, a guard): what reads the value comes after the kernel, and
+nothing the region computes is needed earlier.
 """
 import functools
 import string
@@ -33,18 +37,25 @@ class Region:
         self.operands = {}  # step index -> its operands (nodes and Constants)
 
 
-def find_regions(steps, resolve, scalar_bodies, needed_after, min_size):
+def find_regions(steps, resolve, scalar_bodies, needed_after, min_size, guards=()):
     """Regions of at least two steps, in the order of their first step.
 
     ``steps`` are the plan's live nodes in order; ``resolve`` maps a parent to the
     node or Constant that replaces it; ``needed_after`` holds the indices of
-    nodes used by outputs or guards.
+    nodes used by outputs or guards; ``guards`` are ``(position, index)`` pairs:
+    Python looked at node ``index`` before the step numbered ``position`` ran.
     """
     region_of = {}
     regions = []
+    looked_at = sorted(guards)
     for step in steps:
+        # A guard is checked after the kernel computing its value: that kernel must
+        # not take steps traced after the guard (they assume the value it checks).
+        while looked_at and looked_at[0][0] <= step.index:
+            _close(region_of.get(looked_at.pop(0)[1]))
         operands = _operands(step, resolve)
         kind = _fusable(step, operands, scalar_bodies, min_size)
+        region = None
         if kind:
             scalar, shape = kind == "scalar", np.shape(step.value)
             joinable = {id(region_of[o.index]): region_of[o.index] for o in operands
@@ -57,14 +68,25 @@ def find_regions(steps, resolve, scalar_bodies, needed_after, min_size):
                 regions.append(region)
             region.steps.append(step)
             region_of[step.index] = region
-        else:
-            for operand in operands:
-                if _is_node(operand) and operand.index in region_of:
-                    region_of[operand.index].open = False
-    regions = [r for r in regions
-               if len(r.steps) >= (MIN_SCALAR_STEPS if r.scalar else 2)]
-    _connect(regions, steps, resolve, region_of, needed_after, scalar_bodies)
+        # Whatever reads a region's value without joining it (an unfused call, a step
+        # of a region of another shape, a scalar read by an array step) runs after
+        # that region's kernel, so the region is finished.
+        for operand in operands:
+            owner = region_of.get(operand.index) if _is_node(operand) else None
+            if owner is not region:
+                _close(owner)
+    regions = [r for r in regions if len(r.steps) >= _min_steps(r)]
+    _connect(regions, steps, resolve, needed_after, scalar_bodies)
     return regions
+
+
+def _close(region):
+    if region is not None:
+        region.open = False
+
+
+def _min_steps(region):
+    return MIN_SCALAR_STEPS if region.scalar else 2
 
 
 def _merge(regions, region_of):
@@ -137,7 +159,7 @@ def _is_scalar(value):
         isinstance(value, np.integer) and not isinstance(value, np.bool_))
 
 
-def _connect(regions, steps, resolve, region_of, needed_after, scalar_bodies):
+def _connect(regions, steps, resolve, needed_after, scalar_bodies):
     """Fill each region's inputs and outputs."""
     members = {}
     for region in regions:

@@ -11,27 +11,13 @@ import math
 import numpy as np
 
 from .passes import Constant, optimize, tree_leaves
+from . import tree as trees
+from .identity import same
 
 
 class GuardFailed(Exception):
     """A replay took another branch than the trace: ``args`` are the guard's number
     and the value seen instead."""
-
-
-def _same(observed, expected):
-    if isinstance(expected, np.ndarray):
-        return np.shape(observed) == expected.shape and np.array_equal(observed, expected)
-    if isinstance(expected, (tuple, list)):
-        return (type(observed) is type(expected) and len(observed) == len(expected)
-                and all(_same(o, e) for o, e in zip(observed, expected)))
-    try:
-        if observed == expected:
-            return True
-    except (TypeError, ValueError):
-        return False
-    # NaN == NaN for a guard: the same value was seen.
-    return (isinstance(observed, float) and isinstance(expected, float)
-            and math.isnan(observed) and math.isnan(expected))
 
 
 class Plan:
@@ -70,9 +56,10 @@ def fused_kernels(nodes, guards, outputs, resolve):
     if not kernels.fusion_enabled():
         return []
     needed_after = {n.index for n in tree_leaves(outputs) if not isinstance(n, Constant)}
-    needed_after.update(resolve(g.node).index for g in guards)
+    looked_at = [(g.position, resolve(g.node).index) for g in guards]
+    needed_after.update(index for _, index in looked_at)
     regions = kernels.find_regions(nodes, resolve, scalar_bodies, needed_after,
-                                   kernels.fusion_min_size())
+                                   kernels.fusion_min_size(), looked_at)
     return kernels.compile_regions(regions, scalar_bodies)
 
 
@@ -106,7 +93,7 @@ def _steps(nodes, resolve, kernels):
 
 
 def _generate(nodes, guards, outputs, resolve, n_inputs, kernels=()):
-    namespace = {"GuardFailed": GuardFailed, "_same": _same}
+    namespace = {"GuardFailed": GuardFailed, "_same": same}
     names = {}
     constants = {}
 
@@ -180,17 +167,23 @@ def _generate(nodes, guards, outputs, resolve, n_inputs, kernels=()):
     return "\n".join(lines) + "\n", namespace
 
 
-def _tree_source(tree, operand):
-    if type(tree) is tuple:
-        inner = ", ".join(_tree_source(t, operand) for t in tree)
-        return f"({inner},)" if len(tree) == 1 else f"({inner})"
-    if type(tree) is list:
-        return "[" + ", ".join(_tree_source(t, operand) for t in tree) + "]"
-    if type(tree) is dict:
-        return "{" + ", ".join(f"{operand(Constant(k))}: {_tree_source(v, operand)}"
-                               for k, v in tree.items()) + "}"
-    if isinstance(tree, Constant) and isinstance(tree.value, np.ndarray):
+def _tree_source(outputs, operand):
+    """Source building the output tree: literals for tuples, lists and dicts; other
+    containers (namedtuples, OrderedDicts, registered classes) by their rebuild."""
+    node = trees.children(outputs)
+    if node is not None:
+        parts = [_tree_source(part, operand) for part in node[0]]
+        kind = type(outputs)
+        if kind is tuple:
+            return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+        if kind is list:
+            return f"[{', '.join(parts)}]"
+        if kind is dict:
+            return "{" + ", ".join(f"{operand(Constant(k))}: {part}"
+                                   for k, part in zip(outputs, parts)) + "}"
+        return f"{operand(Constant(node[1]))}([{', '.join(parts)}])"
+    if isinstance(outputs, Constant) and isinstance(outputs.value, np.ndarray):
         # A fresh copy per call, as eager returns: callers may modify results in place
         # (the plan keeps its own copy, apart from the array the trace returned).
-        return f"{operand(Constant(tree.value.copy()))}.copy()"
-    return operand(tree)
+        return f"{operand(Constant(outputs.value.copy()))}.copy()"
+    return operand(outputs)
