@@ -2,13 +2,14 @@
 
 A kernel runs where its region's last step was, so a region must take no step after
 something outside it has read one of its values (a step of a region of another kind,
-an unfused call, a guard).
+an unfused call, a guard), and a long region becomes several kernels, run in order.
 """
 import numpy
 import pytest
 
 import jitgrad.numpy as np
 from jitgrad import grad, jit
+from jitgrad.kernels import regions
 
 pytestmark = pytest.mark.eager_only  # these tests set jit= and fusion themselves
 
@@ -140,3 +141,31 @@ def test_an_opaque_step_between_members_replays_as_eager():
         for a, b in zip(jitted(*inputs(k)), eager(*inputs(k))):
             numpy.testing.assert_allclose(a, b, rtol=1e-12)
     assert plans(jitted)[0].n_kernels >= 2
+
+
+# Long regions: the backward pass of a 1000-step loop is one region of thousands of
+# steps, which Numba compiles in minutes. It is cut into kernels of bounded cost.
+def tanh_loop(x):
+    for _ in range(1000):
+        x = np.tanh(x)
+    return np.sum(x)
+
+
+@pytest.mark.parametrize("x", [0.3, numpy.linspace(-1.0, 1.0, 10)], ids=["scalar", "array"])
+def test_a_long_region_becomes_several_kernels_within_the_cap(x):
+    jitted, eager = grad(tanh_loop, jit=True), grad(tanh_loop)
+    for scale in (1.0, 0.5, -1.5):
+        numpy.testing.assert_allclose(jitted(x * scale), eager(x * scale), rtol=1e-12)
+    (plan,) = plans(jitted)
+    fused = sum(len(k.region.steps) for k in plan.kernels)
+    assert fused >= 2900 and plan.n_kernels >= 5, plan.n_kernels
+    assert max(k.region.cost for k in plan.kernels) <= regions.MAX_KERNEL_COST
+    # Pieces hold whole turns of the loop, so most share one source: a few compiles.
+    assert len({k.source for k in plan.kernels}) <= 5
+
+
+def test_a_region_within_the_cap_stays_one_kernel():
+    jitted = grad(lambda x: np.sum((x * 2.0 + 1.0) * x - x / 3.0), jit=True)
+    jitted(numpy.linspace(0.0, 1.0, 20))
+    (plan,) = plans(jitted)
+    assert plan.n_kernels == 1 and plan.kernels[0].region.cost <= regions.MAX_KERNEL_COST

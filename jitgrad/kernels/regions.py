@@ -11,7 +11,8 @@ included.
 A region's kernel runs where its last step was, so a region takes no more steps
 once anything outside it has read one of its values (an unfused call, a step of
 another region, a guard): what reads the value comes after the kernel, and
-nothing the region computes is needed earlier.
+nothing the region computes is needed earlier. A region too long to compile
+quickly is cut into several kernels, run in order (see ``MAX_KERNEL_COST``).
 """
 import functools
 import string
@@ -22,6 +23,15 @@ FUSABLE_DTYPE = np.dtype(np.float64)
 # A scalar region pays one kernel call (~0.3 us) instead of ~0.2 us per NumPy scalar
 # call, and a compile: worth it from a handful of steps on.
 MIN_SCALAR_STEPS = 8
+# Numba's compile time grows with a kernel's statements, and its array arguments cost
+# most (measured here, CPU seconds: a loop of 120 steps 0.24 with 2 arrays, 0.55 with 40,
+# 1.6 with 120, each array read or written weighing about as much as 8 steps; 3000 steps
+# and 1000 arrays 52 s and 850 MB; straight-line scalar code about 1.1 ms a step).
+# Regions costing more become several kernels, each at most MAX_KERNEL_COST (<= 0.6 s).
+MAX_KERNEL_COST = 400
+ARRAY_ARGUMENT_COST = 8
+# The longest loop body whose turns the cuts follow (see ``_period``).
+MAX_PERIOD = 100
 
 
 class Region:
@@ -35,6 +45,7 @@ class Region:
         self.inputs = []   # nodes and Constants the kernel reads, in order
         self.outputs = []  # steps whose values are needed after the kernel
         self.operands = {}  # step index -> its operands (nodes and Constants)
+        self.cost = 0  # of compiling its kernel: steps, weighted inputs and outputs
 
 
 def find_regions(steps, resolve, scalar_bodies, needed_after, min_size, guards=()):
@@ -76,6 +87,10 @@ def find_regions(steps, resolve, scalar_bodies, needed_after, min_size, guards=(
             if owner is not region:
                 _close(owner)
     regions = [r for r in regions if len(r.steps) >= _min_steps(r)]
+    read_outside = _read_outside(steps, resolve, region_of, needed_after)
+    regions = [piece for region in regions
+               for piece in _cut(region, resolve, scalar_bodies, read_outside)
+               if len(piece.steps) >= _min_steps(piece)]  # a short last piece: NumPy calls
     _connect(regions, steps, resolve, needed_after, scalar_bodies)
     return regions
 
@@ -87,6 +102,100 @@ def _close(region):
 
 def _min_steps(region):
     return MIN_SCALAR_STEPS if region.scalar else 2
+
+
+def _read_outside(steps, resolve, region_of, needed_after):
+    """Indices of region steps whose values something outside their region reads."""
+    read = set(needed_after)
+    for step in steps:
+        for operand in _operands(step, resolve):
+            owner = region_of.get(operand.index) if _is_node(operand) else None
+            if owner is not None and owner is not region_of.get(step.index):
+                read.add(operand.index)
+    return read
+
+
+def _cut(region, resolve, scalar_bodies, read_outside):
+    """``region`` as consecutive pieces of one length, each a kernel costing at most
+    ``MAX_KERNEL_COST``. Each piece runs where its last step was: after all its steps
+    read, and before the next piece, which may read its values."""
+    reads, last_read = _reads(region, resolve, scalar_bodies, read_outside)
+    n = len(region.steps)
+    if _cost(region, reads, last_read, 0, n) <= MAX_KERNEL_COST:
+        return [region]
+    for length in _lengths(_period(region, reads, last_read)):
+        if all(_cost(region, reads, last_read, start, start + length) <= MAX_KERNEL_COST
+               for start in range(0, n, length)):
+            break
+    pieces = []
+    for start in range(0, n, length):
+        piece = Region(region.shape, region.scalar)
+        piece.steps = region.steps[start:start + length]
+        pieces.append(piece)
+    return pieces
+
+
+def _reads(region, resolve, scalar_bodies, read_outside):
+    """What each step of ``region`` reads: ``(key, position in region or None, weight)``
+    for each operand that is not a literal; and for each step, the last position that
+    reads it (``n`` when something after the region does)."""
+    position = {step.index: i for i, step in enumerate(region.steps)}
+    n = len(region.steps)
+    reads, last_read = [], [n if step.index in read_outside else -1 for step in region.steps]
+    for i, step in enumerate(region.steps):
+        used = used_positions(scalar_bodies[step.fun])
+        step_reads = []
+        for argument, operand in enumerate(_operands(step, resolve)):
+            if argument not in used:
+                continue
+            if _is_node(operand) and operand.index in position:
+                j = position[operand.index]
+                last_read[j] = max(last_read[j], i)
+                step_reads.append((operand_key(operand), j, _weight(region, operand)))
+            elif _is_node(operand) or type(operand.value) is np.ndarray:
+                step_reads.append((operand_key(operand), None, _weight(region, operand)))
+        reads.append(step_reads)
+    return reads, last_read
+
+
+def _weight(region, operand=None):
+    """What an input (or, without ``operand``, an output) adds to a kernel's cost."""
+    if region.scalar or (operand is not None and type(operand.value) is not np.ndarray):
+        return 1
+    return ARRAY_ARGUMENT_COST
+
+
+def _cost(region, reads, last_read, start, end):
+    """The compile cost of steps ``start:end`` as one kernel: its steps, inputs, outputs."""
+    end = min(end, len(reads))
+    inputs = {key: weight for step_reads in reads[start:end]
+              for key, j, weight in step_reads if j is None or j < start}
+    outputs = sum(1 for i in range(start, end) if last_read[i] >= end)
+    return (end - start) + sum(inputs.values()) + outputs * _weight(region)
+
+
+def _period(region, reads, last_read):
+    """The number of steps in a turn of the loop that made ``region`` (1 when none is
+    found): pieces of whole turns have one source, so they compile once."""
+    def distance(i, j):  # a value from many steps back is read like one from outside
+        return None if j is None or i - j > MAX_PERIOD else i - j
+    signatures = [hash((step.fun, last_read[i] == len(reads),
+                        tuple(distance(i, j) for _, j, _ in reads[i])))
+                  for i, step in enumerate(region.steps)]
+    signatures = np.array(signatures)
+    for period in range(1, min(MAX_PERIOD, len(signatures) // 4) + 1):
+        if np.mean(signatures[period:] == signatures[:-period]) >= 0.9:
+            return period
+    return 1
+
+
+def _lengths(period):
+    """Piece lengths to try, longest first: whole turns of the loop while they fit."""
+    length = max(MAX_KERNEL_COST // period, 1) * period
+    while length >= 2:
+        yield length
+        turns = length // period // 2
+        length = turns * period if turns else length // 2
 
 
 def _merge(regions, region_of):
@@ -187,3 +296,5 @@ def _connect(regions, steps, resolve, needed_after, scalar_bodies):
     for region in regions:
         region.outputs = [s for s in region.steps if s.index in used_outside]
         region.operands = {s.index: _operands(s, resolve) for s in region.steps}
+        region.cost = len(region.steps) + sum(_weight(region, o) for o in region.inputs) + \
+            len(region.outputs) * _weight(region)
