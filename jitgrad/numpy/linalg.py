@@ -27,7 +27,7 @@ import numpy as _np
 import numpy.linalg as _linalg
 
 from ..trace import defjvp, defvjp, getval, isbox, notrace_primitive
-from ..trace.containers import SequenceBox, SequenceVSpace, container_take
+from ..trace.containers import container_take
 from . import numpy_wrapper as anp
 from .linalg_util import (H, T, col, conj, diag, eye_like, like_result, matrix_scale, mm,
                           svd, trace_of_product)
@@ -37,32 +37,13 @@ from .numpy_wrapper import wrap, wrap_namespace
 __all__ = wrap_namespace(_linalg.__dict__, globals())
 
 
-# ---- named-tuple results, traced as containers ----
-class NamedTupleBox(SequenceBox):
-    """A traced EighResult, SVDResult...: a tuple whose fields are also attributes."""
-    __slots__ = []
-
-    def __getattr__(self, name):
-        fields = type(getval(self))._fields
-        if name in fields:
-            return container_take(self, fields.index(name))
-        raise AttributeError(f"{type(getval(self)).__name__} has no field {name!r}")
+# Named-tuple results (EighResult, SVDResult, ...) are traced containers like every
+# namedtuple (trace/containers.py).
 
 
-class NamedTupleVSpace(SequenceVSpace):
-    __slots__ = []
-
-    def build(self, parts):
-        return self.container_type(*parts)
-
-
-_eye1 = _np.eye(1)
-for _result_type in {type(_linalg.eigh(_eye1)), type(_linalg.eig(_eye1)),
-                     type(_linalg.svd(_eye1)), type(_linalg.qr(_eye1)),
-                     type(_linalg.slogdet(_eye1))}:
-    if hasattr(_result_type, "_fields"):
-        NamedTupleBox.register(_result_type)
-        NamedTupleVSpace.register(_result_type)
+# autograd's private name for the stacked matrix product; its tests (and some users)
+# call np.linalg._dot(T(x), x).
+_dot = mm
 
 
 # ---- inv, det, slogdet, solve, pinv ----

@@ -99,6 +99,10 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
     def _assign(self, result, constant=False):
         """Rebind this box to traced ``result``: the box object stays, so every name
         bound to it sees the new value, as for an ndarray changed in place."""
+        if getattr(self._node, "kind", None) == "input":
+            # An argument of a jitted function written in place: a replay could not
+            # write into the caller's array, so the function runs eagerly.
+            refuse_replay("it writes into one of its argument arrays in place")
         self._value, self._trace, self._node = result._value, result._trace, result._node
         self._constant = constant
 

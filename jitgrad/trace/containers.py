@@ -4,7 +4,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .core import Box, primitive
+from .core import Box, getval, lazy_registrars, primitive
+from . import tree
 from .rules import defjvp, defjvp_argnums, defvjp, defvjp_argnum
 from .vspace import VSpace, vspace
 
@@ -54,7 +55,7 @@ defjvp(container_untake, "same")
 
 @primitive
 def make_sequence(seq_type, *elements):
-    return seq_type(elements)
+    return tree.sequence_builder(seq_type)(elements)
 
 
 @primitive
@@ -91,10 +92,11 @@ defjvp_argnums(make_dict, _dict_jvp)
 
 
 def pack_container(value):
-    """Turn a plain list/tuple/dict (nested) holding boxes into one traced value."""
-    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+    """Turn a plain container (nested; see ``tree``) holding boxes into one traced value."""
+    kind = tree.node_kind(type(value))
+    if kind == "sequence":
         return make_sequence(type(value), *[pack_container(v) for v in value])
-    if type(value) in (dict, OrderedDict):
+    if kind == "dict":
         keys = tuple(value)
         return make_dict(type(value), keys, *[pack_container(value[k]) for k in keys])
     return value
@@ -201,8 +203,8 @@ class ContainerVSpace(VSpace):
     def _scalar_mul(self, x, a):
         return self._map(lambda vs, xi: vs.scalar_mul(xi, a), x)
 
-    def _inner(self, x, y):
-        return sum(vs.inner(a, b) for (_, vs), a, b in
+    def _inner_prod(self, x, y):
+        return sum(vs.inner_prod(a, b) for (_, vs), a, b in
                    zip(self.items(), self.entries(x), self.entries(y)))
 
     def _covector(self, x):
@@ -226,7 +228,7 @@ class SequenceVSpace(ContainerVSpace):
         return [x[i] for i in range(len(self.shape))]
 
     def build(self, parts):
-        return self.container_type(parts)
+        return tree.sequence_builder(self.container_type)(list(parts))
 
 
 class DictVSpace(ContainerVSpace):
@@ -244,6 +246,29 @@ class DictVSpace(ContainerVSpace):
     def build(self, parts):
         return self.container_type(zip(self.shape, parts))
 
+
+class NamedTupleBox(SequenceBox):
+    """A traced namedtuple (a user's, or NumPy's EighResult, SVDResult...): a tuple whose
+    fields are also attributes."""
+    __slots__ = []
+
+    def __getattr__(self, name):
+        cls = type(getval(self))
+        if name in cls._fields:
+            return container_take(self, cls._fields.index(name))
+        raise AttributeError(f"{cls.__name__} has no field {name!r}")
+
+
+def _register_namedtuple(cls):
+    """Every namedtuple class is a traced container, registered when first seen."""
+    if not tree.is_namedtuple_class(cls):
+        return False
+    NamedTupleBox.register(cls)
+    SequenceVSpace.register(cls)
+    return True
+
+
+lazy_registrars.append(_register_namedtuple)
 
 for _type in (list, tuple):
     SequenceBox.register(_type)

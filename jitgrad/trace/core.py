@@ -12,6 +12,8 @@ import threading
 import warnings
 from functools import wraps
 
+from . import tree
+
 from .deprecated import attach_old_methods
 
 _trace_ids = itertools.count(1)
@@ -176,10 +178,22 @@ def concrete_value(x):
     return concrete(x, concrete_value) if type(x) in Box.types else x
 
 
+# Functions ``register(cls) -> bool`` that make a family of types traceable the first
+# time one is seen (every namedtuple class: see ``containers``).
+lazy_registrars = []
+
+
+def register_lazily(cls):
+    """True when some registrar made ``cls`` traceable just now."""
+    return any(register(cls) for register in lazy_registrars)
+
+
 def new_box(value, trace, node):
     try:
         return Box.type_mappings[type(value)](value, trace, node)
     except KeyError:
+        if register_lazily(type(value)):
+            return new_box(value, trace, node)
         raise TypeError(
             f"jitgrad cannot trace a value of type {type(value).__name__} ({value!r:.60}). "
             "Differentiate with respect to floats, complex numbers, float arrays, or "
@@ -230,21 +244,12 @@ def trace(start_node, fun, x):
 
 
 def _pack_traced_container(value, trace_id):
-    """A plain list/tuple/dict output holding boxes becomes one traced container."""
-    if isinstance(value, (list, tuple, dict)) and _contains_box(value, trace_id):
+    """A plain container output (see ``tree``) holding boxes becomes one traced container."""
+    if tree.children(value) is not None and tree.any_leaf(
+            lambda leaf: isbox(leaf) and leaf._trace == trace_id, value):
         from .containers import pack_container
         return pack_container(value)
     return value
-
-
-def _contains_box(value, trace_id):
-    if isbox(value):
-        return value._trace == trace_id
-    if isinstance(value, (list, tuple)):
-        return any(_contains_box(v, trace_id) for v in value)
-    if isinstance(value, dict):
-        return any(_contains_box(v, trace_id) for v in value.values())
-    return False
 
 
 def primitive(f_raw, coerce=None):
@@ -396,10 +401,9 @@ def toposort(end_node, parents=lambda node: node.parents):
 def strip_closed_boxes(value):
     """Unbox values whose trace has ended (e.g. aux outputs), keeping open-level boxes."""
     open_levels = {level.id for level in _active_traces()}
-    while isbox(value) and value._trace not in open_levels:
-        value = value._value
-    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
-        return type(value)(strip_closed_boxes(v) for v in value)
-    if type(value) is dict:
-        return {k: strip_closed_boxes(v) for k, v in value.items()}
-    return value
+
+    def strip(leaf):
+        while isbox(leaf) and leaf._trace not in open_levels:
+            leaf = leaf._value
+        return leaf if tree.children(leaf) is None else strip_closed_boxes(leaf)
+    return tree.tree_map(strip, value)

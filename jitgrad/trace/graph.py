@@ -10,6 +10,8 @@ tracing, so the first call's answer comes straight from the trace.
 import numpy as np
 
 from .core import Box, Node, isbox, new_box, recorder
+from . import tree as trees
+from .identity import same_array
 
 
 NO_RESULT = object()
@@ -119,21 +121,28 @@ class Graph:
         if type(arg) is np.ndarray:
             if id(arg) not in self._captured and arg.flags.writeable:
                 self._captured[id(arg)] = (arg, arg.copy())
-        elif type(arg) in (list, tuple):
-            for item in arg:
+        else:
+            node = trees.children(arg)
+            for item in (node[0] if node is not None else ()):
                 self._capture(item)
 
     def freeze_captured(self):
         """Point every node at the snapshots of the arrays it captured, after checking
         that the function did not modify one of them after using it."""
         for array, snapshot in self._captured.values():
-            if not np.array_equal(array, snapshot, equal_nan=True):
+            if not same_array(array, snapshot):
                 raise TraceUnsupported("an array the function uses was modified in place "
                                        "after it was used")
         snapshots = {key: snapshot for key, (_, snapshot) in self._captured.items()}
+        if not snapshots:
+            return
+
+        def frozen(value):
+            return snapshots.get(id(value), value) if type(value) is np.ndarray else value
         for node in self.nodes:
-            node.args = tuple(snapshots.get(id(arg), arg) for arg in node.args)
-            node.kwargs = {k: snapshots.get(id(v), v) for k, v in node.kwargs.items()}
+            node.args = tuple(trees.tree_map(frozen, arg) if trees.children(arg) is not None
+                              else frozen(arg) for arg in node.args)
+            node.kwargs = {k: trees.tree_map(frozen, v) for k, v in node.kwargs.items()}
         self._captured = {}
 
     def __str__(self):
@@ -176,15 +185,18 @@ def short(value):
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def describe_tree(tree):
-    if isinstance(tree, GraphNode):
-        return f"%{tree.index}"
-    if isinstance(tree, (list, tuple)):
-        inner = ", ".join(describe_tree(t) for t in tree)
-        return f"[{inner}]" if isinstance(tree, list) else f"({inner})"
-    if isinstance(tree, dict):
-        return "{" + ", ".join(f"{k!r}: {describe_tree(v)}" for k, v in tree.items()) + "}"
-    return short(getattr(tree, "value", tree))
+def describe_tree(outputs):
+    if isinstance(outputs, GraphNode):
+        return f"%{outputs.index}"
+    node = trees.children(outputs)
+    if node is None:
+        return short(getattr(outputs, "value", outputs))
+    parts = [describe_tree(part) for part in node[0]]
+    if isinstance(outputs, dict):
+        return "{" + ", ".join(f"{k!r}: {part}" for k, part in zip(outputs, parts)) + "}"
+    brackets = "[]" if isinstance(outputs, list) else "()"
+    name = "" if type(outputs) in (list, tuple) else type(outputs).__name__
+    return f"{name}{brackets[0]}{', '.join(parts)}{brackets[1]}"
 
 
 class Recorder:

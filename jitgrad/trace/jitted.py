@@ -21,8 +21,9 @@ import numpy as np
 from .core import TraceLevel, innermost_level, new_box, set_recorder
 from .graph import NO_RESULT, GraphNode, Recorder, TraceUnsupported
 from .plan import GuardFailed, Plan
-from .signature import (Boxed, ReturnsFunction, leaf_key, map_leaves, output_tree, pick,
-                        plain_tree, static_key)
+from . import tree
+from .signature import (Boxed, LazyOutput, ReturnsFunction, UnsafeArgument, leaf_key, map_leaves,
+                        output_tree, pick, plain_tree, static_key)
 
 logger = logging.getLogger("jitgrad.jit")
 
@@ -103,6 +104,10 @@ class JitFunction:
         except Boxed:
             # Inside grad/jvp of an enclosing function: differentiate through f.
             self.stats["passthrough"] += 1
+            return self.fun(*args, **kwargs)
+        except UnsafeArgument as reason:
+            self.stats["fallbacks"] += 1
+            self._warn_once(f"jit: {self!r} runs eagerly because {reason.args[0]}.")
             return self.fun(*args, **kwargs)
         entry = self._cache.get(signature)  # reads need no lock: dict ops hold the GIL
         if entry is None:
@@ -255,7 +260,7 @@ class JitFunction:
                 try:
                     rec.graph.outputs = output_tree(out, trace_id)
                     rec.graph.freeze_captured()
-                except ReturnsFunction:
+                except (ReturnsFunction, LazyOutput):
                     raise
                 except TraceUnsupported as reason:
                     reason.result = plain_tree(out)
@@ -268,10 +273,13 @@ class JitFunction:
         self.stats["fallbacks"] += 1
         with self._lock:
             self._cache[signature] = _EAGER
-        if reason not in self._warned:
-            self._warned.add(reason)
-            warnings.warn(f"jit: {self!r} runs eagerly for these argument types because "
-                          f"{reason}.", stacklevel=4)
+        self._warn_once(f"jit: {self!r} runs eagerly for these argument types because "
+                        f"{reason}.", stacklevel=5)
+
+    def _warn_once(self, message, stacklevel=4):
+        if message not in self._warned:
+            self._warned.add(message)
+            warnings.warn(message, stacklevel=stacklevel)
 
     def _staged_call(self, args, kwargs):
         """For a function that returns functions (``make_vjp``'s vjp, ``make_jvp``'s
@@ -349,13 +357,13 @@ def _promote(entry, plan):
 
 
 def _replace_callables(value, path, jitted, args, kwargs):
-    kind = type(value)
-    if kind in (tuple, list):
-        return kind(_replace_callables(v, path + (i,), jitted, args, kwargs)
-                    for i, v in enumerate(value))
-    if kind is dict:
-        return {k: _replace_callables(v, path + (k,), jitted, args, kwargs)
-                for k, v in value.items()}
+    """``value`` with each function in it replaced by a jitted one (see ``_staged_call``);
+    ``path`` is the position of ``value`` in the output tree (``signature.pick``)."""
+    node = tree.children(value)
+    if node is not None:
+        parts, rebuild = node
+        return rebuild([_replace_callables(part, path + (i,), jitted, args, kwargs)
+                        for i, part in enumerate(parts)])
     if callable(value) and not isinstance(value, type):
         staged = jitted._staged_function(path)
 

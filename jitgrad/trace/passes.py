@@ -5,6 +5,9 @@ common subexpression), or a ``Constant`` (a value known at trace time).
 """
 import numpy as np
 
+from . import tree
+from .identity import constant_key
+
 
 class Constant:
     """A value baked into the plan."""
@@ -75,7 +78,7 @@ def _expression_key(node, replacement):
 def _constant_key(value):
     if isinstance(value, (np.ndarray, list, dict)) or callable(value):
         return ("id", id(value))
-    return ("value", type(value), value)
+    return ("value", constant_key(value))  # bit for bit: 0.0 is not -0.0
 
 
 def live_nodes(graph, resolve, guards, outputs):
@@ -94,20 +97,17 @@ def live_nodes(graph, resolve, guards, outputs):
     return [n for n in graph.nodes if n.index in live and resolve(n) is n]
 
 
-def map_tree(tree, f):
+def map_tree(outputs, f):
+    """The output tree with each graph node ``n`` replaced by ``f(n)``, other leaves
+    by Constants."""
     from .graph import GraphNode
-    if isinstance(tree, GraphNode):
-        return f(tree)
-    if type(tree) in (list, tuple):
-        return type(tree)(map_tree(t, f) for t in tree)
-    if type(tree) is dict:
-        return {k: map_tree(v, f) for k, v in tree.items()}
-    return tree if isinstance(tree, Constant) else Constant(tree)
+
+    def leaf(value):
+        if isinstance(value, GraphNode):
+            return f(value)
+        return value if isinstance(value, Constant) else Constant(value)
+    return tree.tree_map(leaf, outputs)
 
 
-def tree_leaves(tree):
-    if type(tree) in (list, tuple):
-        return [leaf for t in tree for leaf in tree_leaves(t)]
-    if type(tree) is dict:
-        return [leaf for t in tree.values() for leaf in tree_leaves(t)]
-    return [tree]
+def tree_leaves(outputs):
+    return tree.leaves(outputs)

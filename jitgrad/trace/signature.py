@@ -1,17 +1,18 @@
 """Argument and output trees of jitted calls: signatures, leaves and rebuilding.
 
-A call's *signature* is hashable: the tree structure of its arguments, each
-array's shape and dtype, each float or complex scalar's type, and the value of
-everything else. Its *leaves* are the arrays and scalars that a plan takes as
-inputs.
+A call's *signature* is hashable: the tree structure of its arguments (see
+``tree``), each array's shape and dtype, each float or complex scalar's type, and
+the value of everything else. Its *leaves* are the arrays and scalars that a plan
+takes as inputs.
 """
-from collections import OrderedDict
+import types
 
 import numpy as np
 
 from .core import isbox
 from .graph import TraceUnsupported
 from .passes import Constant
+from . import tree
 
 DYNAMIC_SCALARS = (float, complex, np.float16, np.float32, np.float64, np.longdouble,
                    np.complex64, np.complex128, np.clongdouble)
@@ -19,6 +20,10 @@ DYNAMIC_SCALARS = (float, complex, np.float16, np.float32, np.float64, np.longdo
 
 class Boxed(Exception):
     """An argument is already traced: an enclosing transformation is running."""
+
+
+class UnsafeArgument(Exception):
+    """An argument the jit cannot key safely: the call runs eagerly (``args[0]`` says why)."""
 
 
 def leaf_key(value, leaves, where):
@@ -32,14 +37,31 @@ def leaf_key(value, leaves, where):
     if kind in DYNAMIC_SCALARS:
         leaves.append(value)
         return kind
-    if kind in (tuple, list):
-        return (kind, tuple(leaf_key(v, leaves, f"{where}[{i}]") for i, v in enumerate(value)))
-    if kind in (dict, OrderedDict):
-        return (kind, tuple((k, leaf_key(v, leaves, f"{where}[{k!r}]"))
-                            for k, v in value.items()))
+    node = tree.children(value)
+    if node is not None:
+        parts = node[0]
+        return (tree.structure_key(value),
+                tuple(leaf_key(v, leaves, f"{where}[{i}]") for i, v in enumerate(parts)))
     if isbox(value):
         raise Boxed
+    if _holds_mutable_state(value):
+        raise UnsafeArgument(
+            f"{where} is a {kind.__name__} object, compared by identity, whose attributes "
+            "may change between calls (a replay would keep the first call's values); pass "
+            "its arrays as arguments, register its class with jitgrad.tree.register, or "
+            "mark it static (static_argnums) if it never changes")
     return static_key(value, where)
+
+
+def _holds_mutable_state(value):
+    """An object hashed by identity (a model, a RandomState): its state may change
+    between calls without the jit seeing it. Functions, classes and modules are
+    captured as constants, like globals and closures."""
+    cls = type(value)
+    if cls.__hash__ is not object.__hash__ or cls is object:
+        return False
+    return not (callable(value) or isinstance(value, types.ModuleType)
+                or value is None or value is Ellipsis or value is NotImplemented)
 
 
 def static_key(value, where):
@@ -54,29 +76,38 @@ def static_key(value, where):
 
 
 def map_leaves(value, f):
-    kind = type(value)
-    if kind is np.ndarray or kind in DYNAMIC_SCALARS:
-        return f(value)
-    if kind in (tuple, list):
-        return kind(map_leaves(v, f) for v in value)
-    if kind in (dict, OrderedDict):
-        return kind((k, map_leaves(v, f)) for k, v in value.items())
-    return value
+    """``value`` with each array and float/complex scalar replaced by ``f`` of it."""
+    return tree.tree_map(lambda leaf: f(leaf) if _is_dynamic(leaf) else leaf, value)
+
+
+def _is_dynamic(leaf):
+    return type(leaf) is np.ndarray or type(leaf) in DYNAMIC_SCALARS
 
 
 def output_tree(out, trace_id):
-    if isbox(out):
-        if out._trace == trace_id:
-            return out._node
-        raise TraceUnsupported("it returned a value traced by an inner transformation")
-    kind = type(out)
-    if kind in (tuple, list):
-        return kind(output_tree(v, trace_id) for v in out)
-    if kind is dict:
-        return {k: output_tree(v, trace_id) for k, v in out.items()}
-    if callable(out):
-        raise ReturnsFunction()
-    return Constant(out)
+    """The output with each traced value replaced by its graph node, every other leaf
+    by a Constant; raises ``ReturnsFunction`` for functions and refuses generators."""
+    def node_or_constant(leaf):
+        if isbox(leaf):
+            if leaf._trace == trace_id:
+                return leaf._node
+            raise TraceUnsupported("it returned a value traced by an inner transformation")
+        if isinstance(leaf, (types.GeneratorType, types.AsyncGeneratorType)):
+            raise LazyOutput("it returns a generator, whose body runs only when "
+                             "iterated, after the trace")
+        if callable(leaf):
+            raise ReturnsFunction()
+        return Constant(leaf)
+    return tree.tree_map(node_or_constant, out, is_leaf=_is_traced_container)
+
+
+def _is_traced_container(value):
+    # A traced tuple or list is one value of the graph, not a node of the tree.
+    return isbox(value)
+
+
+class LazyOutput(TraceUnsupported):
+    """The output computes later (a generator): the traced one cannot be handed out."""
 
 
 class ReturnsFunction(TraceUnsupported):
@@ -84,17 +115,17 @@ class ReturnsFunction(TraceUnsupported):
 
 
 def pick(value, path):
-    for key in path:
-        value = value[key]
+    """The subtree of ``value`` at ``path``, a sequence of child positions."""
+    for position in path:
+        value = tree.children(value)[0][position]
     return value
 
 
 def plain_tree(out):
-    while isbox(out):
-        out = out._value
-    kind = type(out)
-    if kind in (tuple, list):
-        return kind(plain_tree(v) for v in out)
-    if kind is dict:
-        return {k: plain_tree(v) for k, v in out.items()}
-    return out
+    """``out`` with every traced value, at any depth, replaced by its plain value."""
+    def plain(leaf):
+        while isbox(leaf):
+            leaf = leaf._value
+        node = tree.children(leaf)
+        return leaf if node is None else plain_tree(leaf)
+    return tree.tree_map(plain, out)

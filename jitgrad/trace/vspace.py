@@ -7,10 +7,16 @@ differentiable (their rules are in ``rules``).
 """
 import numpy as np
 
-from .core import getval, isbox, primitive
+from .core import getval, isbox, primitive, register_lazily
 
 
 class VSpace:
+    """The space of one kind of value: its zeros, ones, random vectors and basis.
+
+    The arithmetic (``add``, ``mut_add``, ``scalar_mul``, ``inner_prod``,
+    ``covector``) is attached below this class; a subclass whose values do not
+    combine by plain NumPy arithmetic overrides the matching hook (``_add`` ...).
+    """
     __slots__ = []
     mappings = {}
     iscomplex = False
@@ -19,52 +25,16 @@ class VSpace:
         pass
 
     def zeros(self):
-        raise NotImplementedError
+        raise _not_provided(self, "zeros")
 
     def ones(self):
-        raise NotImplementedError
+        raise _not_provided(self, "ones")
 
     def standard_basis(self):
-        raise NotImplementedError
+        raise _not_provided(self, "standard_basis")
 
     def randn(self):
-        raise NotImplementedError
-
-    @primitive
-    def add(self, x_prev, x_new):
-        return self._add(x_prev, x_new)
-
-    @primitive
-    def mut_add(self, x_prev, x_new):
-        return self._mut_add(x_prev, x_new)
-
-    @primitive
-    def scalar_mul(self, x, a):
-        return self._scalar_mul(x, a)
-
-    @primitive
-    def inner(self, x, y):
-        return self._inner(x, y)
-
-    @primitive
-    def covector(self, x):
-        return self._covector(x)
-
-    def _add(self, x, y):
-        return x + y
-
-    def _mut_add(self, x, y):
-        x += y
-        return x
-
-    def _scalar_mul(self, x, a):
-        return x * a
-
-    def _inner(self, x, y):
-        return np.dot(np.ravel(x), np.ravel(y))
-
-    def _covector(self, x):
-        return x
+        raise _not_provided(self, "randn")
 
     def __eq__(self, other):
         return type(self) is type(other) and self._key() == other._key()
@@ -84,12 +54,69 @@ class VSpace:
         VSpace.mappings[value_type] = vspace_maker or cls
 
 
+def _not_provided(vs, method):
+    return NotImplementedError(f"{type(vs).__name__} does not define {method}(); a VSpace "
+                               f"subclass registered with VSpace.register must define it.")
+
+
+# ---- arithmetic ----
+# Each operation is one primitive, made once here and attached to VSpace under its
+# public name, so that sums and scalings of cotangents are traced like any other step
+# (their rules are in ``rules``). The primitive calls the space's hook, whose default
+# is plain NumPy arithmetic; the hook names are autograd's, so that a space written
+# for autograd's VSpace works unchanged.
+
+def _plus(vs, x, y):
+    return x + y
+
+
+def _plus_in_place(vs, x, y):
+    x += y
+    return x
+
+
+def _times(vs, x, a):
+    return x * a
+
+
+def _flat_dot(vs, x, y):
+    return np.dot(np.ravel(x), np.ravel(y))
+
+
+def _unchanged(vs, x):
+    return x
+
+
+_ARITHMETIC = (  # (public name, hook, default hook)
+    ("add", "_add", _plus),
+    ("mut_add", "_mut_add", _plus_in_place),
+    ("scalar_mul", "_scalar_mul", _times),
+    ("inner_prod", "_inner_prod", _flat_dot),
+    ("covector", "_covector", _unchanged),
+)
+
+
+def _calls_hook(name, hook):
+    def operation(vs, *vectors):
+        return getattr(vs, hook)(*vectors)
+    operation.__name__, operation.__qualname__ = name, f"VSpace.{name}"
+    return primitive(operation)
+
+
+for _name, _hook, _default in _ARITHMETIC:
+    setattr(VSpace, _hook, _default)
+    setattr(VSpace, _name, _calls_hook(_name, _hook))
+VSpace.inner = VSpace.inner_prod  # jitgrad's own shorter name for it
+
+
 def vspace(value):
     try:
         return VSpace.mappings[type(value)](value)
     except KeyError:
         if isbox(value):
             return vspace(getval(value))
+        if register_lazily(type(value)):
+            return vspace(value)
         raise TypeError(f"jitgrad has no vector space for type {type(value).__name__}; "
                         "register one with jitgrad.extend.VSpace.register") from None
 
@@ -130,10 +157,6 @@ class ArrayVSpace(VSpace):
         # Scalars stay scalars (np.float64, not 0-d arrays), as NumPy returns them.
         return array[()] if self.shape == () else array
 
-    def _inner(self, x, y):
-        return np.dot(np.ravel(x), np.ravel(y))
-
-
 class ComplexArrayVSpace(ArrayVSpace):
     """Complex arrays as a real vector space of twice the size."""
     __slots__ = []
@@ -142,6 +165,10 @@ class ComplexArrayVSpace(ArrayVSpace):
     @property
     def size(self):
         return 2 * int(np.prod(self.shape))
+
+    def ones(self):
+        # The sum of the basis vectors, as for real spaces: 1 + 1j in every entry.
+        return self._make(np.full(self.shape, 1 + 1j, self.dtype))
 
     def standard_basis(self):
         for idx in np.ndindex(*self.shape):
@@ -155,8 +182,8 @@ class ComplexArrayVSpace(ArrayVSpace):
         imag = np.random.randn(*self.shape)
         return self._make(np.asarray(real + 1j * imag, self.dtype))
 
-    def _inner(self, x, y):
-        return np.real(np.dot(np.conj(np.ravel(x)), np.ravel(y)))
+    def _inner_prod(self, x, y):
+        return np.real(np.vdot(x, y))  # vdot conjugates x and flattens both
 
     def _covector(self, x):
         return np.conj(x)

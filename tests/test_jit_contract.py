@@ -1,0 +1,136 @@
+"""The jit's contract: a jitted call gives what eager gives, on the first call and on
+every replay, or runs eagerly with one warning; never a stale or different answer.
+
+Each case is a row of issue 10's table, checked on replays (second and third calls,
+with new values) against eager on the same inputs.
+"""
+import math
+import warnings
+from collections import OrderedDict, namedtuple
+
+import numpy
+import pytest
+from numpy.testing import assert_allclose
+
+import jitgrad.numpy as np
+import jitgrad.tree
+from jitgrad import grad, grad_and_aux, jit
+from jitgrad.tracer import getval
+
+pytestmark = pytest.mark.eager_only  # each test compares jit=True with eager itself
+Pair = namedtuple("Pair", "doubled same")
+
+
+def assert_same_bits(got, want):
+    got, want = numpy.asarray(got), numpy.asarray(want)
+    assert got.shape == want.shape
+    assert numpy.array_equal(got, want, equal_nan=True), (got, want)
+    assert numpy.array_equal(numpy.signbit(got), numpy.signbit(want)), (got, want)
+
+
+def test_getval_in_user_code_is_recomputed_on_replay():
+    jitted = grad(lambda x: np.sum(x * getval(x)), jit=True)
+    for shift in (0.0, 10.0, -5.0):
+        x = numpy.arange(3.0) + shift
+        assert_allclose(jitted(x), x)
+
+
+@pytest.mark.parametrize("make", [lambda x: OrderedDict(a=x * 2.0, b=x),
+                                  lambda x: Pair(x * 2.0, x),
+                                  lambda x: [Pair(x, x + 1.0), {"k": OrderedDict(z=x * x)}]],
+                         ids=["OrderedDict", "namedtuple", "nested"])
+def test_container_outputs_are_rebuilt_from_each_replay(make):
+    jitted = jit(make)
+    for x in (1.0, 2.0, -3.0):
+        got, want = jitted(x), make(x)
+        assert type(got) is type(want)
+        assert repr(jitgrad.tree.tree_map(lambda leaf: "leaf", got)) == repr(
+            jitgrad.tree.tree_map(lambda leaf: "leaf", want))
+        for got_leaf, want_leaf in zip(jitgrad.tree.leaves(got), jitgrad.tree.leaves(want)):
+            assert_same_bits(got_leaf, want_leaf)
+
+
+def test_signed_zero_constants_are_not_merged():
+    f = lambda x: np.arctan2(x * 0.0, -1.0) - np.arctan2(x * -0.0, -1.0)
+    jitted = jit(f)
+    for x in (1.0, 2.0, 3.0):
+        assert_same_bits(jitted(x), f(x))
+
+
+def test_guards_tell_signed_zeros_apart():
+    f = lambda x: x + math.copysign(1.0, float(x))
+    jitted = jit(f)
+    for x in (0.0, -0.0, 0.0, -0.0, numpy.nan, numpy.nan):
+        assert_same_bits(jitted(x), f(x))
+    assert jitted.stats["traces"] == 3
+
+
+def test_an_object_argument_whose_arrays_change_is_never_stale():
+    class Model:
+        pass
+    model = Model()
+    model.w = numpy.array([1.0])
+    f = lambda s, m: np.sum(s * m.w ** 2)
+    jitted = grad(f, jit=True)
+    with pytest.warns(UserWarning, match="compared by identity"):
+        assert jitted(3.0, model) == grad(f)(3.0, model)
+    model.w = numpy.array([5.0])
+    assert jitted(3.0, model) == grad(f)(3.0, model) == 25.0
+
+
+def test_a_registered_class_is_traced_through_its_leaves():
+    class Model:
+        def __init__(self, w, scale):
+            self.w, self.scale = w, scale
+    jitgrad.tree.register(Model, lambda m: ((m.w,), m.scale),
+                          lambda scale, parts: Model(parts[0], scale))
+    f = lambda s, m: np.sum(s * m.w ** 2) * m.scale
+    jitted = grad(f, jit=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no eager fallback
+        for w in (1.0, 5.0, -2.0):
+            model = Model(numpy.array([w, 2.0 * w]), 3.0)
+            assert jitted(3.0, model) == pytest.approx(grad(f)(3.0, model))
+    assert jitted.stats["traces"] == 1
+    assert jitted(3.0, Model(numpy.array([1.0, 1.0]), 4.0)) == pytest.approx(8.0)
+    assert jitted.stats["traces"] == 2  # the static part is part of the signature
+
+
+def test_a_function_writing_into_its_argument_runs_eagerly():
+    def f(x, buf):
+        buf[0] += 1
+        return np.sum(x * buf)
+    eager_buf, jit_buf = numpy.zeros(1), numpy.zeros(1)
+    jitted = jit(f)
+    with pytest.warns(UserWarning, match="writes into one of its argument arrays"):
+        results = [jitted(numpy.ones(1), jit_buf) for _ in range(3)]
+    assert results == [f(numpy.ones(1), eager_buf) for _ in range(3)] == [1.0, 2.0, 3.0]
+    assert jit_buf[0] == eager_buf[0] == 3.0
+
+
+def test_a_generator_runs_eagerly():
+    def gen(x):
+        for i in range(3):
+            yield x * i
+    jitted = jit(gen)
+    with pytest.warns(UserWarning, match="generator"):
+        assert list(jitted(1.0)) == [0.0, 1.0, 2.0]
+    assert list(jitted(2.0)) == [0.0, 2.0, 4.0]
+
+
+def test_grad_and_aux_returns_plain_containers():
+    gradient, aux = grad_and_aux(lambda x: (np.sum(x ** 2), Pair(x * 2.0, x)))(numpy.ones(2))
+    assert type(aux) is Pair and type(aux.doubled) is numpy.ndarray
+    gradient, aux = grad_and_aux(lambda x: (np.sum(x ** 2), OrderedDict(a=x)))(numpy.ones(2))
+    assert type(aux) is OrderedDict and type(aux["a"]) is numpy.ndarray
+
+
+def test_namedtuple_arguments_differentiate_and_jit():
+    f = lambda p: np.sum(p.doubled ** 2) + p.same * 3.0
+    jitted = grad(f, jit=True)
+    for k in range(3):
+        p = Pair(numpy.ones(2) * k, 0.5 + k)
+        got, want = jitted(p), grad(f)(p)
+        assert type(got) is Pair
+        assert_allclose(got.doubled, want.doubled)
+        assert got.same == want.same == 3.0
