@@ -9,6 +9,7 @@ import pytest
 
 import jitgrad.numpy as np
 from jitgrad import grad, jit
+from jitgrad.extend import vspace
 from jitgrad.kernels import regions
 
 pytestmark = pytest.mark.eager_only  # these tests set jit= and fusion themselves
@@ -141,6 +142,20 @@ def test_an_opaque_step_between_members_replays_as_eager():
         for a, b in zip(jitted(*inputs(k)), eager(*inputs(k))):
             numpy.testing.assert_allclose(a, b, rtol=1e-12)
     assert plans(jitted)[0].n_kernels >= 2
+
+
+def adds_in_place(x):
+    y = x * 2.0
+    z = vspace(x).mut_add(y, x)  # y += x, as eager does it
+    return y * 1.0 + z
+
+
+@pytest.mark.xfail(strict=True, reason="trace/rules.py gives VSpace.mut_add a scalar body, so "
+                   "the fuser takes it for a pure add and the kernel leaves y as it was")
+def test_an_in_place_add_is_not_fused_as_a_pure_one():
+    jitted, x = jit(adds_in_place), numpy.linspace(0.0, 1.0, 20)
+    for _ in range(3):
+        numpy.testing.assert_allclose(jitted(x), adds_in_place(x), rtol=1e-12)
 
 
 # Long regions: the backward pass of a 1000-step loop is one region of thousands of
