@@ -4,7 +4,8 @@ A unary function is defined by its derivative ``dfdx(ans, x)``: its VJP is
 ``g * dfdx`` and its JVP is ``g * dfdx`` (autograd's complex convention makes the
 two the same expression for holomorphic functions). A binary function is defined
 by its two partial derivatives; the VJP sums back over broadcast axes and the
-JVP spreads to the output's shape.
+JVP spreads each argument's share to the output's shape and dtype (a real share of
+a complex output becomes complex: see ``numpy_jvps.broadcast``).
 
 Constants in rules are Python floats (``math.log(2)``, not ``np.log(2)``): Python
 scalars are "weak" in NumPy's promotion, so float32 stays float32. Conventions at
@@ -14,25 +15,12 @@ import math
 
 from ..trace import def_scalar_body, defjvp, defvjp
 from . import numpy_wrapper as anp
-from .numpy_vjps import (balanced_eq, broadcast, match_complex, replace_zero, unbroadcast_f)
+from .numpy_jvps import broadcast
+from .numpy_vjps import balanced_eq, match_complex, replace_zero, unbroadcast_f
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _PYTHON_SCALARS = (int, float, complex)
-
-
-def _cast_like(x, ref):
-    """``x`` in ``ref``'s dtype when both are floats (or both complex) of different widths.
-
-    A rule's partial can be float64 for a float32 output when a constant is a 0-d
-    float64 array (strongly typed); the tangent must live in the output's space.
-    """
-    dtype, ref_dtype = anp.result_type(x), anp.result_type(ref)
-    if dtype == ref_dtype or dtype.kind != ref_dtype.kind or ref_dtype.kind not in "fc":
-        return x
-    if isinstance(x, _PYTHON_SCALARS):
-        return ref_dtype.type(x)
-    return anp.astype(x, ref_dtype)
 
 
 def def_unary(fun, dfdx, body=None):
@@ -65,7 +53,7 @@ def def_binary(fun, dfdx, dfdy, body=None):
     def jvp(d):
         if d is None:
             return None
-        return lambda g, ans, x, y: _cast_like(broadcast(g * d(ans, x, y), ans), ans)
+        return lambda g, ans, x, y: broadcast(g * d(ans, x, y), ans)
     defvjp(fun, vjp(dfdx, 0), vjp(dfdy, 1))
     defjvp(fun, jvp(dfdx), jvp(dfdy))
 
@@ -77,7 +65,7 @@ def def_binary_linear_x(fun, dfdy):
            lambda ans, x, y: unbroadcast_f(y, lambda g: g * dfdy(ans, x, y)))
     defjvp(fun, lambda g, ans, x, y: broadcast(g, ans),
            None if dfdy is None else
-           lambda g, ans, x, y: _cast_like(broadcast(g * dfdy(ans, x, y), ans), ans))
+           lambda g, ans, x, y: broadcast(g * dfdy(ans, x, y), ans))
 
 
 # Linear ones, written out to skip a multiplication by one.

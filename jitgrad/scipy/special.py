@@ -10,7 +10,8 @@ import numpy as _np
 import scipy.special as _special
 
 from ..numpy import numpy_wrapper as anp
-from ..numpy.numpy_vjps import broadcast, unbroadcast_f
+from ..numpy.numpy_jvps import broadcast
+from ..numpy.numpy_vjps import unbroadcast_f
 from ..numpy.numpy_wrapper import wrap, wrap_namespace
 from ..trace import defjvp, defvjp, notrace_primitive, primitive
 
