@@ -16,35 +16,42 @@ from .numpy_vjps import match_complex, metadata, unbroadcast
 
 
 def _normalize_tensordot_axes(a_ndim, b_ndim, axes):
+    """tensordot's ``axes`` (an int N, a pair of ints, or a pair of sequences, as lists
+    or tuples) as two lists of non-negative axes, paired in order."""
     if _np.ndim(axes) == 0:
         axes = int(axes)
         return list(range(a_ndim - axes, a_ndim)), list(range(axes))
     axes_a, axes_b = axes
     axes_a = [axes_a] if _np.ndim(axes_a) == 0 else list(axes_a)
     axes_b = [axes_b] if _np.ndim(axes_b) == 0 else list(axes_b)
-    return [a % a_ndim for a in axes_a], [b % b_ndim for b in axes_b]
+    return [int(a) % a_ndim for a in axes_a], [int(b) % b_ndim for b in axes_b]
 
 
+def _tensordot_parts(a, b, axes):
+    axes_a, axes_b = _normalize_tensordot_axes(anp.ndim(a), anp.ndim(b), axes)
+    free_a = [i for i in range(anp.ndim(a)) if i not in axes_a]
+    free_b = [i for i in range(anp.ndim(b)) if i not in axes_b]
+    return axes_a, axes_b, free_a, free_b
+
+
+# The cotangent g has a's free axes, then b's free axes. Contracting it with the other
+# operand over the free axes leaves that operand's contracted axes in *ascending* order,
+# which need not be the order they were paired in (axes=[(1, 0), (2, 1)]): each is put
+# back where its partner axis sits in the argument.
 def _tensordot_vjp_a(ans, a, b, axes=2):
-    a_ndim, b_ndim = anp.ndim(a), anp.ndim(b)
-    axes_a, axes_b = _normalize_tensordot_axes(a_ndim, b_ndim, axes)
-    free_a = [i for i in range(a_ndim) if i not in axes_a]
-    free_b = [i for i in range(b_ndim) if i not in axes_b]
+    axes_a, axes_b, free_a, free_b = _tensordot_parts(a, b, axes)
     g_free_b = list(range(len(free_a), len(free_a) + len(free_b)))
-    # Result axes are free_a then a's contracted axes (in axes_a order).
-    order = tuple(_np.argsort(free_a + axes_a))
+    partners = [axes_a[k] for k in _np.argsort(axes_b)]
+    order = tuple(int(i) for i in _np.argsort(free_a + partners))
     return lambda g: match_complex(
         a, anp.transpose(anp.tensordot(g, b, (g_free_b, free_b)), order))
 
 
 def _tensordot_vjp_b(ans, a, b, axes=2):
-    a_ndim, b_ndim = anp.ndim(a), anp.ndim(b)
-    axes_a, axes_b = _normalize_tensordot_axes(a_ndim, b_ndim, axes)
-    free_a = [i for i in range(a_ndim) if i not in axes_a]
-    free_b = [i for i in range(b_ndim) if i not in axes_b]
+    axes_a, axes_b, free_a, free_b = _tensordot_parts(a, b, axes)
     g_free_a = list(range(len(free_a)))
-    # Result axes are b's contracted axes (matching axes_a's order) then free_b.
-    order = tuple(_np.argsort(axes_b + free_b))
+    partners = [axes_b[k] for k in _np.argsort(axes_a)]
+    order = tuple(int(i) for i in _np.argsort(partners + free_b))
     return lambda g: match_complex(
         b, anp.transpose(anp.tensordot(a, g, (free_a, g_free_a)), order))
 
