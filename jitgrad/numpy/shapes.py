@@ -8,10 +8,12 @@ Assembling several arrays (concatenate, stack, split) lives in ``assembly``.
 """
 import numpy as _np
 
-from ..trace import defjvp, defvjp, getval
+from ..trace import defjvp, defvjp, getval, vspace
+from ..trace.core import concrete_value
 from . import numpy_wrapper as anp
 from .indexing import getitem, space_of, untake
-from .numpy_vjps import unbroadcast
+from .numpy_jvps import broadcast
+from .numpy_vjps import metadata, unbroadcast
 
 
 def _memory_order(order, x):
@@ -235,6 +237,183 @@ defvjp(anp.tril, lambda ans, m, k=0: lambda g: anp.tril(g, k))
 defjvp(anp.tril, "same")
 defvjp(anp.triu, lambda ans, m, k=0: lambda g: anp.triu(g, k))
 defjvp(anp.triu, "same")
+
+# Finite differences and evenly spaced samples: linear maps too.
+_ABSENT = object()  # stands for an omitted prepend= / append= of diff
+
+
+def _along(axis, ndim, index):
+    """An index selecting ``index`` (a slice) along ``axis`` of an ndim-d array."""
+    return (slice(None),) * axis + (index,) + (slice(None),) * (ndim - axis - 1)
+
+
+def _pad_along(x, axis, before, after):
+    widths = [(0, 0)] * anp.ndim(x)
+    widths[axis] = (before, after)
+    return anp.pad(x, widths)
+
+
+def _diff_extra(value, axis):
+    """How many entries prepend= or append= adds along the axis (a scalar adds one)."""
+    if value is _ABSENT:
+        return 0
+    return 1 if _np.ndim(value) == 0 else _np.shape(value)[axis]
+
+
+def _diff_parts(a, axis, prepend, append):
+    axis = axis % anp.ndim(a)
+    return axis, _diff_extra(prepend, axis), _diff_extra(append, axis)
+
+
+# diff(a, n) takes the first difference n times; prepend= and append= are constants
+# (a primitive traces positional arguments only). One difference d[i] = x[i+1] - x[i]
+# transposes to x[j] = g[j-1] - g[j], the negated difference of g with a zero added
+# at each end.
+def _diff_vjp(ans, a, n=1, axis=-1, prepend=_ABSENT, append=_ABSENT):
+    shape = anp.shape(a)
+    axis, before, after = _diff_parts(a, axis, prepend, append)
+    length = shape[axis] + before + after
+    lengths = [max(length - k, 0) for k in range(n)]  # along the axis, before each step
+
+    def vjp(g):
+        for size in reversed(lengths):
+            if size > 0:  # a difference of nothing is nothing
+                g = -anp.diff(_pad_along(g, axis, 1, 1), axis=axis)
+        if before or after:
+            g = g[_along(axis, len(shape), slice(before, before + shape[axis]))]
+        return g
+    return vjp
+
+
+def _diff_jvp(g, ans, a, n=1, axis=-1, prepend=_ABSENT, append=_ABSENT):
+    axis, before, after = _diff_parts(a, axis, prepend, append)
+    if before or after:
+        g = _pad_along(g, axis, before, after)  # the constant ends have no tangent
+    return anp.diff(g, n, axis)
+
+
+defvjp(anp.diff, _diff_vjp)
+defjvp(anp.diff, _diff_jvp)
+
+
+# gradient: along each axis, output i is a combination of at most three inputs in the
+# window starting at clip(i - 1, 0, n - 3) (a centred difference inside, one-sided ones
+# of edge_order 1 or 2 at the ends). The weights are read off NumPy itself, by applying
+# np.gradient to three probes (x[j] = 1 where j % 3 == r): the three inputs of a window
+# fall in different probes, so every weight appears alone. That covers scalar spacings,
+# coordinate arrays and both edge orders with NumPy's own formulas, at O(n) cost.
+def _gradient_axes(ndim, axis):
+    if axis is None:
+        return list(range(ndim))
+    return [a % ndim for a in ((axis,) if _np.ndim(axis) == 0 else axis)]
+
+
+def _gradient_weights(n, spacing, edge_order, dtype):
+    """(n, width) weights: output i is sum_m w[i, m] x[start(i) + m]."""
+    width = min(n, 3)
+    probes = (_np.arange(n)[:, None] % 3 == _np.arange(3)).astype(float)
+    response = _np.gradient(probes, *spacing, axis=0, edge_order=edge_order)
+    start = _np.clip(_np.arange(n) - 1, 0, n - width)
+    columns = (start[:, None] + _np.arange(width)) % 3
+    return _np.take_along_axis(response, columns, axis=1).astype(dtype)
+
+
+def _gradient_transpose(g, w, axis):
+    """The transpose of one axis' difference map (weights ``w``) applied to ``g``."""
+    n, width = w.shape
+    ndim = anp.ndim(g)
+
+    def rows(lo, hi):
+        return g[_along(axis, ndim, slice(lo, hi))]
+
+    def along_axis(v):
+        return _np.reshape(v, (-1,) + (1,) * (ndim - 1 - axis))
+
+    # Output 0 reads the first window and output n-1 the last; a centred output i reads
+    # i-1, i, i+1, so g[i] times its m-th weight goes back to place i-1+m.
+    total = (_pad_along(rows(0, 1) * along_axis(w[0]), axis, 0, n - width)
+             + _pad_along(rows(n - 1, n) * along_axis(w[-1]), axis, n - width, 0))
+    if n > 2:
+        inner = rows(1, n - 1)
+        for m in range(3):
+            total = total + _pad_along(inner * along_axis(w[1:-1, m]), axis, m, 2 - m)
+    return total
+
+
+def _gradient_vjp(ans, f, *varargs, axis=None, edge_order=1):
+    shape = anp.shape(f)
+    axes = _gradient_axes(len(shape), axis)
+    # Spacings are constants here (differentiating with respect to them is refused);
+    # under the jit concrete_value guards them, so a new spacing traces again.
+    values = [concrete_value(v) for v in varargs]
+    spacings = [tuple(values)] * len(axes) if len(values) <= 1 else [(v,) for v in values]
+    first = ans if len(axes) == 1 else ans[0]
+    real = _np.empty(0, anp.result_type(first)).real.dtype
+    weights = [_gradient_weights(shape[ax], spacing, edge_order, real)
+               for ax, spacing in zip(axes, spacings)]
+
+    def vjp(g):
+        gs = [g] if len(axes) == 1 else list(g)
+        parts = [_gradient_transpose(g_k, w, ax) for g_k, w, ax in zip(gs, weights, axes)]
+        total = parts[0]
+        for part in parts[1:]:
+            total = total + part
+        return total
+    return vjp
+
+
+defvjp(anp.gradient, _gradient_vjp)
+defjvp(anp.gradient, "same")
+
+
+# linspace(start, stop) = start * (1 - t) + stop * t for fixed t: linear in each end.
+def _linspace_weights(argnum, num, endpoint):
+    """d samples / d end (one weight per sample) and d step / d end, or None for the
+    step of a single sample, which is NaN whatever the ends (a constant)."""
+    ends = (1.0, 0.0) if argnum == 0 else (0.0, 1.0)
+    weights, step = _np.linspace(*ends, num, endpoint=endpoint, retstep=True)
+    return weights, None if _np.isnan(step) else step
+
+
+def _linspace_vjp(argnum):
+    def vjp_maker(ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
+                  **kwargs):
+        meta = metadata((start, stop)[argnum])
+        weights, step = _linspace_weights(argnum, num, endpoint)
+        samples = ans[0] if retstep else ans
+        axis = axis % anp.ndim(samples)
+        weights = _np.reshape(weights, (-1,) + (1,) * (anp.ndim(samples) - 1 - axis))
+
+        def vjp(g):
+            g_samples, g_step = g if retstep else (g, None)
+            total = anp.sum(g_samples * weights, axis=axis)
+            if retstep and step is not None:
+                total = total + g_step * step
+            return unbroadcast(total, meta)
+        return vjp
+    return vjp_maker
+
+
+def _linspace_jvp(argnum):
+    def jvp(g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0,
+            **kwargs):
+        samples = ans[0] if retstep else ans
+        ends = [_np.zeros(anp.shape(start), anp.result_type(samples)),
+                _np.zeros(anp.shape(stop), anp.result_type(samples))]
+        ends[argnum] = g
+        tangent = broadcast(anp.linspace(*ends, num, endpoint, False, dtype, axis, **kwargs),
+                            samples)
+        if not retstep:
+            return tangent
+        step = _linspace_weights(argnum, num, endpoint)[1]
+        if step is None:
+            return tangent, vspace(ans[1]).zeros()
+        return tangent, broadcast(g * step, ans[1])
+    return jvp
+
+
+defvjp(anp.linspace, _linspace_vjp(0), _linspace_vjp(1))
+defjvp(anp.linspace, _linspace_jvp(0), _linspace_jvp(1))
 
 # Assembly moved to ``assembly`` and ``constructors``; still importable from here.
 from .assembly import concatenate, concatenate_args, stack  # noqa: E402,F401
