@@ -1,0 +1,187 @@
+"""What the random-program fuzzer (``tests/test_jit_fuzz.py``) found, one reproducer each.
+
+Each test is the smallest plain jitgrad code showing one root cause: eager's value
+against the jitted (or differentiated) one. Open ones are strict xfails: when a fix
+makes one pass, pytest reports it; then the marker comes off here and the matching
+``KNOWN_BUG_*`` flag in ``tests/fuzz_programs.py`` is set to False, so that the
+fuzzer draws the construct again. The first four were fixed meanwhile and stay as
+regression tests.
+"""
+import math
+import warnings
+
+import numpy
+import pytest
+
+import jitgrad.numpy as np
+from jitgrad import grad, jit
+from jitgrad.tracer import getval
+
+# These compare jit=True with eager themselves.
+pytestmark = pytest.mark.eager_only
+
+
+def finding(reason):
+    return pytest.mark.xfail(strict=True, reason=f"fuzzer finding: {reason}")
+
+
+def assert_identical(expected, got):
+    """Bitwise equal, NaNs and the sign of zeros included."""
+    expected, got = numpy.asarray(expected), numpy.asarray(got)
+    assert expected.shape == got.shape and expected.dtype == got.dtype
+    assert numpy.array_equal(expected, got, equal_nan=True), (expected, got)
+    assert numpy.array_equal(numpy.signbit(expected), numpy.signbit(got)), (expected, got)
+
+
+def replayed(f, *args):
+    """``jit(f)(*args)`` on a replay (the first call only traces)."""
+    jitted = jit(f)
+    jitted(*args)
+    return jitted(*args)
+
+
+# Fixed: KNOWN_BUG_SIGNED_ZERO_CONSTANTS: common-subexpression elimination keys
+# constants by ==, so x * 0.0 and x * -0.0 are merged (jitgrad/trace/passes.py,
+# _constant_key)
+def test_zero_and_negative_zero_constants_are_not_the_same_expression():
+    def f(x):
+        return x * 0.0, x * -0.0
+    x = numpy.ones(2)
+    for want, got in zip(f(x), replayed(f, x)):
+        assert_identical(want, got)  # the replay gives [0, 0] twice
+
+
+# Fixed: KNOWN_BUG_FLOAT_GUARD_SIGNED_ZERO: a guard compares the value float() saw with
+# ==, and 0.0 == -0.0, so a replay at 0.0 follows the path traced at -0.0
+# (jitgrad/trace/plan.py, _same)
+def test_float_guard_tells_zero_from_negative_zero():
+    def f(x):
+        if math.copysign(1.0, float(x)) > 0:
+            return x + 1.0
+        return x - 1.0
+    jitted = jit(f)
+    jitted(numpy.array(-0.0))
+    assert_identical(f(numpy.array(0.0)), jitted(numpy.array(0.0)))  # -1.0, not 1.0
+
+
+# Fixed: KNOWN_BUG_FLOAT_GUARD_SIGNED_ZERO: the same guard, with the value baked into
+# arithmetic (jitgrad/trace/plan.py, _same)
+def test_float_baked_into_arithmetic_keeps_the_sign_of_zero():
+    def f(x, y):
+        return x * float(y)
+    jitted = jit(f)
+    jitted(numpy.ones(2), numpy.array(-0.0))
+    assert_identical(f(numpy.ones(2), numpy.array(0.0)),
+                     jitted(numpy.ones(2), numpy.array(0.0)))  # -0.0, not 0.0
+
+
+# Fixed: KNOWN_BUG_GETVAL_BAKES: getval peels off the jit's box without a guard, so the
+# value becomes a constant of the plan (jitgrad/trace/core.py, getval)
+def test_getval_is_not_baked_into_the_plan():
+    def f(x):
+        return x * getval(x)
+    jitted = jit(f)
+    jitted(numpy.ones(2))
+    x = 2.0 * numpy.ones(2)
+    assert_identical(f(x), jitted(x))  # [2, 2]: the first call's getval(x) = 1
+
+
+@finding("KNOWN_BUG_VIEW_SEES_BASE_WRITES: a traced view (a[1:]) does not see later "
+         "writes into its base; only writes through the view reach the base "
+         "(jitgrad/numpy/numpy_boxes.py, NDArrayBox views: _base is read on writes only)")
+def test_view_sees_writes_into_its_base():
+    def f(x):
+        a = np.copy(x)
+        view = a[1:]
+        a[...] += 1.0
+        return view * 1.0
+    x = numpy.arange(3.0)
+    assert_identical(f(x), jit(f)(x))  # [1, 2] under the jit: the old values
+
+
+@finding("KNOWN_BUG_VIEW_SEES_BASE_WRITES: the same under grad: the gradient through "
+         "the view is lost (jitgrad/numpy/numpy_boxes.py)")
+def test_view_of_written_base_is_differentiated():
+    def f(x):
+        a = np.zeros(3)
+        view = a[1:]
+        a[...] = x
+        return np.sum(view)
+    assert_identical(numpy.array([0.0, 1.0, 1.0]), grad(f)(numpy.arange(3.0)))
+
+
+@finding("KNOWN_BUG_TAKE_LAYOUT: traced np.take(a, idx, axis=1) is a[:, idx], laid out "
+         "in memory unlike np.take's result, so a sum over it adds in another order "
+         "(jitgrad/numpy/indexing.py, take)")
+def test_take_along_a_later_axis_sums_like_numpy():
+    def f(x):
+        return np.sum(np.take(x, [0, 2, 1, 0], axis=1))
+    rng = numpy.random.RandomState(0)
+    for _ in range(20):
+        x = rng.randn(5, 3)
+        assert_identical(f(x), jit(f)(x))  # the last bit differs for some x
+
+
+@finding("KNOWN_BUG_SCALAR_POWER_ROUNDING: a ** b on NumPy float64 scalars is the scalar's "
+         "own pow in eager and the np.power ufunc when traced; they differ by an ulp in "
+         "about 5% of cases (jitgrad/numpy/numpy_boxes.py, ArrayBox.__pow__)")
+def test_power_of_numpy_scalars_rounds_like_numpy():
+    def f(x):
+        return np.sum(x) ** 2.5
+    rng = numpy.random.RandomState(0)
+    for _ in range(50):
+        x = numpy.abs(rng.randn(3))
+        assert_identical(f(x), jit(f)(x))
+
+
+@finding("KNOWN_BUG_SORT_BY_ARGSORT: traced np.sort gathers by np.argsort, which orders "
+         "tied 0.0 and -0.0 differently from np.sort (jitgrad/numpy/sorting.py, _permuted)")
+def test_sort_orders_signed_zeros_like_numpy():
+    x = numpy.array([1.0, -0.0, 0.0, -0.0, 0.0, 0.0, -0.0, -1.0, -1.0])
+    assert_identical(numpy.sort(x), jit(np.sort)(x))
+
+
+@finding("KNOWN_BUG_SORT_BY_ARGSORT: the gathered result is C-ordered where np.sort keeps "
+         "a Fortran input's layout, so a sum over it rounds differently "
+         "(jitgrad/numpy/sorting.py, _permuted)")
+def test_sort_of_fortran_array_sums_like_numpy():
+    def f(x):
+        return np.sum(np.sort(x, axis=0))
+    x = numpy.asfortranarray(numpy.random.RandomState(0).randn(5, 7))
+    assert_identical(f(x), jit(f)(x))
+
+
+@finding("KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED: the placeholder zeros of a folded "
+         "cotangent tuple are recognised by identity (jitgrad/trace/containers.py), but "
+         "the plan holds snapshot copies of them (jitgrad/trace/graph.py, "
+         "freeze_captured), so the replay adds them: 0.0 + -0.0 = 0.0")
+def test_gradient_in_several_arguments_keeps_negative_zeros_on_replay():
+    def loss(a, b):
+        return np.sum(a) + np.sum(np.maximum(b, 0.0) * -1.0)
+    x = numpy.array([-1.0, 2.0])
+    want = grad(loss, (0, 1), jit=False)(x, x)  # d/db[0] = 0 * -1 = -0.0
+    jitted = grad(loss, (0, 1), jit=True)
+    jitted(x, x)
+    for w, g in zip(want, jitted(x, x)):
+        assert_identical(w, g)
+
+
+@finding("KNOWN_BUG_ARCTAN2_GRAD_UNDERFLOW (eager): the partials of arctan2(y, x) divide "
+         "by x*x + y*y, which underflows to 0 for tiny arguments and is then replaced "
+         "by 1 (jitgrad/numpy/elementwise.py, _atan2_denominator)")
+def test_arctan2_gradient_at_tiny_arguments():
+    dy = grad(lambda y: np.arctan2(y, 1e-300))(1e-300)
+    assert dy == pytest.approx(0.5e300)  # 1e-300 instead
+
+
+@finding("KNOWN_BUG_SCALAR_INDEXING: the result of a full reduction is a NumPy scalar, "
+         "which can be indexed (s[()], s[s > 0]); traced, it is an ArrayBox without "
+         "__getitem__, so jit and grad raise TypeError (jitgrad/numpy/numpy_boxes.py)")
+def test_indexing_a_reduced_scalar():
+    def f(x):
+        s = np.sum(x)
+        return s[s > 0]
+    x = numpy.ones(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert_identical(f(x), jit(f)(x))
