@@ -259,9 +259,9 @@ def test_fallback_warns_once_and_stays_correct():
 
 def test_retrace_warning_names_the_argument():
     jitted = jit(lambda x, n: np.sum(x) * n)
-    with pytest.warns(UserWarning, match=r"argument 1 \('n'\) changed"):
+    with pytest.warns(UserWarning, match=r"argument 0 \('x'\) changed"):
         for n in range(12):
-            jitted(numpy.ones(2), n)
+            jitted(numpy.ones(n + 1), n)
 
 
 def test_explain_shows_graph_guards_and_plan(capsys):

@@ -1,24 +1,33 @@
-"""Behaviours that change under ``jit=True``, most severe first, one test each.
+"""Every behaviour that differs under ``jit=True``, one test each, split as tinygrad
+does: what changes an answer *silently*, and what the jit refuses *loudly* (it runs
+the function eagerly with one warning naming the reason, so the answer is eager's).
+Most severe first. The README's "The jit's contract" section lists the same.
 
-1. (high) Draws from NumPy's raw generator (``numpy.random``, a ``Generator``) inside
-   a jitted function are constants of the trace: every replay returns the first
-   draw. Use ``jitgrad.numpy.random``, whose draws are replayed anew.
-2. (high) Arrays and values captured from the enclosing scope (closures, globals)
-   are constants of the trace: changing them between calls, in place or by
-   rebinding, is not seen. Pass data that changes as arguments.
-3. (medium) Python side effects (print, appending to a list, counters) happen
-   only while tracing, not on replays.
-4. (medium) Python ints (and strings, None, other hashables) are part of the
-   signature: each new value traces again. Floats and arrays are traced values.
-5. (low) Python control flow on traced values re-traces once per path taken, and
-   ``float(x)``/``int(x)`` guard the exact value seen: code that feeds ``float(x)``
-   into arithmetic traces for every new value (correct, but slow).
-6. (low) Inside an enclosing grad/jvp/jit a jitted function runs eagerly, so that
-   the enclosing transformation sees (and differentiates) everything it does.
-7. (low) Under the jit, arguments are traced values, as they are under ``grad``:
-   ``isinstance(x, float)`` is False for them (``jitgrad.builtins.isinstance`` sees
-   through), and arithmetic on a Python float argument follows NumPy (1/0 is inf,
-   with a warning) rather than Python (ZeroDivisionError).
+Silent
+  S1 (high) Arrays and values captured from the enclosing scope (closures, globals)
+     are constants of the trace: changing them between calls, in place or by
+     rebinding, is not seen. Pass data that changes as arguments. (A captured
+     ``numpy.random.Generator`` is such a value: its draws are baked.)
+  S2 (medium) Python side effects (print, appending to a list, counters) happen
+     only while tracing, not on replays.
+  S3 (low) Arguments are traced values, as under ``grad``: ``isinstance(x, float)``
+     and ``isinstance(i, int)`` are False for them (``jitgrad.builtins.isinstance``
+     sees through), ``str(x)`` prints ``Traced<...>``, and arithmetic on a Python
+     float follows NumPy (1/0 is inf, with a warning) rather than Python
+     (ZeroDivisionError). Results computed from Python floats come back as
+     ``numpy.float64``.
+
+Loud (eager, with one warning)
+  L1 Drawing from ``numpy.random`` directly (not ``jitgrad.numpy.random``).
+  L2 An argument compared by identity (an object with attributes, a RandomState):
+     its state could change unseen. Register its class with ``jitgrad.tree.register``.
+  L3 Writing into an argument array in place; returning a generator.
+
+Slow, never wrong
+  W1 Python code that needs a traced value's number (``float(x)``, ``range(i)``, a
+     slice bound, ``if x > 0``) guards it: each new value or branch traces again.
+  W2 Inside an enclosing grad/jvp/jit a jitted function runs eagerly, so that the
+     enclosing transformation sees (and differentiates) everything it does.
 """
 import numpy
 import pytest
@@ -29,14 +38,7 @@ from jitgrad import grad, jit
 pytestmark = pytest.mark.eager_only
 
 
-def test_1_raw_numpy_random_is_baked_but_jitgrad_random_is_replayed():
-    raw = jit(lambda x: x + numpy.random.randn())
-    replayed = jit(lambda x: x + np.random.randn())
-    assert raw(0.0) == raw(0.0)  # the footgun: the same draw every time
-    assert replayed(0.0) != replayed(0.0)
-
-
-def test_2_captured_arrays_are_constants():
+def test_s1_captured_arrays_are_constants():
     data = numpy.ones(3)
     f = jit(lambda x: np.sum(x * data))
     assert f(1.0) == 3.0
@@ -46,7 +48,13 @@ def test_2_captured_arrays_are_constants():
     assert fresh(1.0, data) == 6.0
 
 
-def test_3_side_effects_happen_only_while_tracing():
+def test_s1_a_captured_generator_object_is_baked():
+    rng = numpy.random.default_rng(0)
+    baked = jit(lambda x: x + rng.standard_normal())
+    assert baked(0.0) == baked(0.0)
+
+
+def test_s2_side_effects_happen_only_while_tracing():
     calls = []
 
     def f(x):
@@ -58,34 +66,74 @@ def test_3_side_effects_happen_only_while_tracing():
     assert len(calls) == 1
 
 
-def test_4_python_ints_are_static():
-    jitted = jit(lambda x, n: x * n)
-    for n in range(3):
-        assert jitted(2.0, n) == 2.0 * n
-    assert jitted.stats["traces"] == 3
-    floats = jit(lambda x, s: x * s)
-    for s in (1.0, 2.0, 3.0):
-        assert floats(2.0, s) == 2.0 * s
-    assert floats.stats["traces"] == 1
+def test_s3_arguments_are_traced_values():
+    from jitgrad.builtins import isinstance as traced_isinstance
+    seen = []
+
+    def f(x, i):
+        seen.append((isinstance(x, float), traced_isinstance(x, float),
+                     isinstance(i, int), traced_isinstance(i, int)))
+        return x * i
+    jit(f)(1.0, 2)
+    assert seen == [(False, True, False, True)]
+    with numpy.errstate(divide="ignore"):
+        assert jit(lambda x: 1.0 / x)(0.0) == numpy.inf  # eager: ZeroDivisionError
 
 
-def test_5_float_of_a_traced_value_traces_per_value():
-    jitted = jit(lambda x: x * float(x))  # Python needs the number: it is guarded
+def test_l1_raw_numpy_random_runs_eagerly_but_jitgrad_random_is_replayed():
+    raw = jit(lambda x: x + numpy.random.randn())
+    with pytest.warns(UserWarning, match="numpy.random directly"):
+        first = raw(0.0)
+    assert raw(0.0) != first  # eager: a new draw each call
+    replayed = jit(lambda x: x + np.random.randn())
+    assert replayed(0.0) != replayed(0.0) and replayed.stats["hits"] == 1
+
+
+def test_l2_objects_compared_by_identity_run_eagerly():
+    class Settings:
+        scale = 2.0
+    settings = Settings()
+    jitted = jit(lambda x, s: x * s.scale)
+    with pytest.warns(UserWarning, match="compared by identity"):
+        assert jitted(1.0, settings) == 2.0
+    settings.scale = 5.0
+    assert jitted(1.0, settings) == 5.0
+
+
+def test_l3_writing_into_an_argument_runs_eagerly():
+    def bump(x, counts):
+        counts += 1
+        return x * counts
+    counts = numpy.zeros(2)
+    with pytest.warns(UserWarning, match="writes into one of its argument"):
+        jit(bump)(1.0, counts)
+    assert counts.tolist() == [1.0, 1.0]
+
+
+def test_w1_values_python_needs_are_guarded_per_value():
+    jitted = jit(lambda x: x * float(x))
     for x in (1.0, 2.0, 3.0, 2.0):
         assert jitted(x) == x * x
     assert jitted.stats["traces"] == 3 and jitted.stats["hits"] == 1
+    counted = jit(lambda x, n: np.sum(x[:n]))
+    for n in (1, 2, 1):
+        assert counted(numpy.arange(3.0), n) == sum(range(n))
+    assert counted.stats["traces"] == 2
 
 
-def test_6_jitted_function_inside_grad_runs_eagerly():
+def test_w1_integers_used_as_numbers_trace_once():
+    table = numpy.arange(3.0)
+    schedule = jit(lambda x, t, i: x * 0.9 ** i + t[i % 3])  # a traced gather: no guard
+    for i in range(6):
+        assert schedule(2.0, table, i) == pytest.approx(2.0 * 0.9 ** i + i % 3)
+    assert schedule.stats["traces"] == 1
+    plain_lookup = jit(lambda x, i: x + table[i % 3])  # NumPy asks for the number
+    for i in range(6):
+        assert plain_lookup(2.0, i) == 2.0 + i % 3
+    assert plain_lookup.stats["traces"] == 3
+
+
+def test_w2_jitted_function_inside_grad_runs_eagerly():
     inner = jit(lambda x: np.sin(x))
     assert grad(lambda x: inner(x) * 2.0)(0.0) == pytest.approx(2.0)
     assert inner.stats["passthrough"] == 1 and inner.stats["traces"] == 0
-
-
-def test_7_arguments_are_traced_values():
-    from jitgrad.builtins import isinstance as traced_isinstance
-    seen = []
-    jit(lambda x: seen.append((isinstance(x, float), traced_isinstance(x, float))) or x)(1.0)
-    assert seen == [(False, True)]
-    with numpy.errstate(divide="ignore"):
-        assert jit(lambda x: 1.0 / x)(0.0) == numpy.inf  # eager: ZeroDivisionError

@@ -21,6 +21,8 @@ def plain_index(idx):
         return tuple(plain_index(i) for i in idx)
     if isinstance(idx, list):
         return [plain_index(i) for i in idx]
+    if isinstance(idx, slice) and any(isbox(b) for b in (idx.start, idx.stop, idx.step)):
+        return slice(*(concrete_value(b) for b in (idx.start, idx.stop, idx.step)))
     # A traced index is used as a plain value; under the jit it is guarded, so a
     # replay with another index traces again instead of reusing this one.
     return concrete_value(idx)

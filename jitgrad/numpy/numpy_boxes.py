@@ -162,6 +162,11 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
     imag = property(lambda self: anp.imag(self))
 
     def __hash__(self):
+        # A traced integer hashes as its number (guarded), so it finds dict keys; any
+        # other traced value is hashed by identity, as ndarrays cannot be hashed.
+        value = self._value
+        if isinstance(value, (int, _np.integer)) and not isinstance(value, (bool, _np.bool_)):
+            return hash(concrete(self, operator.index))
         return id(self)
 
     def _to_python(self, convert):

@@ -10,6 +10,7 @@ import types as _types
 import numpy as _np
 
 from ..trace import notrace_primitive, primitive
+from ..trace.core import keeps_traced_ints
 from .array_likes import array_likes
 
 # Functions with no derivative (piecewise constant, integer-valued or metadata).
@@ -75,6 +76,7 @@ def wrap(fun, notrace=False):
     if isinstance(fun, _np.ufunc):
         for attribute in UFUNC_ATTRIBUTES:
             setattr(wrapped, attribute, getattr(fun, attribute))
+        keeps_traced_ints(wrapped)  # elementwise: an integer is just a value
     return wrapped
 
 

@@ -10,7 +10,7 @@ Boolean masks are not handled here: they change the result's shape, and
 import numpy as _np
 
 from ..trace import defjvp_argnum, defvjp_argnum, getval, isbox, primitive, vspace
-from ..trace.core import concrete_value
+from ..trace.core import concrete_value, keeps_traced_ints
 
 class _Part:
     """Marks where a traced part sits in an index template."""
@@ -33,8 +33,9 @@ def split_traced_index(idx):
     def visit(part):
         if isbox(part):
             value = getval(part)
-            if isinstance(value, _np.ndarray) and value.ndim > 0 and \
-                    _np.issubdtype(value.dtype, _np.integer):
+            # Integer arrays, and integer scalars (a time step t in A[t]): the shape of
+            # the result does not depend on their values.
+            if _np.issubdtype(_np.asarray(value).dtype, _np.integer):
                 parts.append(part)
                 return _PART
             return concrete_value(part)
@@ -50,11 +51,13 @@ def assemble(template, parts):
     return next(parts) if template is _PART else template
 
 
+@keeps_traced_ints
 @primitive
 def take_traced(A, template, *parts):
     return A[assemble(template, parts)]
 
 
+@keeps_traced_ints
 @primitive
 def untake_traced(x, template, vs, *parts):
     """Zeros of space ``vs`` with ``x`` added at the index (repeats accumulate)."""

@@ -275,8 +275,19 @@ def primitive(f_raw, coerce=None):
                 top = arg._trace
         if top == 0:
             if kwargs and getattr(_local, "recorder", None) is not None:
-                _local.recorder.check_keywords(f_wrapped, kwargs)
+                kwargs = _local.recorder.plain_keywords(f_wrapped, kwargs)
             return body(*args, **kwargs)
+        rec = getattr(_local, "recorder", None)
+        if rec is not None and top == rec.trace_id and not getattr(
+                f_wrapped, "keeps_traced_ints", False):
+            # An integer the jit traces (an int argument, i + 1) passed to a function
+            # whose result may take its shape from it (an axis, a count) is used as
+            # the number it is, guarded; elementwise arithmetic keeps it traced.
+            args = rec.plain_integers(args)
+            if kwargs:
+                kwargs = rec.plain_keywords(f_wrapped, kwargs)
+            if not any(type(arg) in Box.types and arg._trace == top for arg in args):
+                return f_wrapped(*args, **kwargs)
         if kwargs.get("out") is not None:
             _traced_out(f_wrapped, args, top)
         argnums, parents, unboxed = [], [], list(args)
@@ -296,8 +307,16 @@ def primitive(f_raw, coerce=None):
 
     f_wrapped.fun = f_raw
     f_wrapped._is_autograd_primitive = True
+    f_wrapped.keeps_traced_ints = False  # see keeps_traced_ints
     attach_old_methods(f_wrapped)  # f.defvjp(...) and the like, deprecated
     return f_wrapped
+
+
+def keeps_traced_ints(fun):
+    """Declare that ``fun`` takes traced integers as values (elementwise arithmetic, a
+    gather at a computed index), so the jit need not make them plain (guarded)."""
+    fun.keeps_traced_ints = True
+    return fun
 
 
 def _runs_user_code(f_raw):

@@ -7,9 +7,11 @@ argmax), random draws, and *guards*: the value Python saw whenever it turned a
 traced value into a ``bool``, ``int`` or ``float``. Values are concrete while
 tracing, so the first call's answer comes straight from the trace.
 """
+import operator
+
 import numpy as np
 
-from .core import Box, Node, isbox, new_box, recorder
+from .core import Box, Node, concrete, isbox, new_box, recorder
 from . import tree as trees
 from .identity import same_array
 
@@ -145,6 +147,25 @@ class Graph:
             node.kwargs = {k: trees.tree_map(frozen, v) for k, v in node.kwargs.items()}
         self._captured = {}
 
+    def check_random_draws(self, state_before):
+        """Refuse a trace that drew from NumPy's global generator other than through
+        jitgrad.numpy.random (whose draws it records and replays): a replay would
+        repeat the first call's numbers. Redraws the recorded ones from the state
+        before the trace and compares where the generator ended up."""
+        state_after = np.random.get_state()
+        np.random.set_state(state_before)
+        try:
+            for node in self.nodes:
+                if node.kind == "source":
+                    node.fun.fun(*node.args, **node.kwargs)
+            explained = _same_state(np.random.get_state(), state_after)
+        finally:
+            np.random.set_state(state_after)
+        if not explained:
+            raise TraceUnsupported(
+                "it draws from numpy.random directly, whose numbers a replay would repeat "
+                "(draw with jitgrad.numpy.random instead: its draws are replayed anew)")
+
     def __str__(self):
         guards_after = {}
         for guard in self.guards:
@@ -242,12 +263,36 @@ class Recorder:
     def refuse(self, reason):
         raise TraceUnsupported(reason)
 
-    def check_keywords(self, fun, kwargs):
+    def plain_keywords(self, fun, kwargs):
+        """Keyword arguments made plain: integers guarded (an axis, a count); another
+        traced value there cannot be followed, so the jit runs eagerly."""
+        plain = kwargs
         for name, value in kwargs.items():
-            if self._graph_box(value) is not None:
+            box = self._graph_box(value)
+            if box is None:
+                continue
+            if not _is_integer(box._value):
                 raise TraceUnsupported(
                     f"a traced value is passed to {getattr(fun, '__name__', fun)} as "
                     f"keyword argument {name!r}, which primitives do not trace")
+            if plain is kwargs:
+                plain = dict(kwargs)
+            plain[name] = concrete(box, operator.index)
+        return plain
+
+    def plain_integers(self, args):
+        """``args`` with each integer this trace follows replaced by its value, guarded,
+        also inside tuples and lists (a shape)."""
+        def plain(arg):
+            if isbox(arg):
+                if arg._trace == self.trace_id and _is_integer(arg._value):
+                    return concrete(arg, operator.index)
+                return arg
+            if type(arg) in (tuple, list) and any(isbox(a) or type(a) in (tuple, list)
+                                                  for a in arg):
+                return type(arg)(plain(a) for a in arg)
+            return arg
+        return tuple(plain(arg) for arg in args)
 
     def source_call(self, fun, args, kwargs):
         """A random draw: recorded even without traced arguments, drawn anew on replay."""
@@ -266,6 +311,16 @@ class Recorder:
     def guard(self, box, convert, result):
         if box._trace == self.trace_id and box._node.kind != "const":
             self.graph.guards.append(Guard(box._node, convert, result, len(self.graph.nodes)))
+
+
+def _same_state(a, b):
+    return all(np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
+               for x, y in zip(a, b))
+
+
+def _is_integer(value):
+    return (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+            ) or (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu")
 
 
 def _plain(value):

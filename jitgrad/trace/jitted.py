@@ -210,10 +210,10 @@ class JitFunction:
         if self.stats["traces"] == RETRACE_WARNING_THRESHOLD + 1:
             warnings.warn(f"jit: {self!r} has been traced {self.stats['traces']} times; "
                           f"the latest trace was caused by: {self.last_miss}. Keep array "
-                          "shapes fixed; a Python int is part of the signature, so one that "
-                          "changes every call (an iteration counter) traces every call: "
-                          "pass numpy.asarray(i) instead to trace it (Python's uses of it "
-                          "are then guarded).",
+                          "shapes fixed; strings, bools and static arguments are part of the "
+                          "signature, and a value Python needs (float(x), range(n), a slice "
+                          "bound, an if on a traced value) is guarded: each new one traces "
+                          "again (jitgrad.explain shows the guards).",
                           stacklevel=3)
         rng_state = np.random.get_state()
         try:
@@ -256,10 +256,12 @@ class JitFunction:
                               for i, arg in enumerate(args)]
                 boxed_kwargs = {k: v if k in self.static_argnames else map_leaves(v, box_leaf)
                                 for k, v in kwargs.items()}
+                state_before = np.random.get_state()
                 out = self.fun(*boxed_args, **boxed_kwargs)
                 try:
                     rec.graph.outputs = output_tree(out, trace_id)
                     rec.graph.freeze_captured()
+                    rec.graph.check_random_draws(state_before)
                 except (ReturnsFunction, LazyOutput):
                     raise
                 except TraceUnsupported as reason:

@@ -14,8 +14,13 @@ from .graph import TraceUnsupported
 from .passes import Constant
 from . import tree
 
+# Scalars a plan takes as inputs, like arrays: a new value replays the plan (Python
+# code that needs an integer's value, as an index or a count, guards it). bool and
+# enums stay part of the signature.
 DYNAMIC_SCALARS = (float, complex, np.float16, np.float32, np.float64, np.longdouble,
-                   np.complex64, np.complex128, np.clongdouble)
+                   np.complex64, np.complex128, np.clongdouble,
+                   int, np.int8, np.int16, np.int32, np.int64,
+                   np.uint8, np.uint16, np.uint32, np.uint64)
 
 
 class Boxed(Exception):

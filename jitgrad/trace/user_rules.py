@@ -44,7 +44,8 @@ def vjp_step(fun, vjpmaker, argnums, ans, args, kwargs):
     step = _vjp_steps.get(key)
     if step is None:
         def user_vjp(g, ans, *args, **kwargs):
-            return tuple(vjpmaker(argnums, ans, args, kwargs)(g))
+            from .vjp import densify  # a SparseObject cotangent becomes an array here
+            return tuple(densify(c) for c in vjpmaker(argnums, ans, args, kwargs)(g))
         user_vjp.__name__ = f"vjp_of_{getattr(fun, '__name__', 'primitive')}"
         step = _vjp_steps[key] = primitive(user_vjp)
     return lambda g: step(g, ans, *args, **kwargs)

@@ -1,0 +1,82 @@
+"""Python ints are traced under the jit, as floats are: an iteration counter used in
+arithmetic traces once in all, a minibatch index once per batch, and uses that need
+the number (range, slices, axes, dict keys, if) are guarded. Replays match eager."""
+import numpy
+import pytest
+from numpy.testing import assert_allclose
+
+import jitgrad.numpy as np
+from jitgrad import grad, jit
+from jitgrad.misc.optimizers import adam
+
+pytestmark = pytest.mark.eager_only  # compares jit=True with jit=False itself
+
+DATA = numpy.random.RandomState(0).randn(12, 3)
+
+
+def objective(w, i):
+    """autograd's optimizer idiom: minibatch i % 4, and a decaying weight."""
+    batch = DATA[(i % 4) * 3:(i % 4 + 1) * 3]
+    return np.sum((np.dot(batch, w) - 1.0) ** 2) * 0.99 ** i
+
+
+def test_minibatch_index_traces_once_per_batch():
+    jitted = grad(objective, jit=True)
+    w = numpy.ones(3)
+    for i in range(20):
+        assert_allclose(jitted(w, i), grad(objective, jit=False)(w, i), rtol=1e-12)
+    assert jitted.stats["traces"] == 4
+
+
+def test_a_counter_used_in_arithmetic_traces_once():
+    f = lambda x, i: np.sum(x * (i + 1) ** 2) / (i + 2)
+    jitted = grad(f, jit=True)
+    for i in range(10):
+        assert_allclose(jitted(numpy.ones(2), i), grad(f, jit=False)(numpy.ones(2), i))
+    assert jitted.stats["traces"] == 1
+
+
+def test_indexing_a_traced_array_with_a_traced_int_is_a_gather():
+    f = lambda A, t: np.sum(A[t] ** 2) + np.sum(A[t, 1:])
+    jitted = grad(f, jit=True)
+    A = numpy.random.randn(6, 3)
+    for t in [0, 3, 5, 1, -1]:
+        assert_allclose(jitted(A, t), grad(f, jit=False)(A, t), rtol=1e-12)
+    assert jitted.stats["traces"] == 1
+
+
+@pytest.mark.parametrize("name, f, values, traces", [
+    ("range", lambda x, n: sum(x * k for k in range(n)), [1, 2, 1, 3], 3),
+    ("axis keyword", lambda x, n: np.sum(np.sum(x * x, axis=n)), [0, 1, 0], 2),
+    ("dict key", lambda x, n: x * {0: 2.0, 1: 3.0}[n], [0, 1, 0, 1], 2),
+    ("if", lambda x, n: x * 2.0 if n > 2 else x * 3.0, [1, 5, 2, 7], 2),
+    ("reshape", lambda x, n: np.sum(np.reshape(x, (n, -1))[0]), [1, 2, 1], 2),
+])
+def test_uses_that_need_the_number_are_guarded(name, f, values, traces):
+    x = numpy.arange(4.0).reshape(2, 2) if name in ("axis keyword", "reshape") else 1.5
+    jitted = jit(f)
+    for n in values:
+        assert_allclose(jitted(x, n), f(x, n), rtol=1e-12)
+    assert jitted.stats["traces"] == traces
+
+
+def test_static_argnums_keeps_ints_in_the_signature():
+    jitted = jit(lambda x, n: x * n, static_argnums=1)
+    for n in (1, 2, 1):
+        assert jitted(2.0, n) == 2.0 * n
+    assert jitted.stats["traces"] == 2
+
+
+def test_bools_stay_static():
+    jitted = jit(lambda x, flag: x * 2.0 if flag else x)
+    assert jitted(1.0, True) == 2.0 and jitted(1.0, False) == 1.0
+    assert jitted.stats["traces"] == 2 and jitted.stats["guard_misses"] == 0
+
+
+def test_adam_with_a_jitted_gradient_matches_eager():
+    w0 = numpy.zeros(3)
+    eager = adam(grad(objective, jit=False), w0, num_iters=40, step_size=0.05)
+    jitted_grad = grad(objective, jit=True)
+    jitted = adam(jitted_grad, w0, num_iters=40, step_size=0.05)
+    assert_allclose(jitted, eager, rtol=1e-10)
+    assert jitted_grad.stats["traces"] == 4
