@@ -138,7 +138,7 @@ for _method in (VSpace.add, VSpace.mut_add):
            lambda ans, vs, x, y: lambda g: g)
 defvjp(_func(VSpace.scalar_mul), None,
        lambda ans, vs, x, a: lambda g: vs.scalar_mul(g, a),
-       lambda ans, vs, x, a: lambda g: vs.inner(g, x))
+       lambda ans, vs, x, a: lambda g: vs.inner(g, vs.covector(x)))  # conj for complex x
 defvjp(_func(VSpace.inner), None,
        lambda ans, vs, x, y: lambda g: vs.scalar_mul(vs.covector(y), g),
        lambda ans, vs, x, y: lambda g: vs.scalar_mul(vs.covector(x), g))
