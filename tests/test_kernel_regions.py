@@ -150,8 +150,6 @@ def adds_in_place(x):
     return y * 1.0 + z
 
 
-@pytest.mark.xfail(strict=True, reason="trace/rules.py gives VSpace.mut_add a scalar body, so "
-                   "the fuser takes it for a pure add and the kernel leaves y as it was")
 def test_an_in_place_add_is_not_fused_as_a_pure_one():
     jitted, x = jit(adds_in_place), numpy.linspace(0.0, 1.0, 20)
     for _ in range(3):

@@ -146,7 +146,9 @@ defvjp(_func(VSpace.covector), None, lambda ans, vs, x: lambda g: vs.covector(g)
 
 for _method in (VSpace.add, VSpace.mut_add):
     defjvp(_func(_method), None, lambda g, ans, vs, x, y: g, lambda g, ans, vs, x, y: g)
-    def_scalar_body(_func(_method), "({1} + {2})")  # sums of cotangents fuse too
+# Sums of cotangents fuse too; mut_add does not: it writes into its first argument,
+# which a fused kernel (computing a new value) would leave unchanged.
+def_scalar_body(_func(VSpace.add), "({1} + {2})")
 defjvp(_func(VSpace.scalar_mul), None, "same", "same")
 defjvp(_func(VSpace.inner), None, "same", "same")
 defjvp(_func(VSpace.covector), None, "same")
