@@ -2,7 +2,7 @@
 ``x``, ``loc`` and ``scale`` only."""
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import on_support, standardize
+from ._support import on_support, sampler, standardize
 
 
 def logpdf(x, a, b, loc=0.0, scale=1.0):
@@ -41,3 +41,6 @@ def logsf(x, a, b, loc=0.0, scale=1.0):
 
 def ppf(q, a, b, loc=0.0, scale=1.0):
     return loc + scale * special.betaincinv(a, b, q)
+
+
+rvs = sampler("beta")

@@ -1,6 +1,7 @@
 """The chi-squared distribution, as scipy.stats.chi2: a gamma distribution with shape
 ``df / 2`` and scale 2. The cdf family is not differentiable in ``df``."""
 from . import gamma as _gamma
+from ._support import sampler
 
 
 def logpdf(x, df, loc=0.0, scale=1.0):
@@ -29,3 +30,6 @@ def logsf(x, df, loc=0.0, scale=1.0):
 
 def ppf(q, df, loc=0.0, scale=1.0):
     return _gamma.ppf(q, df / 2, loc, 2 * scale)
+
+
+rvs = sampler("chi2")

@@ -7,6 +7,7 @@ Unlike scipy, ``x`` is not checked to lie on the simplex."""
 from ...numpy import numpy_wrapper as anp
 from ...numpy import concatenate
 from .. import special
+from ._support import sampler
 
 
 def _complete(x, alpha):
@@ -31,3 +32,6 @@ def logpdf(x, alpha):
 
 def pdf(x, alpha):
     return anp.exp(logpdf(x, alpha))
+
+
+rvs = sampler("dirichlet")

@@ -1,7 +1,7 @@
 """The exponential distribution, as scipy.stats.expon."""
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import on_support, standardize
+from ._support import on_support, sampler, standardize
 
 
 def logpdf(x, loc=0.0, scale=1.0):
@@ -34,3 +34,6 @@ def logsf(x, loc=0.0, scale=1.0):
 
 def ppf(q, loc=0.0, scale=1.0):
     return loc - scale * special.log1p(-q)
+
+
+rvs = sampler("expon")

@@ -2,7 +2,7 @@
 ``x``, ``loc`` and ``scale`` only."""
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import on_support, standardize
+from ._support import on_support, sampler, standardize
 
 
 def logpdf(x, a, loc=0.0, scale=1.0):
@@ -35,3 +35,6 @@ def logsf(x, a, loc=0.0, scale=1.0):
 
 def ppf(q, a, loc=0.0, scale=1.0):
     return loc + scale * special.gammaincinv(a, q)
+
+
+rvs = sampler("gamma")

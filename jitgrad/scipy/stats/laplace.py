@@ -6,7 +6,7 @@ import numpy as _np
 
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import standardize
+from ._support import sampler, standardize
 
 
 def logpdf(x, loc=0.0, scale=1.0):
@@ -41,3 +41,6 @@ def logsf(x, loc=0.0, scale=1.0):
 def ppf(q, loc=0.0, scale=1.0):
     centred = q - 0.5
     return loc - scale * anp.sign(centred) * special.log1p(-2.0 * anp.abs(centred))
+
+
+rvs = sampler("laplace")

@@ -13,6 +13,7 @@ import scipy.linalg as _linalg
 from ...numpy import numpy_wrapper as anp
 from ...trace import defjvp, defvjp, notrace_primitive, primitive
 from .. import linalg
+from ._support import sampler
 
 _LOG_2PI = _np.log(2 * _np.pi)
 
@@ -150,3 +151,6 @@ def pdf(x, mean=None, cov=1, allow_singular=False):
 def entropy(mean=None, cov=1):
     mean, cov, dim = _parameters(mean, cov)
     return 0.5 * (_rank(cov) * (_LOG_2PI + 1.0) + _log_pdet(cov))
+
+
+rvs = sampler("multivariate_normal")

@@ -3,7 +3,7 @@ import numpy as _np
 
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import standardize
+from ._support import sampler, standardize
 
 _LOG_SQRT_2PI = 0.5 * _np.log(2 * _np.pi)
 
@@ -39,3 +39,6 @@ def ppf(q, loc=0.0, scale=1.0):
 
 def isf(q, loc=0.0, scale=1.0):
     return loc - scale * special.ndtri(q)
+
+
+rvs = sampler("norm")

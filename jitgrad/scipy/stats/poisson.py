@@ -1,7 +1,7 @@
 """The Poisson distribution, as scipy.stats.poisson: differentiable in ``mu``."""
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import on_support
+from ._support import on_support, sampler
 
 
 def logpmf(k, mu, loc=0):
@@ -31,3 +31,6 @@ def sf(k, mu, loc=0):
 
 def logsf(k, mu, loc=0):
     return anp.log(sf(k, mu, loc))
+
+
+rvs = sampler("poisson")

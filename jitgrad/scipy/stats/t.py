@@ -4,7 +4,7 @@ import numpy as _np
 
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import standardize
+from ._support import sampler, standardize
 
 
 def logpdf(x, df, loc=0.0, scale=1.0):
@@ -36,3 +36,6 @@ def logsf(x, df, loc=0.0, scale=1.0):
 
 def ppf(q, df, loc=0.0, scale=1.0):
     return loc + scale * special.stdtrit(df, q)
+
+
+rvs = sampler("t")
