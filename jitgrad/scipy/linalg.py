@@ -1,6 +1,6 @@
 """``jitgrad.scipy.linalg``: scipy.linalg traced, with rules for triangular solves,
 Cholesky factors, matrix functions (sqrtm, expm, logm), Sylvester equations,
-block_diag, inv and det.
+banded solves, block_diag, inv and det.
 
 Matrices may carry leading batch axes, as in scipy. Functions that read one
 triangle of their input (solve_triangular, cholesky) send cotangents to that
@@ -274,3 +274,70 @@ defjvp(_det, lambda g, ans, a: ans * anp.sum(_T(_inv(a)) * g, axis=(-2, -1)))
 def det(a, overwrite_a=False, check_finite=True):
     """Determinant, as scipy.linalg.det."""
     return _det(a)
+
+
+# solve_banded: x = A^-1 b for A stored by diagonals, ab[u + i - j, j] = A[i, j].
+# Row r of ab holds the diagonal A[i, i + u - r]; the rules below work on those
+# rows through index arrays, so they cost O(n (l + u)) like the solve itself.
+@primitive
+def _solve_banded(l_and_u, ab, b):
+    return _linalg.solve_banded(l_and_u, ab, b)
+
+
+def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+    """scipy.linalg.solve_banded, differentiable in ``ab`` and ``b`` (the overwrite
+    flags are ignored: the inputs are needed for the derivative)."""
+    return _solve_banded(tuple(l_and_u), ab, b)
+
+
+def _shifted(n, offsets):
+    """Index ``m + offsets[r]`` for rows r and columns m < n, clipped into [0, n),
+    with the mask of the entries that were inside."""
+    index = _np.arange(n) + _np.asarray(offsets)[:, None]
+    return _np.clip(index, 0, n - 1), (index >= 0) & (index < n)
+
+
+def _with_axes_of(mask_or_rows, x):
+    """Broadcast a (rows, n) array against ``x[index]``, which may have a trailing axis."""
+    return anp.reshape(mask_or_rows, anp.shape(mask_or_rows) + (1,) * (anp.ndim(x) - 1))
+
+
+def _banded_transpose(l_and_u, ab):
+    """The (u, l)-banded storage of A^T: its row r is ab's row l + u - r, moved along by r - l."""
+    lower, upper = l_and_u
+    rows = lower + upper + 1
+    index, inside = _shifted(anp.shape(ab)[-1], _np.arange(rows) - lower)
+    return anp.where(inside, ab[::-1][_np.arange(rows)[:, None], index], 0)
+
+
+def _banded_matvec(l_and_u, ab, x):
+    """A x, summing each stored diagonal times the matching entries of x."""
+    rows = anp.shape(ab)[0]
+    index, inside = _shifted(anp.shape(ab)[-1], l_and_u[1] - _np.arange(rows))
+    terms = _with_axes_of(ab[_np.arange(rows)[:, None], index], x) * x[index]
+    return anp.sum(anp.where(_with_axes_of(inside, x), terms, 0), axis=0)
+
+
+def _solve_banded_vjp(argnum):
+    def vjp_maker(ans, l_and_u, ab, b):
+        transposed = (l_and_u[1], l_and_u[0]), _banded_transpose(l_and_u, ab)
+
+        def vjp(g):
+            w = _solve_banded(*transposed, g)  # A^-T g
+            if argnum == 2:
+                return w
+            # dA = -w x^T, read at the stored entries: ab[r, j] is A[j + r - u, j].
+            rows, n = anp.shape(ab)
+            index, inside = _shifted(n, _np.arange(rows) - l_and_u[1])
+            outer = anp.where(_with_axes_of(inside, ans), w[index] * ans, 0)
+            return -anp.sum(anp.reshape(outer, (rows, n, -1)), axis=-1)
+        return vjp
+    return vjp_maker
+
+
+def _solve_banded_jvp_ab(g, ans, l_and_u, ab, b):
+    return _solve_banded(l_and_u, ab, -_banded_matvec(l_and_u, g, ans))  # A^-1 (-dA x)
+
+
+defvjp(_solve_banded, None, _solve_banded_vjp(1), _solve_banded_vjp(2))
+defjvp(_solve_banded, None, _solve_banded_jvp_ab, "same")
