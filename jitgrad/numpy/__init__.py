@@ -15,4 +15,7 @@ from .indexing import choose, take, take_along_axis  # noqa: F401
 from .sorting import partition, sort, sort_complex  # noqa: F401
 from .reductions import average  # noqa: F401
 from . import complex, fft, linalg, random  # noqa: F401
+from .shapes import make_diagonal  # noqa: F401
+from .where_wrapper import where  # noqa: F401
+from numpy import __version__  # noqa: F401
 from .index_tricks import c_, r_  # noqa: F401,E402

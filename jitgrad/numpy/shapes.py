@@ -197,20 +197,41 @@ def diagonal_index(n_rows, n_cols, offset):
     return (_np.arange(length) + start_row, _np.arange(length) + start_col)
 
 
+def _on_diagonal(d, matrix_shape, offset, axis1, axis2, dtype):
+    """Zeros with ``d``'s last axis written along diagonal ``offset`` of matrices of
+    ``matrix_shape`` spanning ``axis1`` and ``axis2`` (d's other axes fill the rest)."""
+    rows, cols = diagonal_index(*matrix_shape, offset)
+    vs = space_of(anp.shape(d)[:-1] + tuple(matrix_shape), dtype)
+    return anp.moveaxis(untake(d, (Ellipsis, rows, cols), vs), (-2, -1), (axis1, axis2))
+
+
 def _diagonal_vjp(ans, a, offset=0, axis1=0, axis2=1):
     shape, dtype = anp.shape(a), anp.result_type(a)
-    ndim = len(shape)
-    axis1, axis2 = axis1 % ndim, axis2 % ndim
-    rows, cols = diagonal_index(shape[axis1], shape[axis2], offset)
-    moved_shape = tuple(s for i, s in enumerate(shape) if i not in (axis1, axis2)) + (
-        shape[axis1], shape[axis2])
-    vs = space_of(moved_shape, dtype)
-    return lambda g: anp.moveaxis(untake(g, (Ellipsis, rows, cols), vs),
-                                  (-2, -1), (axis1, axis2))
+    axis1, axis2 = axis1 % len(shape), axis2 % len(shape)
+    return lambda g: _on_diagonal(g, (shape[axis1], shape[axis2]), offset, axis1, axis2,
+                                  dtype)
 
 
 defvjp(anp.diagonal, _diagonal_vjp)
 defjvp(anp.diagonal, "same")
+
+
+def make_diagonal(D, offset=0, axis1=0, axis2=1):
+    """The array whose ``diagonal(offset, axis1, axis2)`` is ``D``, zero elsewhere:
+    ``D``'s last axis runs along the diagonal of square matrices spanning ``axis1``
+    and ``axis2`` of the result, its other axes fill the result's other axes in
+    order. Built from ``untake`` and ``moveaxis``, so differentiable in both modes."""
+    D = asarray(D)
+    ndim = anp.ndim(D) + 1
+    if ndim < 2:
+        raise ValueError("make_diagonal needs D with at least one axis (the diagonal); "
+                         "got a scalar. Pass D as an array, e.g. np.atleast_1d(D).")
+    first, second = axis1 % ndim, axis2 % ndim
+    if first == second:
+        raise ValueError(f"make_diagonal: axis1={axis1} and axis2={axis2} name the same axis "
+                         f"of the {ndim}-d result; pass two different axes.")
+    size = anp.shape(D)[-1] + abs(offset)
+    return _on_diagonal(D, (size, size), offset, first, second, anp.result_type(D))
 
 
 def _trace_vjp(ans, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
