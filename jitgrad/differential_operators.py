@@ -52,7 +52,22 @@ def _differential_operator(unary_operator):
     return _with_jit_option(unary_to_nary(unary_operator))
 
 
+def _require_float_output(opname, ans):
+    """A bool or integer output (``np.allclose(...)``, a count) is piecewise constant:
+    it has no gradient, and returning zeros would hide the mistake."""
+    dtype = getattr(vspace(ans), "dtype", None)
+    if dtype is not None and dtype.kind in "biu":
+        kind = "a boolean" if dtype.kind == "b" else "an integer"
+        raise TypeError(
+            f"{opname}: the function returned {kind} ({type(getval(ans)).__name__}"
+            f"{'' if np.ndim(getval(ans)) == 0 else ', dtype ' + str(dtype)}), which has no "
+            "gradient. Return the floating-point quantity to differentiate instead (a "
+            "comparison such as np.allclose can steer Python control flow, but is not "
+            "differentiable).")
+
+
 def _require_scalar_output(opname, ans):
+    _require_float_output(opname, ans)
     vs = vspace(ans)
     if vs.iscomplex or vs.size != 1:
         shape = getattr(vs, "shape", None)
@@ -66,8 +81,10 @@ def _require_scalar_output(opname, ans):
 
 @_differential_operator
 def grad(fun, x):
-    """Gradient of scalar-valued ``fun`` with respect to argument ``argnum``,
-    with the same type and shape as that argument."""
+    """
+    Returns a function which computes the gradient of scalar-valued ``fun`` with
+    respect to argument ``argnum``; the gradient has that argument's type and shape.
+    """  # (starts on its own line, as autograd's does: its test suite reads it)
     vjp, ans = _make_vjp(fun, x)
     return vjp(_require_scalar_output("grad", ans).ones())
 
@@ -77,6 +94,7 @@ def elementwise_grad(fun, x):
     """Gradient of ``sum(fun(x))``: for an elementwise ``fun`` it is the derivative
     of each output with respect to the input at the same position."""
     vjp, ans = _make_vjp(fun, x)
+    _require_float_output("elementwise_grad", ans)
     if vspace(ans).iscomplex:
         raise TypeError("elementwise_grad only applies to real-output functions; "
                         "use holomorphic_grad or jacobian for complex outputs.")
@@ -95,6 +113,7 @@ def jacobian(fun, x):
     vjp, ans = _make_vjp(fun, x)
     if isinstance(getval(ans), (list, tuple, dict)):  # (a box of one under the jit)
         return _jacobian_of_each_output(fun, x, getval(ans))
+    _require_float_output("jacobian", ans)
     ans_vspace = vspace(ans)
     rows = [vjp(basis_vector) for basis_vector in ans_vspace.standard_basis()]
     if isinstance(x, tuple):  # a tuple argnum: one Jacobian per argument

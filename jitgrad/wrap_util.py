@@ -43,7 +43,7 @@ def unary_to_nary(unary_operator):
     def nary_operator(fun, argnum=0, *nary_op_args, **nary_op_kwargs):
         opname = unary_operator.__name__
 
-        @wraps(fun)
+        @wrap_nary_f(fun, unary_operator, argnum)
         def nary_f(*args, **kwargs):
             x = _select(args, argnum, opname)
             check_differentiable(x, f"{opname}: argument {argnum} of {get_name(fun)}")
@@ -62,6 +62,8 @@ def wraps(fun, namestr="{fun}", docstr="{doc}", **kwargs):
         try:
             f = _functools_wraps(fun)(f)
             f.__name__ = namestr.format(fun=get_name(fun), **kwargs)
+            if f.__name__ != get_name(fun):
+                f.__qualname__ = f.__name__  # so that repr(f) shows the new name too
             f.__doc__ = docstr.format(fun=get_name(fun), doc=get_doc(fun), **kwargs)
         except (AttributeError, TypeError):
             pass
@@ -69,10 +71,18 @@ def wraps(fun, namestr="{fun}", docstr="{doc}", **kwargs):
     return _wraps
 
 
+# The name and docstring of ``grad(f, 1)`` and its siblings. The docstring is indented
+# like one written in a function body, as autograd's is (code that prints it expects so).
+_NARY_NAME = "{op}_of_{fun}_wrt_argnum_{argnum}"
+_NARY_DOC = """\
+    {op} of function {fun} with respect to argument number {argnum}: call it with
+    the arguments of {fun} to get the {op} there.
+    """
+
+
 def wrap_nary_f(fun, op, argnum):
-    namestr = "{op}_of_{fun}_wrt_argnum_{argnum}"
-    docstr = "{op} of function {fun} with respect to argument number {argnum}."
-    return wraps(fun, namestr, docstr, op=get_name(op), argnum=argnum)
+    """Name a derivative of ``fun`` after the operator ``op`` and the ``argnum``."""
+    return wraps(fun, _NARY_NAME, _NARY_DOC, op=get_name(op), argnum=argnum)
 
 
 def get_name(f):
