@@ -24,8 +24,13 @@ def container_untake(x, idx, vs):
         if isinstance(vs, SequenceVSpace) and idx < 0:
             idx += len(vs.shape)
         parts = {idx: x}
-    return vs.build(parts[key] if key in parts else _placeholder_zeros(sub_vs)
+    return vs.build(_as_entry(parts[key]) if key in parts else _placeholder_zeros(sub_vs)
                     for key, sub_vs in vs.items())
+
+
+def _as_entry(value):
+    # A scalar cotangent entry is a 0-d array, as autograd returns it ({'a': array(6.)}).
+    return np.asarray(value) if isinstance(value, (float, complex, np.generic)) else value
 
 
 # Zero arrays that container_untake filled a cotangent container with, by id: adding

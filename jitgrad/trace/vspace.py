@@ -139,23 +139,19 @@ class ArrayVSpace(VSpace):
         return len(self.shape)
 
     def zeros(self):
-        return self._make(np.zeros(self.shape, self.dtype))
+        return np.zeros(self.shape, self.dtype)
 
     def ones(self):
-        return self._make(np.ones(self.shape, self.dtype))
+        return np.ones(self.shape, self.dtype)
 
     def standard_basis(self):
         for idx in np.ndindex(*self.shape):
             vect = np.zeros(self.shape, self.dtype)
             vect[idx] = 1
-            yield self._make(vect)
+            yield vect
 
     def randn(self):
-        return self._make(np.asarray(np.random.randn(*self.shape), self.dtype))
-
-    def _make(self, array):
-        # Scalars stay scalars (np.float64, not 0-d arrays), as NumPy returns them.
-        return array[()] if self.shape == () else array
+        return np.asarray(np.random.randn(*self.shape), self.dtype)
 
 class ComplexArrayVSpace(ArrayVSpace):
     """Complex arrays as a real vector space of twice the size."""
@@ -168,19 +164,19 @@ class ComplexArrayVSpace(ArrayVSpace):
 
     def ones(self):
         # The sum of the basis vectors, as for real spaces: 1 + 1j in every entry.
-        return self._make(np.full(self.shape, 1 + 1j, self.dtype))
+        return np.full(self.shape, 1 + 1j, self.dtype)
 
     def standard_basis(self):
         for idx in np.ndindex(*self.shape):
             for unit in (1.0, 1.0j):
                 vect = np.zeros(self.shape, self.dtype)
                 vect[idx] = unit
-                yield self._make(vect)
+                yield vect
 
     def randn(self):
         real = np.random.randn(*self.shape)
         imag = np.random.randn(*self.shape)
-        return self._make(np.asarray(real + 1j * imag, self.dtype))
+        return np.asarray(real + 1j * imag, self.dtype)
 
     def _inner_prod(self, x, y):
         return np.real(np.vdot(x, y))  # vdot conjugates x and flattens both

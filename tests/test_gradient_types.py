@@ -1,0 +1,40 @@
+"""Gradients come back with the types autograd 1.9.1 gives (measured with autograd
+itself): a 0-d array where the cotangent is a space's ones or zeros, or an entry of a
+container; a NumPy scalar where arithmetic on scalars made it."""
+import numpy
+import pytest
+
+import jitgrad.numpy as np
+from jitgrad import elementwise_grad, grad, hessian, jacobian
+
+CASES = [  # (operator, function, input, type autograd returns, value)
+    (grad, lambda x: x ** 2, 3.0, numpy.float64, 6.0),
+    (grad, lambda x: 3.0 * x, 3.0, numpy.float64, 3.0),
+    (grad, lambda x: x, 3.0, numpy.ndarray, 1.0),
+    (grad, lambda x: np.sum(x), 3.0, numpy.ndarray, 1.0),
+    (grad, lambda x: np.sum(x), numpy.array(3.0), numpy.ndarray, 1.0),
+    (grad, lambda x: x ** 2, numpy.float32(3.0), numpy.float32, 6.0),
+    (elementwise_grad, lambda x: x ** 2, 3.0, numpy.float64, 6.0),
+    (jacobian, lambda x: x ** 2, 3.0, numpy.ndarray, 6.0),
+    (hessian, lambda x: x ** 3, 3.0, numpy.ndarray, 18.0),
+]
+
+
+@pytest.mark.parametrize("op, f, x, kind, value", CASES)
+def test_scalar_gradient_types(op, f, x, kind, value):
+    result = op(f)(x)
+    assert type(result) is kind and result == value
+
+
+def test_independent_output_gives_zeros_as_a_0d_array():
+    with pytest.warns(UserWarning, match="independent"):
+        result = grad(lambda x: 1.0)(3.0)
+    assert type(result) is numpy.ndarray and result.shape == () and result == 0.0
+
+
+def test_container_entries_are_0d_arrays():
+    d = grad(lambda d: d["a"] ** 2)({"a": 3.0})
+    assert type(d["a"]) is numpy.ndarray and d["a"] == 6.0
+    entries = grad(lambda v: v[0] ** 2 + v[1])([3.0, 2.0])
+    assert [type(e) for e in entries] == [numpy.ndarray, numpy.ndarray]
+    assert [float(e) for e in entries] == [6.0, 1.0]
