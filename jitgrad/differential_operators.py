@@ -4,6 +4,7 @@ Each takes ``fun`` and ``argnum`` (an int, or a tuple of ints to differentiate
 with respect to several arguments at once) and returns a function of the same
 arguments as ``fun``. Each also takes ``jit=`` (see ``jitgrad.jit``).
 """
+import functools
 import inspect
 import os
 import warnings
@@ -40,6 +41,7 @@ def _with_jit_option(nary_operator):
     operator.__qualname__ = nary_operator.__name__
     operator.__doc__ = nary_operator.__doc__
     operator.__wrapped__ = nary_operator
+    nary_operator.rebuild = functools.partial(operator, jit=False)  # for pickling
     # autograd's signature, (fun, argnum=0), plus the jit keyword
     params = inspect.signature(nary_operator, follow_wrapped=False).parameters.values()
     operator.__signature__ = inspect.Signature(

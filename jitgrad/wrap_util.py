@@ -1,4 +1,6 @@
 """Helpers for writing differential operators: n-ary from unary, and naming."""
+import functools
+import types
 from functools import wraps as _functools_wraps
 
 from .trace.vspace import check_differentiable
@@ -41,19 +43,47 @@ def unary_to_nary(unary_operator):
     """
     @wraps(unary_operator)
     def nary_operator(fun, argnum=0, *nary_op_args, **nary_op_kwargs):
-        opname = unary_operator.__name__
-
-        @wrap_nary_f(fun, unary_operator, argnum)
-        def nary_f(*args, **kwargs):
-            x = _select(args, argnum, opname)
-            check_differentiable(x, f"{opname}: argument {argnum} of {get_name(fun)}")
-
-            @wraps(fun)
-            def unary_f(x):
-                return fun(*_substitute(args, argnum, x), **kwargs)
-            return unary_operator(unary_f, x, *nary_op_args, **nary_op_kwargs)
-        return nary_f
+        return Derivative(nary_operator, unary_operator, fun, argnum, nary_op_args,
+                          nary_op_kwargs)
+    # What a pickled derivative calls to be made again (see Derivative.__reduce__);
+    # an operator published under another name replaces it.
+    nary_operator.rebuild = nary_operator
     return nary_operator
+
+
+class Derivative:
+    """``operator(fun, argnum)``: called with ``fun``'s arguments, it applies the
+    unary operator to ``fun`` as a function of ``args[argnum]``. It carries ``fun``'s
+    name (``grad_of_fun_wrt_argnum_0``), binds as a method as functions do, and
+    pickles as "the operator applied to ``fun``" (plain pickle when ``fun`` can be
+    imported, cloudpickle otherwise)."""
+
+    def __init__(self, nary_operator, unary_operator, fun, argnum, op_args, op_kwargs):
+        wrap_nary_f(fun, unary_operator, argnum)(self)
+        self._rebuild = nary_operator.rebuild
+        self._unary_operator, self._fun, self._argnum = unary_operator, fun, argnum
+        self._op_args, self._op_kwargs = op_args, op_kwargs
+
+    def __call__(self, *args, **kwargs):
+        fun, argnum = self._fun, self._argnum
+        opname = self._unary_operator.__name__
+        x = _select(args, argnum, opname)
+        check_differentiable(x, f"{opname}: argument {argnum} of {get_name(fun)}")
+
+        @wraps(fun)
+        def unary_f(x):
+            return fun(*_substitute(args, argnum, x), **kwargs)
+        return self._unary_operator(unary_f, x, *self._op_args, **self._op_kwargs)
+
+    def __get__(self, instance, owner=None):
+        return self if instance is None else types.MethodType(self, instance)
+
+    def __repr__(self):
+        return f"<derivative {getattr(self, '__qualname__', type(self).__name__)}>"
+
+    def __reduce__(self):
+        return (functools.partial(self._rebuild, **self._op_kwargs),
+                (self._fun, self._argnum, *self._op_args))
 
 
 def wraps(fun, namestr="{fun}", docstr="{doc}", **kwargs):

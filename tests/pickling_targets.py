@@ -10,3 +10,7 @@ def loss(x):
 @jit
 def jitted_loss(x):
     return np.sum(np.cos(x) * x)
+
+
+def loss_of_scalar(x):
+    return np.sin(x) * x ** 2

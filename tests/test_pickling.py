@@ -7,6 +7,7 @@ import numpy
 import pytest
 from numpy.testing import assert_allclose
 
+import jitgrad.numpy as np
 from jitgrad import grad, jacobian, jit
 import pickling_targets as targets
 
@@ -55,3 +56,21 @@ def test_jit_of_an_importable_function_pickles_with_plain_pickle():
     copied = pickle.loads(pickle.dumps(fun))
     assert copied.stats["traces"] == 0
     assert_allclose(copied(X), fun(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("make, x", [
+    (lambda: grad(targets.loss), X), (lambda: jacobian(targets.loss, 0), X),
+    (lambda: grad(grad(targets.loss_of_scalar)), 0.3), (lambda: grad(targets.loss, jit=True), X),
+], ids=["grad", "jacobian", "grad of grad", "grad jit"])
+def test_operators_of_importable_functions_pickle_with_plain_pickle(make, x):
+    fun = make()
+    copied = pickle.loads(pickle.dumps(fun))
+    assert_allclose(copied(x), fun(x), rtol=1e-12)
+    assert getattr(copied, "__name__", None) == getattr(fun, "__name__", None)
+
+
+def test_a_derivative_binds_as_a_method_like_a_function():
+    class Model:
+        gradient = grad(lambda self, x: np.sum(self.scale * x ** 2), 1)
+        scale = 3.0
+    assert_allclose(Model().gradient(X), 6.0 * X)
