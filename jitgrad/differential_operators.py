@@ -10,6 +10,7 @@ import os
 import warnings
 
 from .trace import getval, make_jvp as _make_jvp, make_vjp as _make_vjp, vspace
+from .trace import tree
 from .trace.core import primitive, strip_closed_boxes
 from .trace.jitted import jit as _jit
 from .trace.rules import defjvp_argnum, defvjp_argnum
@@ -113,7 +114,7 @@ def deriv(fun, x):
 def jacobian(fun, x):
     """The Jacobian of ``fun`` as an array of shape ``out.shape + x.shape``."""
     vjp, ans = _make_vjp(fun, x)
-    if isinstance(getval(ans), (list, tuple, dict)):  # (a box of one under the jit)
+    if tree.children(getval(ans)) is not None:  # a container (a box of one under the jit)
         return _jacobian_of_each_output(fun, x, getval(ans))
     _require_float_output("jacobian", ans)
     ans_vspace = vspace(ans)
@@ -125,12 +126,16 @@ def jacobian(fun, x):
 
 
 def _jacobian_of_each_output(fun, x, ans):
-    """A function returning a tuple/list/dict gets that container of Jacobians."""
-    keys = list(ans) if isinstance(ans, dict) else range(len(ans))
-    parts = [jacobian(lambda x, key=key: fun(x)[key])(x) for key in keys]
-    if isinstance(ans, dict):
-        return type(ans)(zip(keys, parts))
-    return type(ans)(*parts) if hasattr(ans, "_fields") else type(ans)(parts)
+    """A function returning a container (a tuple, dict, namedtuple...) gets that
+    container of Jacobians, one per entry."""
+    entries, rebuild = tree.children(ans)
+    keys = list(ans) if isinstance(ans, dict) else range(len(entries))
+
+    def entry(out, i, key):  # containers index (traced ones too); registered classes don't
+        return out[key] if isinstance(getval(out), (dict, tuple, list)) else \
+            tree.children(out)[0][i]
+    return rebuild([jacobian(lambda x, i=i, key=key: entry(fun(x), i, key))(x)
+                    for i, key in enumerate(keys)])
 
 
 @_differential_operator

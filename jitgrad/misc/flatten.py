@@ -7,7 +7,7 @@ traced vector and gradients flow through either direction.
 import numpy as _np
 
 from .. import numpy as np
-from ..trace import getval
+from ..trace import getval, isbox, tree
 
 
 def flatten(value):
@@ -32,26 +32,27 @@ def flatten_func(func, example):
     return flat_func, unflatten, flat_example
 
 
-# A layout is ("seq", type, [layouts]), ("dict", type, [(key, layout)]) or
+# A layout is ("node", rebuild, [layouts]) for a container (see jitgrad.trace.tree) or
 # ("leaf", shape, is_plain_scalar): enough to cut a vector back into the structure.
 def _layout(value, pieces):
     plain = getval(value)
-    if type(plain) in (list, tuple):
-        return ("seq", type(plain), [_layout(value[i], pieces) for i in range(len(plain))])
-    if isinstance(plain, dict):
-        return ("dict", type(plain), [(key, _layout(value[key], pieces)) for key in plain])
+    node = tree.children(plain)
+    if node is not None:
+        parts, rebuild = node
+        if isbox(value):  # a traced container: take its entries traced
+            keys = list(plain) if isinstance(plain, dict) else range(len(parts))
+            parts = [value[key] for key in keys]
+        return ("node", rebuild, [_layout(part, pieces) for part in parts])
     shape = _np.shape(plain)
     pieces.append(np.ravel(value))
     return ("leaf", shape, not isinstance(plain, _np.ndarray))
 
 
 def _rebuild(layout, vector, position):
-    kind, kind_type, contents = layout
-    if kind == "seq":
-        return kind_type(_rebuild(part, vector, position) for part in contents)
-    if kind == "dict":
-        return kind_type((key, _rebuild(part, vector, position)) for key, part in contents)
-    shape, is_scalar = kind_type, contents
+    kind, rebuild, contents = layout
+    if kind == "node":
+        return rebuild([_rebuild(part, vector, position) for part in contents])
+    shape, is_scalar = rebuild, contents
     start = position[0]
     position[0] = stop = start + int(_np.prod(shape))
     if shape == () and is_scalar:

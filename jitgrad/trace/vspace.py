@@ -7,6 +7,7 @@ differentiable (their rules are in ``rules``).
 """
 import numpy as np
 
+from . import tree
 from .core import getval, isbox, primitive, register_lazily
 
 
@@ -204,12 +205,10 @@ def check_differentiable(x, what):
     """Raise a TypeError that says how to fix it when ``x`` is not a float/complex input."""
     if isbox(x):
         x = getval(x)
-    if isinstance(x, (list, tuple)):
-        for i, item in enumerate(x):
-            check_differentiable(item, f"{what}[{i}]")
-        return
-    if isinstance(x, dict):
-        for key, item in x.items():
+    node = tree.children(x)
+    if node is not None:
+        keys = list(x) if isinstance(x, dict) else range(len(node[0]))
+        for key, item in zip(keys, node[0]):
             check_differentiable(item, f"{what}[{key!r}]")
         return
     if isinstance(x, (bool, np.bool_)) or (
