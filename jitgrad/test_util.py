@@ -312,6 +312,9 @@ def _leaf_difference(expected, got, rtol):
         except Exception:
             same = expected is got
         return None if same else f"is {got!r}, eager's {expected!r}"
+    if isinstance(expected, np.ndarray) != isinstance(got, np.ndarray):
+        # (a Python float and a NumPy scalar may differ: np.float64 is a float)
+        return f"is a {type(got).__name__}, eager's a {type(expected).__name__}"
     e, g = np.asarray(expected), np.asarray(got)
     if e.shape != g.shape:
         return f"has shape {g.shape}, eager's {e.shape}"

@@ -8,6 +8,7 @@ import pytest
 
 import jitgrad.numpy as np
 from jitgrad import elementwise_grad, grad, holomorphic_grad, make_jvp
+from jitgrad.differential_operators import use_jit
 from jitgrad.test_util import check_grads
 
 
@@ -69,8 +70,21 @@ HOLOMORPHIC = [np.exp, np.exp2, np.expm1, np.log, np.log2, np.log10, np.log1p, n
                np.negative, np.positive]
 
 
+# Cases whose jitted derivatives differ from eager (check_grads compares them under
+# JITGRAD_JIT=1): (function name, shape of x) -> the bug.
+JIT_BUGS = {
+    ("copysign", ()): "jit bug: the replay of jit(grad(lambda xy: np.copysign(*xy))) gives "
+                      "the x entry as np.float64 where eager and the trace give a 0-d array",
+}
+
+
 def name(fun):
     return getattr(fun, "__name__", str(fun))
+
+
+def mark_jit_bug(request, *key):
+    if use_jit(None) and key in JIT_BUGS:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=JIT_BUGS[key]))
 
 
 def check_both_modes(fun, *args, argnum=0, order=2):
@@ -86,7 +100,8 @@ def test_unary(fun, domain, shape):
 @pytest.mark.parametrize("shapes", SHAPE_PAIRS, ids=str)
 @pytest.mark.parametrize("fun, domain_x, domain_y", BINARY,
                          ids=[name(f) for f, _, _ in BINARY])
-def test_binary(fun, domain_x, domain_y, shapes):
+def test_binary(fun, domain_x, domain_y, shapes, request):
+    mark_jit_bug(request, name(fun), shapes[0])
     x, y = domain_x(shapes[0]), domain_y(shapes[1])
     check_both_modes(fun, x, y, argnum=(0, 1))
 

@@ -207,6 +207,7 @@ def test_check_jit_catches_staleness_on_perturbed_arguments_only():
     (numpy.ones(2), numpy.ones(3), "has shape (3,), eager's (2,)"),
     (numpy.ones(2), numpy.ones(2, numpy.float32), "has dtype float32, eager's float64"),
     ((1.0, 2.0), [1.0, 2.0], "is a list, eager's a tuple"),
+    (numpy.array(1.0), numpy.float64(1.0), "is a float64, eager's a ndarray"),
     ({"a": 1.0}, {"b": 1.0}, "has structure (<class 'dict'>, ('b',)), eager's"),
     ((1.0,), (1.0, 2.0), "has structure (<class 'tuple'>, 2)"),
     (1j, 1j + 1e-9j, "imaginary part is"),
@@ -223,6 +224,7 @@ def test_jit_comparison_reports_the_first_difference(expected, got, message):
     (1.0, 1.0 + 1e-13),
     ((numpy.float64(2.0), {"k": [3, "s"]}), (numpy.float64(2.0), {"k": [3, "s"]})),
     (1 + 1j, 1 + 1j),
+    (1.5, numpy.float64(1.5)),
 ])
 def test_jit_comparison_accepts_rounding_nan_and_same_signed_zeros(expected, got):
     assert test_util._difference(expected, got, 1e-12) is None
