@@ -262,11 +262,12 @@ def checkpoint(fun, jit=None):
     """``fun`` that keeps no intermediate values for the backward pass: it
     recomputes them when the gradient is needed (trading time for memory).
     ``jit`` is accepted for uniformity; jit the function that calls it."""
+    # Rules run inside the enclosing transformation (jitted or not): no jit of their own.
     def vjp_maker(argnum, ans, args, kwargs):
-        return make_vjp(fun, argnum)(*args, **kwargs)[0]
+        return make_vjp(fun, argnum, jit=False)(*args, **kwargs)[0]
 
     def jvp_maker(argnum, g, ans, args, kwargs):
-        return make_jvp(fun, argnum)(*args, **kwargs)(g)[1]
+        return make_jvp(fun, argnum, jit=False)(*args, **kwargs)(g)[1]
     checkpointed = primitive(fun)
     defvjp_argnum(checkpointed, vjp_maker)
     defjvp_argnum(checkpointed, jvp_maker)

@@ -81,6 +81,10 @@ class Derivative:
     def __repr__(self):
         return f"<derivative {getattr(self, '__qualname__', type(self).__name__)}>"
 
+    def function_key_parts(self):
+        """What makes two derivatives the same function (trace/function_key.py)."""
+        return (self._unary_operator, self._fun, self._argnum, self._op_args, self._op_kwargs)
+
     def __reduce__(self):
         return (functools.partial(self._rebuild, **self._op_kwargs),
                 (self._fun, self._argnum, *self._op_args))

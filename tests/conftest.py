@@ -8,6 +8,14 @@ def _seed():
     numpy.random.seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_plans():
+    """Each test starts without plans shared from another test's jitted functions, so
+    trace counts are the test's own."""
+    from jitgrad.trace.jitted import clear_shared_plans
+    clear_shared_plans()
+
+
 def pytest_collection_modifyitems(config, items):
     """Under JITGRAD_JIT=1 (the suite's jitted run), skip tests about eager itself."""
     import os

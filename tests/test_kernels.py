@@ -9,6 +9,7 @@ import numpy
 import pytest
 
 import jitgrad.numpy as np
+from jitgrad.trace.jitted import clear_shared_plans
 from jitgrad import grad, jit
 from jitgrad.kernels import cache
 
@@ -111,6 +112,7 @@ def test_foreign_file_in_the_cache_is_replaced(monkeypatch, tmp_path):
     (kernel_file,) = (tmp_path / "kernels").glob("k_*.py")
     kernel_file.write_text("garbage = (")
     monkeypatch.setattr(cache, "_compiled", {})  # as a new process would see it
+    clear_shared_plans()
     with pytest.warns(RuntimeWarning, match="not written by this version"):
         out = jit(body)(numpy.arange(20.0))
     numpy.testing.assert_allclose(out, body(numpy.arange(20.0)))

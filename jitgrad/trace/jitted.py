@@ -12,6 +12,7 @@ import functools
 import inspect
 import sys
 import logging
+import os
 import threading
 import warnings
 from collections import OrderedDict
@@ -22,6 +23,7 @@ from .core import TraceLevel, innermost_level, new_box, set_recorder
 from .graph import NO_RESULT, GraphNode, Recorder, TraceUnsupported
 from .plan import GuardFailed, Plan
 from . import tree
+from .function_key import function_key
 from .signature import (Boxed, LazyOutput, ReturnsFunction, UnsafeArgument, leaf_key, map_leaves,
                         output_tree, pick, plain_tree, static_key)
 
@@ -63,12 +65,18 @@ class JitFunction:
         self.static_argnames = frozenset(static_argnames)
         self.stats = {"traces": 0, "hits": 0, "guard_misses": 0, "fallbacks": 0,
                       "passthrough": 0}
-        self._cache = OrderedDict()
-        self._lock = threading.RLock()
+        # Plans (and the lock guarding them) are shared with every jitted object made
+        # for the same function before: an operator rebuilt in a loop traces once.
+        self._cache, self._lock, self._staged = _plans_for(fun, self.static_argnums,
+                                                          self.static_argnames)
         self._warned = set()
         self._previous_signature = None
-        self._staged = {}
         self.last_miss = None
+
+    def function_key_parts(self):
+        """What makes two jitted functions the same (trace/function_key.py)."""
+        return (self.fun, tuple(sorted(self.static_argnums)),
+                tuple(sorted(self.static_argnames)))
 
     def __repr__(self):
         return f"jit({getattr(self.fun, '__name__', self.fun)!r})"
@@ -332,6 +340,40 @@ class JitFunction:
     def clear_cache(self):
         with self._lock:
             self._cache.clear()
+
+
+# The plan caches of functions traced before, by function_key; the oldest is
+# dropped past this many (each is itself bounded: MAX_SIGNATURES x MAX_PATHS plans).
+MAX_SHARED_FUNCTIONS = 128
+_shared_plans = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def clear_shared_plans():
+    """Forget every function's plans (jitted objects made after this trace again)."""
+    with _shared_lock:
+        _shared_plans.clear()
+
+
+def _plans_for(fun, static_argnums, static_argnames):
+    """``(plan cache, its lock, staged functions)``: shared with earlier jitted objects of
+    the same function, or new ones when the function has no key (function_key)."""
+    key = function_key(fun)
+    if key is None:
+        return OrderedDict(), threading.RLock(), {}
+    # Plans are built under the JITGRAD_* settings of their time (fusion, kernel cache).
+    settings = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("JITGRAD_")))
+    key = (key, tuple(sorted(static_argnums)), tuple(sorted(static_argnames, key=str)),
+           settings)
+    with _shared_lock:
+        state = _shared_plans.get(key)
+        if state is None:
+            state = _shared_plans[key] = (OrderedDict(), threading.RLock(), {})
+            while len(_shared_plans) > MAX_SHARED_FUNCTIONS:
+                _shared_plans.popitem(last=False)
+        else:
+            _shared_plans.move_to_end(key)
+        return state
 
 
 def explain(fun, *args, **kwargs):
