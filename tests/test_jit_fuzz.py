@@ -80,14 +80,15 @@ def _leaves(tree):
     return [tree]
 
 
-def compare(expected, got, exact, what, signed_zeros=True):
-    """Raise Mismatch unless ``got`` equals ``expected`` (bitwise when ``exact``, and
-    then with the sign of zeros unless ``signed_zeros`` is False)."""
+def compare(expected, got, exact, what, strict_zeros=True):
+    """Raise Mismatch unless ``got`` equals ``expected`` (bitwise when ``exact``). With
+    ``strict_zeros`` False, the sign of zeros and a 0-d array against a NumPy scalar
+    are let pass (see KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED)."""
     expected, got = _leaves(expected), _leaves(got)
     if len(expected) != len(got):
         raise Mismatch(f"{what}: structure", f"{len(expected)} leaves vs {len(got)}")
     for number, (e, g) in enumerate(zip(expected, got)):
-        if type(e) is not type(g):
+        if type(e) is not type(g) and (strict_zeros or numpy.ndim(e) or numpy.ndim(g)):
             raise Mismatch(f"{what}: type", f"output {number}: eager {type(e).__name__}, "
                            f"jit {type(g).__name__}")
         e_array, g_array = numpy.asarray(e), numpy.asarray(g)
@@ -99,7 +100,7 @@ def compare(expected, got, exact, what, signed_zeros=True):
         same_nans = numpy.array_equal(nan_e, nan_g)
         if exact:
             ok = (same_nans and numpy.array_equal(e_array, g_array, equal_nan=True)
-                  and (not signed_zeros or numpy.array_equal(
+                  and (not strict_zeros or numpy.array_equal(
                       numpy.signbit(e_array[~nan_e]), numpy.signbit(g_array[~nan_g]))))
         else:
             finite = numpy.isfinite(e_array) & numpy.isfinite(g_array)
@@ -197,17 +198,17 @@ def check_gradients(program, f, calls, stats):
             stats["grad refused (float() of a differentiated value)"] += 1
             return
         compare(expected, got, not uses_kernels(jitted), f"grad, call {number + 1}",
-                signed_zeros=program.n_inputs == 1
+                strict_zeros=program.n_inputs == 1
                 or not fuzz_programs.KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED)
         if number < 2:
-            stats["fd " + check_finite_differences(program, loss, args, expected)] += 1
+            stats["fd " + check_finite_differences(program, loss, eager, args, expected)] += 1
     stats["grad fallbacks"] += bool(jitted.stats["fallbacks"])
     stats["grad kernels"] += uses_kernels(jitted)
     stats["grad replays"] += jitted.stats["hits"]
     stats["grad traces"] += jitted.stats["traces"]
 
 
-def check_finite_differences(program, loss, args, gradient):
+def check_finite_differences(program, loss, grad_at, args, gradient):
     """The eager gradient along a random direction against central differences, where
     the loss is smooth: returns "checked" or why it was skipped."""
     if program.no_fd:
@@ -223,12 +224,15 @@ def check_finite_differences(program, loss, args, gradient):
     scale = sum(float(numpy.sum(numpy.abs(numpy.asarray(g) * d)))
                 for g, d in zip(gradient, direction))
 
+    def moved(t):
+        return [a + t * d if isinstance(a, numpy.ndarray) else type(a)(a + t * d)
+                for a, d in zip(args, direction)]
+
     def at(t):
-        moved = [type(a)(a + t * d) if not isinstance(a, numpy.ndarray) else a + t * d
-                 for a, d in zip(args, direction)]
-        return float(seeded(loss, moved, program.seed))
+        return float(seeded(loss, moved(t), program.seed))
     h = FD_STEP
-    values = {t: at(t * h) for t in (-1.0, -0.5, 0.0, 0.5, 1.0)}
+    tiny = 1.0 / 64
+    values = {t: at(t * h) for t in (-1.0, -0.5, -tiny, 0.0, tiny, 0.5, 1.0)}
     if not all(numpy.isfinite(v) for v in values.values()):
         return "skipped (non-finite loss)"
     noise = 1e-13 * max(abs(v) for v in values.values()) / h
@@ -236,11 +240,22 @@ def check_finite_differences(program, loss, args, gradient):
     backward = (values[0.0] - values[-1.0]) / h
     central = (values[1.0] - values[-1.0]) / (2 * h)
     half = (values[0.5] - values[-0.5]) / h
-    # Smooth along the line: one-sided and central differences agree with each other.
+    near = (values[tiny] - values[-tiny]) / (2 * tiny * h)
+    # Smooth along the line: one-sided and central differences agree with each other,
+    # and with a step 64 times smaller (a staircase finer than the step, such as
+    # floor(exp(x)), looks smooth at one step size but not at two far apart).
     size = max(abs(forward), abs(backward), abs(central), abs(half)) + 10 * noise
-    if abs(forward - backward) > 1e-2 * size or abs(central - half) > 1e-4 * size:
+    if (abs(forward - backward) > 1e-2 * size or abs(central - half) > 1e-4 * size
+            or abs(central - near) > 1e-2 * size + 640 * noise):
         return "skipped (kink or jump nearby)"
     if abs(central - slope) > FD_RTOL * (scale + abs(slope) + size) + 10 * noise:
+        # Differences give the mean slope over the step: a gradient that varies
+        # within it (cos of a huge argument) cannot be checked this way.
+        slopes = [sum(float(numpy.sum(numpy.asarray(g) * d)) for g, d in
+                      zip(seeded(grad_at, moved(t), program.seed), direction))
+                  for t in (-h / 2, h / 2)]
+        if any(abs(s - slope) > FD_RTOL * (scale + abs(slope)) for s in slopes):
+            return "skipped (gradient varies within the step)"
         raise Mismatch("grad vs finite differences",
                        f"directional derivative {slope!r}, central differences {central!r} "
                        f"(half step {half!r}) at call inputs {args!r}")
@@ -274,32 +289,50 @@ def check_program(program, stats=None):
     return stats
 
 
+EAGER_ERROR = "eager raised (a generator or eager bug)"
+
+
+def cause_of(program):
+    """Which check ``program`` fails (``Mismatch.cause``), or None."""
+    try:
+        check_program(program)
+    except Mismatch as error:
+        return error.cause
+    except AssertionError:
+        return EAGER_ERROR
+    return None
+
+
+def smallest_failing(program, cause):
+    return minimize(program, lambda candidate: cause_of(candidate) == cause)
+
+
+def describe(program, message):
+    """The failing program: the message, the program (source, argument kinds, seed)
+    and the inputs of its calls."""
+    text = [message, "", repr(program)]
+    with numpy.printoptions(precision=17):
+        for number in range(N_CALLS):
+            text.append(f"call {number + 1} inputs: {make_inputs(program, number)!r}")
+    text.append("(numpy.random.seed(seed) before each call)")
+    return "\n".join(text)
+
+
 def describe_failure(program, error):
-    """The failing program as source, its inputs, and a smaller program that fails the
-    same way (searched for on hypothesis' final, shrunk example only)."""
-    text = [str(error), "", "program:", render(program)]
-    cause = getattr(error, "cause", None)
+    """The failing program, and a smaller one that fails the same way (searched for on
+    hypothesis' final, shrunk example only)."""
+    text = [str(error), "", repr(program)]
+    cause = EAGER_ERROR if not isinstance(error, Mismatch) else error.cause
     try:
         final = current_build_context().is_final
     except Exception:
         final = True
-    if cause is not None and final:
-        def fails(candidate):
-            try:
-                check_program(candidate)
-            except Mismatch as other:
-                return other.cause == cause
-            except Exception:
-                return False
-            return False
-        smaller = minimize(program, fails)
+    if final:
+        smaller = smallest_failing(program, cause)
         if smaller != program:
-            text += ["smallest program failing the same way:", render(smaller)]
+            text += ["smallest program failing the same way:", ""]
             program = smaller
-    with numpy.printoptions(precision=17):
-        for number in range(N_CALLS):
-            text.append(f"call {number + 1} inputs: {make_inputs(program, number)!r}")
-    text.append(f"(seed {program.seed}; numpy.random.seed(seed) before each call)")
+        text.append(describe(program, ""))
     return "\n".join(text)
 
 
@@ -327,7 +360,7 @@ def test_jit_matches_eager_on_random_programs_long_run():
     n = int(os.environ.get("JITGRAD_FUZZ_PROGRAMS", "10000"))
     stats = collections.Counter()
     causes = collections.Counter()
-    examples = {}
+    failing = collections.defaultdict(list)  # cause -> the first few programs
     start = time.perf_counter()
 
     @settings(max_examples=n, phases=["generate"], **SETTINGS)
@@ -336,20 +369,32 @@ def test_jit_matches_eager_on_random_programs_long_run():
         stats["programs"] += 1
         try:
             check_program(program, stats)
-        except Mismatch as error:
-            causes[error.cause] += 1
-            examples.setdefault(error.cause, (program, str(error)))
         except AssertionError as error:
-            causes["eager or generator error"] += 1
-            examples.setdefault("eager or generator error", (program, str(error)))
+            cause = error.cause if isinstance(error, Mismatch) else EAGER_ERROR
+            causes[cause] += 1
+            if len(failing[cause]) < 10:
+                failing[cause].append(program)
     one()
     seconds = time.perf_counter() - start
     lines = [f"{stats['programs']} programs in {seconds:.0f} s; "
              f"{sum(causes.values())} mismatches",
              *(f"  {count:5d}  {cause}" for cause, count in causes.most_common()),
              "checks: " + ", ".join(f"{k}: {v}" for k, v in sorted(stats.items()))]
-    for cause, (program, message) in examples.items():
-        lines += ["", f"first program with {cause}:", message[:2000], render(program)]
+    for cause, programs_failing in failing.items():
+        seen = set()
+        for program in programs_failing:
+            smaller = smallest_failing(program, cause)
+            if render(smaller) in seen or cause_of(smaller) != cause:
+                continue
+            seen.add(render(smaller))
+            try:
+                check_program(smaller)
+            except AssertionError as error:
+                message = str(error)
+            lines += ["", f"=== {cause} (smallest of a failing program):",
+                      describe(smaller, message[:3000])]
+            if len(seen) == 3:
+                break
     report = "\n".join(lines)
     print(report)
     log = os.environ.get("JITGRAD_FUZZ_REPORT")

@@ -86,6 +86,21 @@ def test_getval_is_not_baked_into_the_plan():
     assert_identical(f(x), jitted(x))  # [2, 2]: the first call's getval(x) = 1
 
 
+@finding("KNOWN_BUG_FLOAT_GUARD_NAN_SIGN: a guard on a float treats every NaN as the "
+         "same value, so a replay at -NaN follows the path traced at NaN, though Python "
+         "code can tell them apart (jitgrad/trace/identity.py, same_float; arrays "
+         "compare the sign bit, same_array)")
+def test_float_guard_tells_nan_from_negative_nan():
+    def f(x, y):
+        if math.copysign(1.0, float(np.max(x))) > 0:
+            return y + 1.0
+        return y - 1.0
+    nan, y = numpy.array([numpy.nan]), numpy.zeros(1)
+    jitted = jit(f)
+    jitted(nan, y)
+    assert_identical(f(-nan, y), jitted(-nan, y))  # [1.], the path seen at +NaN
+
+
 @finding("KNOWN_BUG_VIEW_SEES_BASE_WRITES: a traced view (a[1:]) does not see later "
          "writes into its base; only writes through the view reach the base "
          "(jitgrad/numpy/numpy_boxes.py, NDArrayBox views: _base is read on writes only)")
@@ -134,6 +149,19 @@ def test_power_of_numpy_scalars_rounds_like_numpy():
         assert_identical(f(x), jit(f)(x))
 
 
+@finding("KNOWN_BUG_SCALAR_POWER_ROUNDING: the gradient of x ** y at a NumPy float64 "
+         "scalar x: eager's rule computes x ** (y - 1) with the scalar's pow (and log(x) "
+         "with math.log, np.float64 being a float), the traced rule with ufuncs "
+         "(jitgrad/numpy/elementwise.py, _power_dx and _log_base)")
+def test_power_gradient_at_numpy_scalars_rounds_like_eager():
+    def f(x):
+        return x ** 2.5
+    rng = numpy.random.RandomState(0)
+    for _ in range(50):
+        x = numpy.float64(rng.rand() + 0.5)
+        assert_identical(grad(f)(x), grad(f, jit=True)(x))
+
+
 @finding("KNOWN_BUG_SORT_BY_ARGSORT: traced np.sort gathers by np.argsort, which orders "
          "tied 0.0 and -0.0 differently from np.sort (jitgrad/numpy/sorting.py, _permuted)")
 def test_sort_orders_signed_zeros_like_numpy():
@@ -164,6 +192,19 @@ def test_gradient_in_several_arguments_keeps_negative_zeros_on_replay():
     jitted(x, x)
     for w, g in zip(want, jitted(x, x)):
         assert_identical(w, g)
+
+
+@finding("KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED: the same lost placeholder changes the "
+         "type of a gradient: eager returns a 0-d array for a NumPy-scalar argument, the "
+         "replay the NumPy scalar that adding the copied zeros gives")
+def test_gradient_in_several_arguments_keeps_its_type_on_replay():
+    def loss(a, b):
+        return np.sum(a) + np.where(b > 0, b, b) * 0.5
+    a, b = numpy.ones(2), numpy.float64(1.0)
+    want = grad(loss, (0, 1), jit=False)(a, b)[1]  # array(0.5)
+    jitted = grad(loss, (0, 1), jit=True)
+    jitted(a, b)
+    assert type(jitted(a, b)[1]) is type(want)  # np.float64 on the replay
 
 
 @finding("KNOWN_BUG_ARCTAN2_GRAD_UNDERFLOW (eager): the partials of arctan2(y, x) divide "
