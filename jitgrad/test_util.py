@@ -111,10 +111,6 @@ def _check_reverse(f, x, evaluate):
 _CHECKS = {"fwd": _check_forward, "rev": _check_reverse}
 
 
-def _evaluator():
-    return _call_checking_jit if use_jit(None) else _call
-
-
 def _call(fun, arg):
     return fun(arg)
 
@@ -125,12 +121,12 @@ def _call_checking_jit(fun, arg):
 
 def check_jvp(f, x):
     """Forward mode: f's JVP at ``x`` along a random direction, against a finite difference."""
-    _check_forward(f, x, _evaluator())
+    _check_forward(f, x, _call_checking_jit if use_jit(None) else _call)
 
 
 def check_vjp(f, x):
     """Reverse mode: <u, J v> from f's VJP against the same from a finite difference."""
-    _check_reverse(f, x, _evaluator())
+    _check_reverse(f, x, _call_checking_jit if use_jit(None) else _call)
 
 
 @unary_to_nary
@@ -143,8 +139,9 @@ def check_grads(f, x, modes=("fwd", "rev"), order=2):
     unknown = [m for m in modes if m not in _CHECKS]
     if unknown:
         raise ValueError(f"check_grads: unknown modes {unknown}; use 'fwd' and/or 'rev'")
-    evaluate = _evaluator()
-    if evaluate is _call_checking_jit:
+    jitting = use_jit(None)
+    evaluate = _call_checking_jit if jitting else _call
+    if jitting:
         _compare_with_jit(f, (x,), {})
     # Depth first, from a stack of (function, point, orders left, mode): a derivative
     # is checked, at a fresh random direction, right after the check that made it.
@@ -214,27 +211,25 @@ def _compare_with_jit(f, args, kwargs, rtol=JIT_RTOL):
     on perturbed arguments. Returns eager f's first answer and the jitted function."""
     if isinstance(f, JitFunction):
         eager = f.fun
-        jitted = jit(eager, static_argnums=tuple(f.static_argnums),
-                     static_argnames=tuple(f.static_argnames))
-        if jitted is f:
-            jitted = JitFunction(eager)
+        jitted = JitFunction(eager, f.static_argnums, f.static_argnames)
     else:
         eager, jitted = f, jit(f)
     moved_args, moved_kwargs = _perturbed((args, kwargs))
     calls = [("1 (trace)", args, kwargs), ("2 (replay)", args, kwargs),
              ("3 (replay with perturbed arguments)", moved_args, moved_kwargs)]
-    first = None
+    answers = []
     for label, call_args, call_kwargs in calls:
         where = f"check_jit({get_name(eager)}), call {label}"
-        expected = _agree_once(eager, jitted, call_args, call_kwargs, where, rtol)
-        if first is None:
-            first = expected
-    return first[0], jitted
+        answers.append(_agree_once(eager, jitted, call_args, call_kwargs, where, rtol,
+                                   may_fail=call_args is moved_args))
+    return answers[0], jitted
 
 
-def _agree_once(eager, jitted, args, kwargs, where, rtol):
-    """One call of each from the same random state; raises if they differ. Returns
-    ``(eager's answer,)``."""
+def _agree_once(eager, jitted, args, kwargs, where, rtol, may_fail):
+    """One call of each, from the same random state; raises if they differ, and
+    returns eager's answer. Where eager f raises, the jitted call must raise the same
+    kind of error; that is accepted when ``may_fail`` (perturbed arguments may have
+    left f's domain), and eager's error is raised otherwise."""
     state = np.random.get_state()
     try:
         expected = eager(*_fresh(args), **_fresh(kwargs))
@@ -243,7 +238,9 @@ def _agree_once(eager, jitted, args, kwargs, where, rtol):
         try:
             jitted(*_fresh(args), **_fresh(kwargs))
         except type(error):
-            return (None,)
+            if may_fail:
+                return None
+            raise error from None
         raise AssertionError(f"{where}: eager f raised {type(error).__name__}: {error}; "
                              "the jitted call did not") from error
     np.random.set_state(state)
@@ -257,29 +254,29 @@ def _agree_once(eager, jitted, args, kwargs, where, rtol):
         path, problem = found
         raise AssertionError(f"{where}: output{path} {problem}\n"
                              f"eager:  {_short(expected)}\njitted: {_short(got)}")
-    return (expected,)
+    return expected
 
 
-def _fresh(tree):
+def _fresh(value):
     # Each call gets its own copies, in case f writes into its arguments.
-    return map_leaves(tree, lambda leaf: leaf.copy() if type(leaf) is np.ndarray else leaf)
+    return map_leaves(value, lambda leaf: leaf.copy() if type(leaf) is np.ndarray else leaf)
 
 
-def _perturbed(tree, seed=0):
-    """``tree`` with every float or complex leaf moved by about 0.1% (a zero to a small
+def _perturbed(value, seed=0):
+    """``value`` with every float or complex leaf moved by about 0.1% (a zero to a small
     positive number); shapes, dtypes and everything else kept."""
     rs = np.random.RandomState(seed)
 
     def move(leaf):
-        value = np.asarray(leaf)
-        if value.dtype.kind not in "fc":
+        array = np.asarray(leaf)
+        if array.dtype.kind not in "fc":
             return leaf
-        scale = max(1e-3, 16 * float(np.finfo(value.dtype).eps))
-        size = rs.uniform(0.5, 1.0, value.shape) * scale
-        sign = rs.choice([-1.0, 1.0], value.shape)
-        moved = np.where(value == 0, size, value * (1.0 + sign * size)).astype(value.dtype)
+        scale = max(1e-3, 16 * float(np.finfo(array.dtype).eps))
+        size = rs.uniform(0.5, 1.0, array.shape) * scale
+        sign = rs.choice([-1.0, 1.0], array.shape)
+        moved = np.where(array == 0, size, array * (1.0 + sign * size)).astype(array.dtype)
         return moved if type(leaf) is np.ndarray else type(leaf)(moved[()])
-    return map_leaves(tree, move)
+    return map_leaves(value, move)
 
 
 def _difference(expected, got, rtol, path=""):
@@ -291,8 +288,8 @@ def _difference(expected, got, rtol, path=""):
     if type(expected) is not type(got):
         return path, f"is a {type(got).__name__}, eager's a {type(expected).__name__}"
     if tree.structure_key(expected) != tree.structure_key(got):
-        return path, f"has structure {tree.structure_key(got)}, eager's " \
-                     f"{tree.structure_key(expected)}"
+        return path, (f"has structure {tree.structure_key(got)}, eager's "
+                      f"{tree.structure_key(expected)}")
     labels = list(expected) if isinstance(expected, dict) else range(len(expected_node[0]))
     for label, e, g in zip(labels, expected_node[0], got_node[0]):
         found = _difference(e, g, rtol, f"{path}[{label!r}]")

@@ -163,6 +163,16 @@ def test_check_jit_perturbs_floats_only():
     assert flag is True and name == "same"
 
 
+def test_check_jit_passes_on_errors_of_f_itself():
+    def only_at_one(x):
+        if x != 1.0:
+            raise ValueError("outside the domain")
+        return x * 2.0
+    check_jit(only_at_one)(1.0)  # the perturbed call fails eagerly and jitted alike
+    with pytest.raises(ValueError, match="outside the domain"):
+        check_jit(only_at_one)(2.0)
+
+
 def test_check_jit_gives_random_draws_the_same_state():
     check_jit(lambda x: x + np.random.randn(3))(numpy.ones(3))
 
