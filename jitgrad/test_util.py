@@ -74,8 +74,10 @@ def _reverse_derivative(f):
 
 def _require_close(what, f, x, analytic, numeric):
     if not scalar_close(analytic, numeric):
-        raise AssertionError(f"Derivative ({what}) check of {get_name(f)} failed with arg "
-                             f"{x}:\nanalytic: {analytic}\nnumeric:  {numeric}")
+        raise AssertionError(
+            f"Derivative ({what}) check of {get_name(f)} failed: projected on random "
+            f"directions, the {what} gives {analytic} and a central difference "
+            f"{numeric}, at x =\n{x}")
 
 
 # Each check compares one derivative of f at x with a finite difference, evaluating
@@ -161,10 +163,12 @@ def check_equivalent(x, y):
     """``x`` and ``y`` lie in the same vector space and agree along a random direction."""
     x_vs, y_vs = vspace(x), vspace(y)
     if x_vs != y_vs:
-        raise AssertionError(f"VSpace mismatch:\nx: {x_vs}\ny: {y_vs}")
+        raise AssertionError(f"check_equivalent: x is in {x_vs}, y in {y_vs}")
     direction = x_vs.randn()
-    if not scalar_close(x_vs.inner(x, direction), x_vs.inner(y, direction)):
-        raise AssertionError(f"Value mismatch:\nx: {x}\ny: {y}")
+    along_x, along_y = x_vs.inner(x, direction), x_vs.inner(y, direction)
+    if not scalar_close(along_x, along_y):
+        raise AssertionError(f"check_equivalent: x and y differ along a random direction "
+                             f"({along_x} and {along_y})\nx: {x}\ny: {y}")
 
 
 def combo_check(fun, *check_args, **check_kwargs):
