@@ -1,5 +1,11 @@
-import numpy
-import pytest
+import os
+
+# One BLAS thread: on a busy 2-core machine two OpenBLAS threads make small solves
+# hundreds of times slower (set before NumPy loads BLAS; CI sets it too).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy  # noqa: E402
+import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -395,28 +395,6 @@ def register_notrace(trace_type, primitive_fun):
 notrace_primitives = {}
 
 
-def toposort(end_node, parents=lambda node: node.parents):
-    """Nodes that ``end_node`` depends on, children before parents."""
-    child_counts = {}
-    stack = [end_node]
-    while stack:
-        node = stack.pop()
-        if node in child_counts:
-            child_counts[node] += 1
-        else:
-            child_counts[node] = 1
-            stack.extend(parents(node))
-    ready = [end_node]
-    while ready:
-        node = ready.pop()
-        yield node
-        for parent in parents(node):
-            if child_counts[parent] == 1:
-                ready.append(parent)
-            else:
-                child_counts[parent] -= 1
-
-
 def strip_closed_boxes(value):
     """Unbox values whose trace has ended (e.g. aux outputs), keeping open-level boxes."""
     open_levels = {level.id for level in _active_traces()}
