@@ -48,16 +48,22 @@ class FusedKernel:
         return outputs
 
     def _compile(self):
-        """Compile now (or load from the disk cache), so the first call pays for it."""
+        """Compile now (or load from the disk cache), so the first call pays for it.
+        A kernel compiled before in this process (the same source and signature, as
+        each turn of a simulation loop gives) is ready already."""
         from numba import types
+        signature = self._signature(types)
+        if (id(self.dispatcher), signature) in _ready:
+            return
         start = time.perf_counter()
         try:
-            self.dispatcher.compile(self._signature(types))
+            self.dispatcher.compile(signature)
         except Exception as error:  # a Numba failure must not become the user's
             _warn_once(f"jitgrad: a fused kernel failed to compile ({type(error).__name__}: "
                        f"{str(error)[:200]}); its steps run as NumPy calls instead.")
             self.dispatcher = self._numpy_steps
             return
+        _ready.add((id(self.dispatcher), signature))
         seconds = time.perf_counter() - start
         if seconds > 0.5 and not _announced:
             _announced.append(True)
@@ -73,6 +79,11 @@ class FusedKernel:
         n_inputs = len(self.region.inputs)
         for out, value in zip(args[n_inputs:], _evaluate(self.region, args[:n_inputs])):
             out[:] = np.ravel(value)
+
+
+# (dispatcher id, signature) of kernels compiled in this process; the dispatchers
+# themselves live as long as the process in the kernel cache (cache.load_kernel).
+_ready = set()
 
 
 class ScalarKernel(FusedKernel):

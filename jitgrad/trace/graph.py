@@ -41,7 +41,8 @@ class GraphNode(Node):
 
     def _record(self, kind, value, fun, args, kwargs, parent_argnums, parents):
         self.kind, self.value, self.fun = kind, value, fun
-        self.description = describe_value(value)
+        # Only inputs and constants show their value in explain(); ops show their call.
+        self.description = describe_value(value) if kind in ("input", "const") else None
         self.dynamic_shape = any(p.dynamic_shape for p in parents) or (
             kind in ("op", "source") and shape_depends_on_values(fun, args))
         self.args, self.kwargs = args, kwargs
