@@ -7,6 +7,6 @@ from .differential_operators import (  # noqa: F401
     value_and_grad, vector_jacobian_product)
 from .builtins import dict, isinstance, list, tuple, type  # noqa: F401,A001
 from .trace import primitive  # noqa: F401
-from .trace.jitted import explain, jit  # noqa: F401
+from .jit import explain, jit  # noqa: F401
 
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ import warnings
 from .trace import getval, make_jvp as _make_jvp, make_vjp as _make_vjp, vspace
 from .trace import tree
 from .trace.core import primitive, strip_closed_boxes
-from .trace.jitted import jit as _jit
+from .jit.jitted import jit as _jit
 from .trace.rules import defjvp_argnum, defvjp_argnum
 from .wrap_util import unary_to_nary
 from . import numpy as np

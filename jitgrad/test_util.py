@@ -18,9 +18,9 @@ import numpy as np
 
 from .differential_operators import use_jit
 from .trace import make_jvp, make_vjp, vspace
-from .trace.jitted import JitFunction, jit
+from .jit.jitted import JitFunction, jit
 from .trace import tree
-from .trace.signature import map_leaves
+from .jit.signature import map_leaves
 from .wrap_util import get_name, unary_to_nary
 
 TOL = 1e-6   # how closely an analytic derivative must match the numerical one:

@@ -18,7 +18,7 @@ def _seed():
 def _fresh_plans():
     """Each test starts without plans shared from another test's jitted functions, so
     trace counts are the test's own."""
-    from jitgrad.trace.jitted import clear_shared_plans
+    from jitgrad.jit import clear_shared_plans
     clear_shared_plans()
 
 

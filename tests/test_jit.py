@@ -11,7 +11,7 @@ import jitgrad
 import jitgrad.numpy as np
 from jitgrad import elementwise_grad, grad, hessian, jit, make_jvp, value_and_grad
 from jitgrad.extend import defjvp, defvjp, primitive
-from jitgrad.trace.jitted import JitFunction
+from jitgrad.jit import JitFunction
 
 # These tests choose jit= themselves and compare against eager.
 pytestmark = pytest.mark.eager_only

@@ -41,7 +41,7 @@ def replayed(f, *args):
 
 
 # Fixed: KNOWN_BUG_SIGNED_ZERO_CONSTANTS: common-subexpression elimination keys
-# constants by ==, so x * 0.0 and x * -0.0 are merged (jitgrad/trace/passes.py,
+# constants by ==, so x * 0.0 and x * -0.0 are merged (jitgrad/jit/passes.py,
 # _constant_key)
 def test_zero_and_negative_zero_constants_are_not_the_same_expression():
     def f(x):
@@ -53,7 +53,7 @@ def test_zero_and_negative_zero_constants_are_not_the_same_expression():
 
 # Fixed: KNOWN_BUG_FLOAT_GUARD_SIGNED_ZERO: a guard compares the value float() saw with
 # ==, and 0.0 == -0.0, so a replay at 0.0 follows the path traced at -0.0
-# (jitgrad/trace/plan.py, _same)
+# (jitgrad/jit/plan.py, _same)
 def test_float_guard_tells_zero_from_negative_zero():
     def f(x):
         if math.copysign(1.0, float(x)) > 0:
@@ -65,7 +65,7 @@ def test_float_guard_tells_zero_from_negative_zero():
 
 
 # Fixed: KNOWN_BUG_FLOAT_GUARD_SIGNED_ZERO: the same guard, with the value baked into
-# arithmetic (jitgrad/trace/plan.py, _same)
+# arithmetic (jitgrad/jit/plan.py, _same)
 def test_float_baked_into_arithmetic_keeps_the_sign_of_zero():
     def f(x, y):
         return x * float(y)
@@ -181,7 +181,7 @@ def test_sort_of_fortran_array_sums_like_numpy():
 
 @finding("KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED: the placeholder zeros of a folded "
          "cotangent tuple are recognised by identity (jitgrad/trace/containers.py), but "
-         "the plan holds snapshot copies of them (jitgrad/trace/graph.py, "
+         "the plan holds snapshot copies of them (jitgrad/jit/graph.py, "
          "freeze_captured), so the replay adds them: 0.0 + -0.0 = 0.0")
 def test_gradient_in_several_arguments_keeps_negative_zeros_on_replay():
     def loss(a, b):

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose
 
 import jitgrad.numpy as np
 from jitgrad import grad, jacobian, jit
-from jitgrad.trace import jitted as jitted_module
+from jitgrad.jit import jitted as jitted_module
 
 pytestmark = pytest.mark.eager_only  # compares jit=True with eager itself
 

@@ -9,7 +9,7 @@ import numpy
 import pytest
 
 import jitgrad.numpy as np
-from jitgrad.trace.jitted import clear_shared_plans
+from jitgrad.jit import clear_shared_plans
 from jitgrad import grad, jit
 from jitgrad.kernels import cache
 

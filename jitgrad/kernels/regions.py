@@ -211,7 +211,7 @@ def _merge(regions, region_of):
 
 def _operands(step, resolve):
     parents = dict(zip(step.parent_argnums, step.parents))
-    from ..trace.passes import Constant
+    from ..jit.passes import Constant
     return [resolve(parents[i]) if i in parents else Constant(arg)
             for i, arg in enumerate(step.args)]
 

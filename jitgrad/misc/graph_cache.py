@@ -8,7 +8,7 @@ So both names are thin wrappers around ``jitgrad.jit``.
 """
 import functools
 
-from ..trace.jitted import jit
+from ..jit.jitted import jit
 from ..wrap_util import wraps
 
 

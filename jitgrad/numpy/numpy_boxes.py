@@ -5,16 +5,19 @@ is rebound (same object, new value and node) to the result of a functional
 index update, so ``out[i] = f(x[i])`` on an array made by a jitgrad.numpy
 constructor, ``a[idx] += v`` and ``a += v`` work and differentiate exactly.
 A box taken from another by basic indexing (``A[i]``, ``A[1:]``) is a NumPy
-view: writing into it writes into its base too. (Reading a view after its base
-was written still shows the old values: views are copies until written.)
+view: writing into it writes into its base too, and writing into the base (or
+into another view of it) re-reads every live view from the base, so a view shows
+what NumPy's would. (Views made otherwise, ``A.T`` or ``A.reshape``, are copies.)
 """
 import operator
 import sys
+import weakref
 
 import numpy as _np
 
 from ..trace import Box, getval, isbox, primitive
-from ..trace.core import concrete, concrete_value, recorder, refuse_replay
+from ..trace.core import concrete, concrete_value
+from ..trace.hooks import observed_only as _only_the_jit_traces, refuse_replay
 from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
 from .indexing import getitem, index_update, is_basic_index, plain_index
@@ -25,11 +28,6 @@ from .conversions import conversion_error, number_error
 def _jnp():
     """The jitgrad.numpy namespace (its box-aware functions), once it is imported."""
     return sys.modules[__package__]
-
-
-def _only_the_jit_traces(box):
-    rec = recorder()
-    return rec is not None and box._trace == rec.trace_id
 
 
 class _ArrayBoxType(type):
@@ -51,8 +49,9 @@ class _ArrayBoxType(type):
 
 class ArrayBox(Box, metaclass=_ArrayBoxType):
     # _constant: made by a constructor and only assigned plain values since (so it may
-    # become a plain array); _base: (box, index) when this box is a view of that box.
-    __slots__ = ["_constant", "_base"]
+    # become a plain array); _base: (box, index) when this box is a view of that box;
+    # _views: weak references to the views taken from this box (see _store).
+    __slots__ = ["_constant", "_base", "_views", "__weakref__"]
     # NumPy defers binary operators with an ndarray to ours, and routes
     # its ufuncs and functions on a box to the traced versions.
     __array_priority__ = 100.0
@@ -107,24 +106,48 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
         self._constant = constant
 
     def _fresh(self):
-        """This box, or for a view, its current values read from its base again."""
-        base = getattr(self, "_base", None)
-        if base is None:
-            return self
-        owner, idx = base
-        return getitem(owner._fresh(), idx)
+        """This box's current values: a view is kept up to date by every write into
+        its base (see _store), so it is the box itself."""
+        return self
 
-    def _store(self, result, constant=False):
-        """Replace the whole content by ``result``, writing through into a view's base."""
+    def _store(self, result, constant=False, writer=None):
+        """Replace the whole content by ``result``, as NumPy's in-place writes do: a
+        view writes through into its base, and the live views of this box (but
+        ``writer``, the view whose write this is) read their values from it again."""
         base = getattr(self, "_base", None)
         if base is not None:
             owner, idx = base
-            owner[idx] = result
+            owner._write(idx, result, writer=self)
         self._assign(result, constant)
+        self._refresh_views(writer)
+
+    def _refresh_views(self, writer=None):
+        views = getattr(self, "_views", None)
+        if not views:
+            return
+        live = [ref for ref in views if ref() is not None]
+        self._views = live
+        for ref in live:
+            view = ref()
+            if view is not None and view is not writer:
+                fresh = getitem(self, view._base[1])
+                view._assign(fresh, getattr(fresh, "_constant", False))
+                view._refresh_views()
+
+    def _add_view(self, view, idx):
+        view._base = (self, idx)
+        views = getattr(self, "_views", None)
+        if views is None:
+            views = self._views = []
+        elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+            # Views taken and dropped in a loop over a base never written: keep the
+            # list as long as the live views, amortized.
+            views[:] = [ref for ref in views if ref() is not None]
+        views.append(weakref.ref(view))
 
     def _inplace(self, op, other):
         """``a op= b``: NumPy writes into ``a``, keeping its shape and dtype."""
-        result = op(self._fresh(), other)
+        result = op(self, other)
         if not isinstance(getval(self), _np.ndarray):
             return result  # scalars are immutable: ``x += 1`` rebinds the name only
         shape, dtype = self.shape, self.dtype
@@ -258,14 +281,17 @@ class NDArrayBox(ArrayBox):
         idx = plain_index(idx)
         result = getitem(self, idx)
         if is_basic_index(idx) and isinstance(getval(result), _np.ndarray):
-            result._base = (self, idx)  # NumPy returns a view here
+            self._add_view(result, idx)  # NumPy returns a view here
         return result
 
     def __setitem__(self, idx, value):
         value = _jnp().asarray(value) if isinstance(value, (list, tuple)) else value
+        self._write(plain_index(idx), value)
+
+    def _write(self, idx, value, writer=None):
         constant = getattr(self, "_constant", False) and (
             not isbox(value) or getattr(value, "_constant", False))
-        self._store(index_update(self._fresh(), plain_index(idx), value), constant)
+        self._store(index_update(self, idx, value), constant, writer)
 
     def __len__(self):
         shape = anp.shape(self)
@@ -284,10 +310,10 @@ class NDArrayBox(ArrayBox):
         self[...] = value
 
     def sort(self, axis=-1, kind=None, order=None):
-        self._store(_jnp().sort(self._fresh(), axis, kind=kind, order=order))
+        self._store(_jnp().sort(self, axis, kind=kind, order=order))
 
     def partition(self, kth, axis=-1, kind="introselect", order=None):
-        self._store(_jnp().partition(self._fresh(), kth, axis, kind=kind, order=order))
+        self._store(_jnp().partition(self, kth, axis, kind=kind, order=order))
 
 
 def _defers_to(other):

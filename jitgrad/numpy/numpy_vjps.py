@@ -6,7 +6,7 @@
 import numpy as _np
 
 from ..trace import getval
-from ..trace.core import recorder
+from ..trace import hooks
 from . import numpy_wrapper as anp
 
 
@@ -14,7 +14,7 @@ def metadata(A):
     """``(shape, ndim, dtype, iscomplex)`` of ``A``, traced or not."""
     # Dtypes never depend on values; shapes can, and under the jit anp.shape guards them.
     value = getval(A)
-    shape = _np.shape(value) if recorder() is None else anp.shape(A)
+    shape = _np.shape(value) if hooks.observer() is None else anp.shape(A)
     dtype = value.dtype if type(value) is _np.ndarray else _np.result_type(value)
     return shape, len(shape), dtype, dtype.kind == "c"
 
@@ -24,7 +24,7 @@ def unbroadcast(x, target_meta, broadcast_idx=0):
     target_shape, target_ndim, dtype, target_iscomplex = target_meta
     value = getval(x)
     if type(value) is _np.ndarray and value.shape == target_shape and value.dtype == dtype \
-            and recorder() is None:  # (under the jit a shape may need its guard)
+            and hooks.observer() is None:  # (under the jit a shape may need its guard)
         return x  # nothing was broadcast (the usual case)
     shape = anp.shape(x)
     lead = len(shape) - target_ndim

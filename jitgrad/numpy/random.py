@@ -7,7 +7,7 @@ function with noise draws exactly what the eager one would.
 import numpy.random as _random
 
 from ..trace import primitive
-from ..trace.core import recorder
+from ..trace import hooks
 from numpy.random import Generator, RandomState, SeedSequence, default_rng  # noqa: F401
 
 # Functions that do not draw but change the global generator: replayed in order too.
@@ -19,10 +19,9 @@ def _draw(fun):
     traced = primitive(fun)
 
     def draw(*args, **kwargs):
-        rec = recorder()
-        if rec is None:
+        if hooks.observer() is None:
             return fun(*args, **kwargs)
-        return rec.source_call(traced, args, kwargs)
+        return hooks.random_draw(traced, args, kwargs)
     draw.__name__ = draw.__qualname__ = fun.__name__
     draw.__doc__ = fun.__doc__
     draw.__wrapped__ = fun

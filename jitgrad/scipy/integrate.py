@@ -16,7 +16,7 @@ import scipy.integrate as _integrate
 
 from ..numpy import numpy_wrapper as anp
 from ..numpy import asarray, concatenate, stack
-from ..trace.core import refuse_replay
+from ..trace.hooks import refuse_replay
 from ..trace import (defjvp_argnums, defvjp_argnums, getval, isbox, make_jvp, make_vjp,
                      primitive)
 

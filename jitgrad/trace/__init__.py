@@ -1,4 +1,6 @@
-"""Tracing, common to eager differentiation and the jit. Knows nothing of Numba."""
+"""Automatic differentiation by tracing: boxes, nodes, vector spaces, the rule tables,
+reverse and forward mode. Knows nothing of the jit (it talks to it through ``hooks``)
+nor of Numba."""
 from .core import (Box, Node, TraceLevel, getval, isbox, new_box, notrace_primitive,
                    primitive, register_notrace, trace, trace_depth)
 from .vspace import VSpace, vspace
@@ -8,4 +10,3 @@ from .rules import (def_linear, def_scalar_body, defjvp, defjvp_argnum, defjvp_a
 from .vjp import SparseObject, VJPNode, backward_pass, make_vjp, toposort
 from .jvp import JVPNode, make_jvp
 from . import containers
-from .jitted import JitFunction, explain, jit

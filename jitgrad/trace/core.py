@@ -13,6 +13,7 @@ import warnings
 from functools import wraps
 
 from . import tree
+from .hooks import state as _hooks
 
 from .deprecated import attach_old_methods
 
@@ -140,26 +141,6 @@ class Box:
         Box.type_mappings[cls] = cls
 
 
-def recorder():
-    """The jit's graph recorder open in this thread, or None (see ``jit``)."""
-    return getattr(_local, "recorder", None)
-
-
-def set_recorder(new):
-    """Install ``new`` as this thread's recorder; returns the previous one."""
-    previous = getattr(_local, "recorder", None)
-    _local.recorder = new
-    return previous
-
-
-def refuse_replay(reason):
-    """Under the jit, say that the code running now cannot be replayed from a plan
-    (the jit then runs the function eagerly, with one warning giving ``reason``)."""
-    rec = getattr(_local, "recorder", None)
-    if rec is not None:
-        rec.refuse(reason)
-
-
 def concrete(box, convert):
     """``convert(value)`` of a traced value for Python (``bool``, ``float``, ``int`` ...).
 
@@ -167,7 +148,7 @@ def concrete(box, convert):
     different outcome traces again instead of following the recorded path.
     """
     result = convert(box._value)
-    rec = getattr(_local, "recorder", None)
+    rec = getattr(_hooks, "observer", None)
     if rec is not None:
         rec.guard(box, convert, result)
     return result
@@ -216,7 +197,7 @@ def user_getval(x):
     """``getval`` as user code sees it: the value inside the boxes of derivatives, but
     under the jit still the jit's traced value, so that a replay computes it anew
     instead of keeping the number the first call saw."""
-    rec = getattr(_local, "recorder", None)
+    rec = getattr(_hooks, "observer", None)
     if rec is None:
         return getval(x)
     while type(x) in Box.types and x._trace != rec.trace_id:
@@ -274,10 +255,10 @@ def primitive(f_raw, coerce=None):
             if type(arg) in Box.types and arg._trace > top:
                 top = arg._trace
         if top == 0:
-            if kwargs and getattr(_local, "recorder", None) is not None:
-                kwargs = _local.recorder.plain_keywords(f_wrapped, kwargs)
+            if kwargs and getattr(_hooks, "observer", None) is not None:
+                kwargs = _hooks.observer.plain_keywords(f_wrapped, kwargs)
             return body(*args, **kwargs)
-        rec = getattr(_local, "recorder", None)
+        rec = getattr(_hooks, "observer", None)
         if rec is not None and top == rec.trace_id and not getattr(
                 f_wrapped, "keeps_traced_ints", False):
             # An integer the jit traces (an int argument, i + 1) passed to a function
@@ -335,7 +316,7 @@ def _in_plain_scope(f_raw):
 
 def _traced_out(fun, args, top):
     """``f(x, out=a)`` with traced ``x``: the write into ``a`` cannot be recorded."""
-    rec = getattr(_local, "recorder", None)
+    rec = getattr(_hooks, "observer", None)
     if rec is not None and top == rec.trace_id:
         rec.refuse(f"{getattr(fun, '__name__', fun)} writes into out=")
     name = getattr(fun, "__name__", "f")
@@ -373,7 +354,7 @@ def notrace_primitive(f_raw, coerce=None):
         if coerce is not None and _local.__dict__.get("stack"):
             args = coerce(args)
         ans = f_raw(*map(getval, args), **kwargs)
-        rec = getattr(_local, "recorder", None)
+        rec = getattr(_hooks, "observer", None)
         if rec is not None:
             # The jit records untraced results too: they may steer later steps.
             return rec.untraced_call(f_wrapped, args, kwargs, ans)

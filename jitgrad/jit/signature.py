@@ -9,10 +9,10 @@ import types
 
 import numpy as np
 
-from .core import isbox
+from ..trace.core import isbox
 from .graph import TraceUnsupported
 from .passes import Constant
-from . import tree
+from ..trace import tree
 
 # Scalars a plan takes as inputs, like arrays: a new value replays the plan (Python
 # code that needs an integer's value, as an index or a count, guards it). bool and

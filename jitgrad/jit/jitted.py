@@ -21,10 +21,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .core import TraceLevel, innermost_level, new_box, set_recorder
-from .graph import NO_RESULT, GraphNode, Recorder, TraceUnsupported
+from ..trace import hooks, tree
+from ..trace.core import TraceLevel, innermost_level, new_box
+from .graph import NO_RESULT, GraphNode, TraceUnsupported
+from .recorder import Recorder
 from .plan import GuardFailed, Plan
-from . import tree
 from .function_key import function_key
 from .signature import (Boxed, LazyOutput, ReturnsFunction, UnsafeArgument, leaf_key, map_leaves,
                         output_tree, pick, plain_tree, static_key)
@@ -257,7 +258,7 @@ class JitFunction:
     def _trace_plan(self, signature, leaves, args, kwargs):
         with TraceLevel(GraphNode) as trace_id:
             rec = Recorder(trace_id)
-            previous = set_recorder(rec)
+            previous = hooks.install(rec)
             try:
                 positions = iter(range(len(leaves)))
 
@@ -279,7 +280,7 @@ class JitFunction:
                     reason.result = plain_tree(out)
                     raise
             finally:
-                set_recorder(previous)
+                hooks.install(previous)
         return plain_tree(out), Plan(rec.graph, len(leaves))
 
     def _fall_back(self, signature, reason):

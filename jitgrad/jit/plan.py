@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .passes import Constant, optimize, tree_leaves
-from . import tree as trees
+from ..trace import tree as trees
 from .identity import same
 
 
@@ -52,7 +52,7 @@ def fused_kernels(nodes, guards, outputs, resolve):
     """Compiled kernels for the plan's elementwise regions, or none. Numba is
     imported (by ``jitgrad.kernels``) only when a region qualifies."""
     from .. import kernels
-    from .rules import scalar_bodies
+    from ..trace.rules import scalar_bodies
     if not kernels.fusion_enabled():
         return []
     needed_after = {n.index for n in tree_leaves(outputs) if not isinstance(n, Constant)}

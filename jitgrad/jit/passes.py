@@ -5,7 +5,7 @@ common subexpression), or a ``Constant`` (a value known at trace time).
 """
 import numpy as np
 
-from . import tree
+from ..trace import tree
 from .identity import constant_key
 
 

@@ -1,5 +1,7 @@
 """Sameness as a computation sees it: bit for bit, so that 0.0 and -0.0 differ (they
-do under division, arctan2, copysign) and a NaN is the same as itself.
+do under division, arctan2, copysign) and a NaN is the same as itself. A NaN's sign
+counts too (copysign and signbit see it; arithmetic carries it along); its payload
+does not.
 
 The jit compares values seen by guards, and keys constants, by this rule; ``==``
 would merge 0.0 with -0.0 and never match a NaN.
@@ -30,9 +32,8 @@ def same(a, b):
 
 
 def same_float(a, b):
-    if a != a or b != b:  # NaN
-        return a != a and b != b
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    equal = a == b or (a != a and b != b)  # NaN is NaN
+    return equal and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 def same_array(a, b):
@@ -47,9 +48,11 @@ def same_array(a, b):
 
 
 def constant_key(value):
-    """A hashable key telling constants apart bit for bit (0.0 from -0.0)."""
+    """A hashable key telling constants apart bit for bit (0.0 from -0.0, NaN from -NaN)."""
     if isinstance(value, (float, np.floating)):
-        return (type(value), float(value).hex() if value == value else "nan")
+        if value != value:
+            return (type(value), "-nan" if math.copysign(1.0, value) < 0 else "nan")
+        return (type(value), float(value).hex())
     if isinstance(value, (complex, np.complexfloating)):
         return (type(value), constant_key(value.real), constant_key(value.imag))
     return (type(value), value)
