@@ -7,10 +7,12 @@ and eager users never pay for it. Knows nothing of differentiation.
 
 Settings (environment): ``JITGRAD_FUSE=0`` turns fusion off;
 ``JITGRAD_FUSE_MIN_SIZE`` (default 4096) is the smallest array worth a kernel;
-``JITGRAD_CACHE_DIR`` is where compiled kernels are kept between processes.
+``JITGRAD_CACHE_DIR`` is where compiled kernels are kept between processes
+(``clear_cache()`` empties it; ``python -m jitgrad.cache`` shows it).
 """
 import os
 
+from .cache import clear_cache  # noqa: F401
 from .regions import find_regions  # noqa: F401
 
 DEFAULT_MIN_SIZE = 4096
