@@ -134,3 +134,44 @@ def test_namedtuple_arguments_differentiate_and_jit():
         assert type(got) is Pair
         assert_allclose(got.doubled, want.doubled)
         assert got.same == want.same == 3.0
+
+
+def test_a_check_returning_none_is_replayed():
+    from jitgrad.scipy.stats import multivariate_normal as mvn
+    f = lambda s: mvn.logpdf(np.ones(2), np.zeros(2), s * np.eye(2))
+    jitted = grad(f, jit=True)
+    for s in (2.0, 3.0):
+        assert jitted(s) == pytest.approx(grad(f, jit=False)(s))
+    assert jitted.stats["traces"] == 1 and jitted.stats["fallbacks"] == 0
+    with pytest.raises(numpy.linalg.LinAlgError):  # the check runs on the replay too
+        jitted(-1.0)
+
+
+def test_an_output_object_holding_traced_values_runs_eagerly():
+    class Affine:
+        def __init__(self, w):
+            self.w = w
+    jitted = jit(lambda w: Affine(w * 2.0))
+    with pytest.warns(UserWarning, match="returns a Affine object"):
+        assert_allclose(jitted(numpy.ones(2)).w, [2.0, 2.0])
+    assert_allclose(jitted(3.0 * numpy.ones(2)).w, [6.0, 6.0])
+
+
+def test_a_new_path_on_most_calls_runs_eagerly():
+    table = numpy.arange(100.0)  # a plain table indexed by traced indices: guarded
+    f = lambda x: table[np.floor(x).astype(int)] * x
+    jitted = jit(f)
+    rng = numpy.random.RandomState(1)
+    with pytest.warns(UserWarning, match="a new path is traced on most calls"):
+        for _ in range(12):
+            x = rng.rand(5) * 99
+            assert_allclose(jitted(x), f(x))
+    assert jitted.stats["traces"] <= 9
+
+
+def test_paths_taken_in_turn_keep_their_plans():
+    f = lambda x, i: np.sum(x[i % 3:]) * 2.0
+    jitted = jit(f)
+    for i in range(30):
+        assert jitted(numpy.arange(4.0), i) == f(numpy.arange(4.0), i)
+    assert jitted.stats["traces"] == 3 and jitted.stats["fallbacks"] == 0

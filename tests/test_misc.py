@@ -157,3 +157,13 @@ def test_flatten_round_trip_and_gradient_structure():
     gradient = grad(lambda v: np.sum(np.sin(flatten(v)[0])))(value)
     numpy.testing.assert_allclose(flatten(gradient)[0], numpy.cos(flat))
     assert isinstance(gradient["a"][1], list)
+
+
+def test_flatten_orders_dict_entries_by_key_as_autograd():
+    from jitgrad.misc import flatten
+    value = {"b": numpy.array([1.0]), "a": numpy.array([0.0, 2.0])}
+    vector, unflatten = flatten(value)
+    numpy.testing.assert_array_equal(vector, [0.0, 2.0, 1.0])
+    rebuilt = unflatten(vector)
+    assert list(rebuilt) == ["b", "a"]
+    numpy.testing.assert_array_equal(rebuilt["a"], [0.0, 2.0])

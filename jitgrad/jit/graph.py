@@ -186,7 +186,7 @@ def describe(node):
     args = [f"%{parents[i].index}" if i in parents else short(arg)
             for i, arg in enumerate(node.args)]
     args += [f"{k}={short(v)}" for k, v in node.kwargs.items()]
-    tag = " [random]" if node.kind == "source" else ""
+    tag = {"source": " [random]", "effect": " [check]"}.get(node.kind, "")
     return f"%{node.index} = {node.name}({', '.join(args)}){tag}"
 
 

@@ -154,11 +154,21 @@ class JitFunction:
                         candidates.insert(0, successor)
                 continue
             self.stats["hits"] += 1
+            entry.hits += 1
             _remember(failures, plan)
             if plan is not entry[0]:
                 with self._lock:
                     _promote(entry, plan)
             return out
+        entry.retraces += 1
+        if entry.retraces > MAX_PATHS_PER_SIGNATURE and entry.retraces > entry.hits:
+            # Python's control flow takes a new path on most calls (a loop that stops
+            # on a value, a plain table indexed by traced indices): tracing each time
+            # would be slower than running eagerly.
+            self._fall_back(signature, f"a new path is traced on most calls ({entry.retraces} "
+                                       f"of {entry.retraces + entry.hits}; the latest: "
+                                       f"{self.last_miss})")
+            return self.fun(*args, **kwargs)
         out = self._trace(signature, leaves, args, kwargs)
         entry = self._cache.get(signature)
         if failures and isinstance(entry, list) and entry:
@@ -246,7 +256,7 @@ class JitFunction:
         with self._lock:
             entry = self._cache.get(signature)
             if entry is None or entry is _EAGER:
-                entry = self._cache[signature] = []
+                entry = self._cache[signature] = _Paths()
             entry.insert(0, plan)
             del entry[MAX_PATHS_PER_SIGNATURE:]
             while len(self._cache) > MAX_SIGNATURES:
@@ -383,6 +393,16 @@ def _plans_for(fun, static_argnums, static_argnames):
 def explain(fun, *args, **kwargs):
     """``jit(fun).explain(*args)``: print the graph, guards and plan of a call."""
     return (fun if isinstance(fun, JitFunction) else jit(fun)).explain(*args, **kwargs)
+
+
+class _Paths(list):
+    """The plans of one signature, most recently useful first, with how often the
+    cached ones served a call and how often none fitted and f was traced again."""
+    __slots__ = ("hits", "retraces")
+
+    def __init__(self):
+        super().__init__()
+        self.hits = self.retraces = 0
 
 
 @contextlib.contextmanager

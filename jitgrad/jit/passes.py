@@ -86,7 +86,7 @@ def live_nodes(graph, resolve, guards, outputs):
     live = set()
     stack = [n for n in tree_leaves(outputs) if not isinstance(n, Constant)]
     stack += [resolve(g.node) for g in guards]
-    stack += [n for n in graph.nodes if n.kind == "source"]
+    stack += [n for n in graph.nodes if n.kind in ("source", "effect")]
     stack += graph.inputs
     while stack:
         node = stack.pop()

@@ -26,7 +26,7 @@ class Plan:
     def __init__(self, graph, n_inputs):
         nodes, guards, outputs, resolve = optimize(graph)
         self.graph = graph
-        self.n_steps = sum(1 for n in nodes if n.kind in ("op", "source"))
+        self.n_steps = sum(1 for n in nodes if n.kind in ("op", "source", "effect"))
         self.guards = guards
         # (guard number, value seen) -> the plan that took over when this one failed
         # there, tried first next time (paths taken in turn, such as minibatches).

@@ -48,6 +48,11 @@ class Recorder:
                 plain[argnum] = _plain(arg)
         if not parents:
             return ans
+        if ans is None:
+            # A check run for its effect (raising on bad input): replayed every time.
+            node = GraphNode.__new__(GraphNode)
+            node._record("effect", None, fun, tuple(plain), kwargs, argnums, parents)
+            return None
         if type(ans) not in Box.type_mappings:
             raise TraceUnsupported(f"{getattr(fun, '__name__', fun)} returned a "
                                    f"{type(ans).__name__}, which the jit cannot trace")

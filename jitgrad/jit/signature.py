@@ -5,6 +5,7 @@ A call's *signature* is hashable: the tree structure of its arguments (see
 the value of everything else. Its *leaves* are the arrays and scalars that a plan
 takes as inputs.
 """
+import functools
 import types
 
 import numpy as np
@@ -65,8 +66,15 @@ def _holds_mutable_state(value):
     cls = type(value)
     if cls.__hash__ is not object.__hash__ or cls is object:
         return False
-    return not (callable(value) or isinstance(value, types.ModuleType)
+    return not (is_function(value) or isinstance(value, (type, types.ModuleType))
                 or value is None or value is Ellipsis or value is NotImplemented)
+
+
+def is_function(value):
+    """Functions proper (not callable objects, which may carry data of their own)."""
+    return isinstance(value, (types.FunctionType, types.MethodType, types.BuiltinFunctionType,
+                              functools.partial, np.ufunc)) or hasattr(
+        value, "function_key_parts")  # a Derivative or a JitFunction
 
 
 def static_key(value, where):
@@ -100,10 +108,20 @@ def output_tree(out, trace_id):
         if isinstance(leaf, (types.GeneratorType, types.AsyncGeneratorType)):
             raise LazyOutput("it returns a generator, whose body runs only when "
                              "iterated, after the trace")
-        if callable(leaf):
+        if is_function(leaf):
             raise ReturnsFunction()
+        if not isinstance(leaf, _CONSTANT_TYPES):
+            raise LazyOutput(
+                f"it returns a {type(leaf).__name__} object, which a replay could not "
+                "rebuild with new values (register its class with jitgrad.tree.register)")
         return Constant(leaf)
     return tree.tree_map(node_or_constant, out, is_leaf=_is_traced_container)
+
+
+# Values an output may hold as they are: numbers, strings, arrays (copied per call),
+# dtypes and the like. Other objects could hold traced data the plan cannot refill.
+_CONSTANT_TYPES = (type(None), bool, int, float, complex, str, bytes, np.ndarray, np.generic,
+                   np.dtype, type, slice, range, type(Ellipsis))
 
 
 def _is_traced_container(value):
@@ -112,7 +130,8 @@ def _is_traced_container(value):
 
 
 class LazyOutput(TraceUnsupported):
-    """The output computes later (a generator): the traced one cannot be handed out."""
+    """The traced output cannot be handed out: it computes later (a generator), or it
+    is an object that may hold traced values: the function runs again eagerly."""
 
 
 class ReturnsFunction(TraceUnsupported):

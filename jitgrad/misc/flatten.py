@@ -39,13 +39,30 @@ def _layout(value, pieces):
     node = tree.children(plain)
     if node is not None:
         parts, rebuild = node
-        if isbox(value):  # a traced container: take its entries traced
+        if type(plain) is dict:
+            # As autograd: a dict's entries go into the vector in sorted key order, and
+            # come back under their keys in the dict's own order (an OrderedDict's
+            # order is its meaning: kept).
+            keys = list(plain)
+            order = sorted(range(len(keys)), key=lambda i: keys[i])
+            parts = [value[keys[i]] for i in order]
+            rebuild = _in_key_order(rebuild, order)
+        elif isbox(value):  # a traced container: take its entries traced
             keys = list(plain) if isinstance(plain, dict) else range(len(parts))
             parts = [value[key] for key in keys]
         return ("node", rebuild, [_layout(part, pieces) for part in parts])
     shape = _np.shape(plain)
     pieces.append(np.ravel(value))
     return ("leaf", shape, not isinstance(plain, _np.ndarray))
+
+
+def _in_key_order(rebuild, order):
+    def rebuild_sorted(sorted_parts):
+        parts = [None] * len(order)
+        for position, i in enumerate(order):
+            parts[i] = sorted_parts[position]
+        return rebuild(parts)
+    return rebuild_sorted
 
 
 def _rebuild(layout, vector, position):

@@ -8,12 +8,15 @@ would make one array of it, so ``np.mean([x, y])`` differentiates.
 import numpy as _np
 
 from ..trace import getval, isbox
+from ..trace.containers import NamedTupleBox, SequenceBox
 
 
 def array_likes(args):
     """``args`` with each argument that hides traced numbers made one traced array."""
-    for arg in args:
-        if type(arg) in _CANDIDATES or isbox(arg):
+    for arg in args:  # the common call (arrays, numbers, boxes of them) returns at once
+        kind = type(arg)
+        if kind is list or kind is tuple or kind in _TRACED_SEQUENCES or (
+                kind is _np.ndarray and arg.dtype.hasobject):
             break
     else:
         return args
@@ -23,7 +26,8 @@ def array_likes(args):
     return tuple(array(_entries(arg)) if _hides_traced(arg) else arg for arg in args)
 
 
-_CANDIDATES = (list, tuple, _np.ndarray)
+# Box types of traced lists and tuples (namedtuples' box registers itself lazily).
+_TRACED_SEQUENCES = (SequenceBox, NamedTupleBox)
 
 
 def _hides_traced(arg):
