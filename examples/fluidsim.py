@@ -1,4 +1,4 @@
-"""Smoke in a box: fit the initial velocity of a 2-D fluid so its smoke ends up in a ring.
+"""Smoke in a box: fit the initial velocity of a 2-D fluid so its smoke draws a heart.
 
 The simulation is plain NumPy, in the spirit of Jos Stam's "stable fluids", on a
 periodic grid. Each time step
@@ -12,21 +12,27 @@ periodic grid. Each time step
 jitgrad differentiates through all of it, so the gradient of a loss on the final density
 with respect to the initial velocity field comes out exactly, and L-BFGS fits that field.
 
-    python examples/fluidsim.py [--size 48] [--steps 40] [--iterations 100]
+    python examples/fluidsim.py [--quick] [--jit] [--out DIR] [--size 48] [--steps 40]
+                                [--iterations 100]
 
-writes examples/fluidsim.png: the smoke at a few time steps under the fitted flow, and
-the loss against iteration. benchmarks/workloads.py times this same program (64x64 grid,
-50 steps) with jitgrad, autograd and JAX.
+writes fluidsim.png (the smoke at a few time steps under the fitted flow, the target,
+and the loss against iteration), fluidsim.gif (the whole flow, animated with Pillow) and
+its frames in fluidsim_frames/. benchmarks/workloads.py times this same program (64x64
+grid, 50 steps, the ring target) with jitgrad, autograd and JAX.
 """
-import argparse
 import os
-import time
 
 import numpy
+import scipy.ndimage
 import scipy.optimize
 
 import jitgrad.numpy as np
 from jitgrad import value_and_grad
+
+try:
+    import harness
+except ImportError:  # benchmarks/workloads.py loads this file alone, for its simulation only
+    harness = None
 
 JACOBI_ITERATIONS = 10
 
@@ -97,16 +103,24 @@ def ring(size, radius, width):
     return numpy.exp(-((distance - radius) ** 2) / (2 * width ** 2))
 
 
-def fit(size, steps, iterations):
+def heart(size, scale=0.27):
+    """A heart, (x**2 + y**2 - 1)**3 <= x**2 y**3, its edge blurred, centred on the grid."""
+    r, c = numpy.mgrid[0:size, 0:size] / size
+    x, y = (c - 0.5) / scale, (0.47 - r) / scale
+    inside = (x ** 2 + y ** 2 - 1) ** 3 <= x ** 2 * y ** 3
+    return scipy.ndimage.gaussian_filter(inside.astype(float), sigma=size / 48)
+
+
+def fit(size, steps, iterations, jit):
     """Fit the initial velocity by L-BFGS; returns it, the problem and the loss history."""
-    density = blob(size, 0.5, 0.5, 0.08)
-    target = ring(size, 0.25, 0.05)
-    objective = value_and_grad(loss, jit=True)
+    density = blob(size, 0.5, 0.5, 0.15)
+    target = heart(size)
+    objective = value_and_grad(loss, jit=jit)
     history = []
 
     def fun(flat_velocity):
         value, gradient = objective(flat_velocity.reshape(2, size, size), density, target, steps)
-        return value, gradient.ravel()
+        return float(value), gradient.ravel()
 
     def record(intermediate_result):
         history.append(intermediate_result.fun)
@@ -121,16 +135,51 @@ def fit(size, steps, iterations):
     return result.x.reshape(2, size, size), density, target, history
 
 
-def save_figure(path, velocity, density, target, steps, history):
+def experiment(args, jit):
+    if args.quick:
+        args.size, args.steps, args.iterations = 24, 12, 8
+    velocity, density, target, history = fit(args.size, args.steps, args.iterations, jit)
+    print(f"{args.size}x{args.size} grid, {args.steps} steps: loss {history[0]:.3e} -> "
+          f"{history[-1]:.3e} in {len(history) - 1} L-BFGS iterations")
+    numbers = {"initial_loss": history[0], "final_loss": history[-1],
+               "iterations": len(history) - 1, "velocity_norm": numpy.linalg.norm(velocity)}
+    return numbers, (velocity, density, target, history)
+
+
+def colours(frame):
+    """An RGB picture (uint8) of a density frame, in matplotlib's magma colours."""
+    import matplotlib
+    rgba = matplotlib.colormaps["magma"](numpy.clip(frame, 0, 1))
+    return (255 * rgba[..., :3]).astype(numpy.uint8)
+
+
+def save_animation(args, frames):
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from PIL import Image
     except ImportError:
-        print("matplotlib is not installed: skipping the figure (pip install matplotlib)")
+        print('Pillow is not installed: no animation (pip install -e ".[examples]")')
         return
-    frames = [numpy.asarray(d) for d in simulate(velocity, density, steps)]
-    shown = [0, steps // 3, 2 * steps // 3, steps]
+    folder = os.path.join(args.out, "fluidsim_frames")
+    os.makedirs(folder, exist_ok=True)
+    pictures = []
+    for n, frame in enumerate(frames):
+        picture = Image.fromarray(colours(frame)).resize((192, 192), Image.BILINEAR)
+        picture.save(os.path.join(folder, f"frame_{n:03d}.png"))
+        pictures.append(picture)
+    print(f"wrote {len(pictures)} frames in {folder}")
+    path = os.path.join(args.out, "fluidsim.gif")
+    # Hold the last frame, the picture the flow was fitted to draw.
+    pictures += [pictures[-1]] * 10
+    pictures[0].save(path, save_all=True, append_images=pictures[1:], duration=80, loop=0)
+    print(f"wrote {path}")
+
+
+def plot(args, velocity, density, target, history):
+    plt = harness.pyplot()
+    if plt is None:
+        return
+    frames = [numpy.asarray(d) for d in simulate(velocity, density, args.steps)]
+    shown = [0, args.steps // 3, 2 * args.steps // 3, args.steps]
     fig, axes = plt.subplots(1, len(shown) + 2, figsize=(3 * (len(shown) + 2), 3.2))
     for ax, step in zip(axes, shown):
         ax.imshow(frames[step], cmap="magma", vmin=0, vmax=1)
@@ -144,23 +193,20 @@ def save_figure(path, velocity, density, target, steps, history):
     axes[-1].set_xlabel("L-BFGS iteration")
     axes[-1].set_title("loss")
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    print(f"wrote {path}")
+    harness.save(fig, args, "fluidsim.png")
+    save_animation(args, frames)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=48, help="grid cells per side")
-    parser.add_argument("--steps", type=int, default=40, help="time steps simulated")
-    parser.add_argument("--iterations", type=int, default=100, help="L-BFGS iterations")
-    parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__),
-                                                         "fluidsim.png"))
-    args = parser.parse_args()
-    start = time.perf_counter()
-    velocity, density, target, history = fit(args.size, args.steps, args.iterations)
-    print(f"loss {history[0]:.3e} -> {history[-1]:.3e} in {len(history) - 1} iterations, "
-          f"{time.perf_counter() - start:.1f} s")
-    save_figure(args.output, velocity, density, target, args.steps, history)
+def main(argv=None):
+    def add_arguments(parser):
+        parser.add_argument("--size", type=int, default=48, help="grid cells per side")
+        parser.add_argument("--steps", type=int, default=40, help="time steps simulated")
+        parser.add_argument("--iterations", type=int, default=100, help="L-BFGS iterations")
+
+    args = harness.parse_args(argv, __doc__, add_arguments)
+    numbers, extra = harness.run(experiment, args)
+    plot(args, *extra)
+    return numbers
 
 
 if __name__ == "__main__":
