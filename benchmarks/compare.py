@@ -1,6 +1,8 @@
 """Gradient timings side by side: jitgrad eager and jit, autograd, JAX, hand-written Numba.
 
     python benchmarks/compare.py [--quick] [--workload NAME ...] [--contenders NAME,...]
+    python benchmarks/compare.py --end-to-end [--quick] [--repeats N] [--workload NAME ...]
+                                 [--first-call-steps 5,50,100] [--profile]
 
 Every workload of benchmarks/workloads.py runs in this one process. Before timing,
 each contender's gradient is checked against jitgrad eager's (relative error 1e-8 at
@@ -11,6 +13,12 @@ compilation) is reported apart. A markdown table with the machine, versions and 
 goes to benchmarks/results/compare*.md, and a bar chart (log scale) beside it when
 matplotlib is installed. The competitors are the ``bench`` extra (pip install -e
 ".[bench]"); one that is missing is skipped with a line saying so.
+
+The program workloads (*optimizer_loop*, *ode_callback*) are timed per whole program
+run, after a first run, by jitgrad eager, jitgrad jit and autograd.
+
+``--end-to-end`` times whole programs instead, first calls included, each contender in
+a fresh process with an empty kernel cache: see benchmarks/end_to_end.py.
 """
 import argparse
 import datetime
@@ -27,8 +35,9 @@ import time
 import numpy
 
 try:
-    from . import workloads
+    from . import end_to_end, workloads
 except ImportError:  # run as a script
+    import end_to_end
     import workloads
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -48,7 +57,7 @@ class Contender:
         return None
 
     def applies(self, workload):
-        return True
+        return workload.make_loss is not None  # not a program workload
 
     def to_numpy(self, out):
         return out
@@ -57,7 +66,12 @@ class Contender:
 class JitgradEager(Contender):
     key, name = "eager", "jitgrad eager"
 
+    def applies(self, workload):
+        return True
+
     def build(self, workload, size, args):
+        if workload.make_program:
+            return workload.make_program(workloads.jitgrad_library(False), size), args
         import jitgrad
         return jitgrad.grad(workload.make_loss(jitgrad.numpy, size), jit=False), args
 
@@ -65,7 +79,12 @@ class JitgradEager(Contender):
 class JitgradJit(Contender):
     key, name = "jit", "jitgrad jit"
 
+    def applies(self, workload):
+        return True
+
     def build(self, workload, size, args):
+        if workload.make_program:
+            return workload.make_program(workloads.jitgrad_library(True), size), args
         import jitgrad
         return jitgrad.grad(workload.make_loss(jitgrad.numpy, size), jit=True), args
 
@@ -76,7 +95,12 @@ class Autograd(Contender):
     def missing(self):
         return _missing_module("autograd")
 
+    def applies(self, workload):
+        return True
+
     def build(self, workload, size, args):
+        if workload.make_program:
+            return workload.make_program(workloads.autograd_library(), size), args
         import autograd
         import autograd.numpy
         return autograd.grad(workload.make_loss(autograd.numpy, size)), args
@@ -322,6 +346,10 @@ def report(rows, settings, command, skipped):
         "frozen (`gc.freeze()`), so no library's heap slows another's collections",
         "- *time / autograd* and *time / Numba by hand* divide the median by that "
         "contender's: below 1 is faster",
+        "- *optimizer_loop* and *ode_callback* are whole programs (200 adam iterations; one "
+        "odeint solve whose right side builds a Jacobian at each of its ~200 calls): their "
+        "times are per program run, after a first run, and their results (trained "
+        "parameters, the solution) are what must agree",
         f"- every gradient agreed with jitgrad eager's to {TOLERANCE:g} (relative) before "
         "it was timed; one that did not is marked refused",
         "- JAX: `jax.jit(jax.grad(f))` on the CPU with float64 enabled, arguments already "
@@ -374,16 +402,29 @@ def parse_args(argv):
                         help=f"{QUICK['repeats']} short repeats instead of {FULL['repeats']}")
     parser.add_argument("--workload", action="append", choices=sorted(workloads.WORKLOADS),
                         help="run only this workload (may be repeated)")
-    parser.add_argument("--contenders", default=",".join(c.key for c in CONTENDERS),
-                        help="comma-separated subset of: "
-                             + ", ".join(c.key for c in CONTENDERS))
+    parser.add_argument("--contenders",
+                        help="comma-separated subset of: " + ", ".join(c.key for c in CONTENDERS)
+                             + " (all); with --end-to-end of: eager, jit, autograd (all three)")
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="time whole programs, first calls included, in fresh processes")
+    parser.add_argument("--repeats", type=int,
+                        help="--end-to-end: runs per contender (5; --quick: 1)")
+    parser.add_argument("--first-call-steps",
+                        help="--end-to-end: fluidsim step counts whose first call is timed "
+                             "alone, comma-separated (5,50,100; --quick: 5; '' for none)")
+    parser.add_argument("--profile", action="store_true",
+                        help="--end-to-end: profile each program the jit made slower")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     options = parse_args(argv)
+    if options.end_to_end:
+        command = " ".join(["python benchmarks/compare.py"]
+                           + (sys.argv[1:] if argv is None else list(argv)))
+        return end_to_end.main(options, command)
     settings = QUICK if options.quick else FULL
-    wanted = options.contenders.split(",")
+    wanted = (options.contenders or ",".join(c.key for c in CONTENDERS)).split(",")
     unknown = set(wanted) - {c.key for c in CONTENDERS}
     if unknown:
         raise SystemExit(f"unknown contender(s) {sorted(unknown)}; choose from "

@@ -1,6 +1,7 @@
 """The benchmark workloads at tiny sizes: jitgrad's gradients against finite
-differences, jit against eager, the hand-written Numba kernels against eager, and
-compare.py end to end with jitgrad alone, so the benchmark code cannot rot."""
+differences, jit against eager, the hand-written Numba kernels against eager, the
+program workloads jitted and with autograd against eager, and compare.py (steady state
+and --end-to-end) with jitgrad alone, so the benchmark code cannot rot."""
 import os
 import sys
 
@@ -16,7 +17,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import compare  # noqa: E402
 import workloads  # noqa: E402
 
-NAMES = sorted(workloads.WORKLOADS)
+NAMES = sorted(n for n, w in workloads.WORKLOADS.items() if w.make_loss is not None)
+PROGRAMS = sorted(n for n, w in workloads.WORKLOADS.items() if w.make_program is not None)
 
 
 def tiny(name):
@@ -49,6 +51,54 @@ def test_numba_kernel_matches_eager(name):
     workload, size, args = tiny(name)
     eager = flat(jitgrad.grad(workload.make_loss(np, size), jit=False)(*args))
     numpy.testing.assert_allclose(workload.numba(size)(*args), eager, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_program_jitted_and_autograd_match_eager(name):
+    workload, size, args = tiny(name)
+    libraries = [workloads.jitgrad_library(True)]
+    if compare.Autograd().missing() is None:
+        libraries.append(workloads.autograd_library())
+    eager_program = workload.program(workloads.jitgrad_library(False), size)
+    eager = flat(eager_program(*args))
+    assert numpy.all(numpy.isfinite(eager))
+    for lib in libraries:
+        program = workload.program(lib, size)
+        for _ in range(2):  # the jit's first run traces, the second replays
+            numpy.testing.assert_allclose(flat(program(*args)), eager, rtol=1e-10, atol=1e-14,
+                                          err_msg=lib.name)
+        assert getattr(program, "evaluations", None) == getattr(eager_program, "evaluations", None)
+
+
+def test_descend_calls_and_moves_the_first_argument():
+    seen = []
+
+    def gradient(x, y):
+        seen.append((x, y))
+        return 2.0 * x
+    workloads.descend(gradient, (1.0, "data"), 3, rate=0.1)
+    assert len(seen) == 3 and all(type(x) is float and y == "data" for x, y in seen)
+    assert seen[0][0] > seen[1][0] > seen[2][0] > 0.7
+
+
+def test_end_to_end_with_jitgrad_alone(tmp_path, monkeypatch, capsys):
+    """--end-to-end runs each contender in a new process, whose tiny sizes come
+    from the parent; the report has the program table and no profile or first call."""
+    monkeypatch.setitem(sys.modules, "autograd", None)
+    monkeypatch.setattr(compare.end_to_end, "RESULTS", str(tmp_path))
+    for name in ("optimizer_loop", "overhead"):
+        monkeypatch.setattr(workloads.WORKLOADS[name], "sizes", (workloads.WORKLOADS[name].tiny,))
+    compare.main(["--end-to-end", "--quick", "--workload", "optimizer_loop",
+                  "--workload", "overhead", "--contenders", "eager,jit,autograd"])
+    out = capsys.readouterr().out
+    assert "skipping autograd: autograd is not installed" in out
+    report = (tmp_path / "compare-end_to_end-quick-optimizer_loop-overhead.md").read_text()
+    rows = [line for line in report.splitlines() if line.startswith(("| optimizer_loop",
+                                                                      "| overhead"))]
+    assert len(rows) == 2
+    assert all(" s |" in row and "failed" not in row and "differs" not in row for row in rows)
+    assert "| workload | size | calls | jitgrad eager | jitgrad jit | jit / jitgrad eager |" in report
+    assert "## First call" not in report and "not run: autograd" in report
 
 
 def test_fluidsim_is_the_example_program():
