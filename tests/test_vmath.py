@@ -51,16 +51,16 @@ def _softplus(x):
 FUNCTIONS = {
     "exp": (1.0, lambda n: numpy.r_[logu(1e-300, 746, n // 2), rng.uniform(-746, 710, n // 2)],
             numpy.exp, True),
-    "expm1": (2.0, lambda n: numpy.r_[logu(1e-300, 710, n // 2), rng.uniform(-40, 40, n // 2)],
+    "expm1": (1.5, lambda n: numpy.r_[logu(1e-300, 710, n // 2), rng.uniform(-40, 40, n // 2)],
               numpy.expm1, True),
     "log": (1.0, lambda n: numpy.abs(numpy.r_[logu(5e-324, 1e308, n // 2),
                                               rng.uniform(0, 4, n // 2)]), numpy.log, True),
     "log1p": (1.0, lambda n: numpy.r_[numpy.abs(logu(1e-300, 1e300, n // 4)),
                                       -numpy.abs(logu(1e-300, 1, n // 4)),
                                       rng.uniform(-1, 3, n // 2)], numpy.log1p, True),
-    "tanh": (2.5, lambda n: numpy.r_[logu(1e-300, 30, n // 2), rng.uniform(-5, 5, n // 2)],
+    "tanh": (2.0, lambda n: numpy.r_[logu(1e-300, 30, n // 2), rng.uniform(-5, 5, n // 2)],
              numpy.tanh, True),
-    "sinh": (2.5, lambda n: numpy.r_[logu(1e-300, 711, n // 2), rng.uniform(-25, 25, n // 2)],
+    "sinh": (1.5, lambda n: numpy.r_[logu(1e-300, 711, n // 2), rng.uniform(-25, 25, n // 2)],
              numpy.sinh, True),
     "cosh": (1.5, lambda n: numpy.r_[logu(1e-300, 711, n // 2), rng.uniform(-25, 25, n // 2)],
              numpy.cosh, True),
@@ -69,11 +69,11 @@ FUNCTIONS = {
               _sech2, False),
     "sigmoid": (2.5, lambda n: numpy.r_[logu(1e-300, 745, n // 2), rng.uniform(-40, 40, n // 2)],
                 _sigmoid, False),
-    "softplus": (1.5, lambda n: numpy.r_[logu(1e-300, 1e300, n // 2),
+    "softplus": (2.0, lambda n: numpy.r_[logu(1e-300, 1e300, n // 2),
                                          rng.uniform(-40, 40, n // 2)], _softplus, True),
-    "sin": (2.0, lambda n: numpy.r_[logu(1e-300, 1e6, n // 2), rng.uniform(-10, 10, n // 2)],
+    "sin": (1.0, lambda n: numpy.r_[logu(1e-300, 1e6, n // 2), rng.uniform(-10, 10, n // 2)],
             numpy.sin, True),
-    "cos": (2.0, lambda n: numpy.r_[logu(1e-300, 1e6, n // 2), rng.uniform(-10, 10, n // 2)],
+    "cos": (1.0, lambda n: numpy.r_[logu(1e-300, 1e6, n // 2), rng.uniform(-10, 10, n // 2)],
             numpy.cos, True),
 }
 
@@ -274,6 +274,8 @@ def test_constants_are_what_the_derivation_prints():
     from jitgrad.kernels import vmath_coefficients
     for name, value in vmath_coefficients.constants():
         assert getattr(vmath, name) == value, name
+    assert (vmath.TANH_SMALL, vmath.SINH_SMALL) == (vmath_coefficients.TANH_SMALL,
+                                                    vmath_coefficients.SINH_SMALL)
 
 
 @pytest.mark.long

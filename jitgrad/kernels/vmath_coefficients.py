@@ -12,6 +12,8 @@ import mpmath
 from mpmath import mp, mpf
 
 mp.dps = 100
+TANH_SMALL = 0.3  # as in vmath.py
+SINH_SMALL = 1.0
 
 
 def remez(target, weight, a, b, n, iterations=30, grid=3000):
@@ -96,6 +98,23 @@ def split(value, bits, parts):
     return result
 
 
+def odd_fit(fun, amax, n):
+    """P with fun(a) = a + a*(z*P(z)) for |a| <= amax, z = a*a, minimizing relative error;
+    and that error, for P rounded to doubles."""
+    tiny = mpf(10) ** -30
+
+    def target(z):
+        a = mp.sqrt(z if z > tiny else tiny)
+        return (fun(a) - a) / (a * a * a)
+
+    def weight(z):  # error of a*z*P relative to fun(a)
+        a = mp.sqrt(z if z > tiny else tiny)
+        return a * a * a / fun(a)
+
+    c = remez_rounded(target, weight, mpf(0), amax ** 2, n)
+    return c, rounded_error(target, weight, mpf(0), amax ** 2, c)
+
+
 def fits():
     """(name, coefficients, max relative error of the rounded fit) for each polynomial."""
     tiny = mpf(10) ** -30
@@ -133,21 +152,28 @@ def fits():
     c = remez_rounded(log_target, log_weight, mpf(0), zmax, 7)
     out.append(("LOG_P", c, rounded_error(log_target, log_weight, mpf(0), zmax, c)))
 
-    # sin(r) = r + r*(z*P(z)), z = r*r, |r| <= pi/2 (plus slack).
-    rmax = mp.pi / 2 * (1 + mpf(2) ** -12)
+    # Odd functions: f(a) = a + a*(z*P(z)), z = a*a, for |a| <= amax (plus slack).
+    # sin on the reduced argument (|r| <= pi/4); tanh and sinh on small |a|, where their formulas from
+    # expm1 round three times relative to a small result (2.4 ulp).
+    for name, fun, amax, n in [("SIN_P", mpmath.sin, mp.pi / 4, 7),
+                               ("TANH_P", mpmath.tanh, mpf(TANH_SMALL), 8),
+                               ("SINH_P", mpmath.sinh, mpf(SINH_SMALL), 8)]:
+        c, error = odd_fit(fun, amax * (1 + mpf(2) ** -12), n)
+        out.append((name, c, error))
 
-    def sin_target(z):
+    # cos(r) = 1 - z/2 + z*z*P(z), z = r*r, |r| <= pi/4 (plus slack).
+    rmax = mp.pi / 4 * (1 + mpf(2) ** -12)
+
+    def cos_target(z):
         z = z if z > tiny else tiny
-        r = mp.sqrt(z)
-        return (mpmath.sin(r) - r) / (r * z)
+        return (mpmath.cos(mp.sqrt(z)) - 1 + z / 2) / (z * z)
 
-    def sin_weight(z):
+    def cos_weight(z):
         z = z if z > tiny else tiny
-        r = mp.sqrt(z)
-        return r * z / mpmath.sin(r)
+        return z * z / mpmath.cos(mp.sqrt(z))
 
-    c = remez_rounded(sin_target, sin_weight, mpf(0), rmax ** 2, 9)
-    out.append(("SIN_P", c, rounded_error(sin_target, sin_weight, mpf(0), rmax ** 2, c)))
+    c = remez_rounded(cos_target, cos_weight, mpf(0), rmax ** 2, 6)
+    out.append(("COS_P", c, rounded_error(cos_target, cos_weight, mpf(0), rmax ** 2, c)))
     return out
 
 
@@ -159,7 +185,7 @@ def constants():
         ("INV_LN2", float(1 / mp.ln2)),
         ("LN2_HI", ln2_hi),
         ("LN2_LO", ln2_lo),
-        ("INV_PI", float(1 / mp.pi)),
+        ("TWO_OVER_PI", float(2 / mp.pi)),
         ("PIO2_A", pio2[0]),
         ("PIO2_B", pio2[1]),
         ("PIO2_C", pio2[2]),
