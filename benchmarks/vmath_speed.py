@@ -5,7 +5,8 @@
 For each function, ns per element of: a Numba loop calling vmath.<f> (256-bit vectors,
 LLVM's default on AVX-512 CPUs), the same loop with ``vmath.wide_vectors()`` (512-bit),
 NumPy's ufunc (or the NumPy expression the function replaces), and a Numba loop calling
-math.* — contenders alternate within one run, best of ``rounds``, compile time excluded.
+math.* — contenders alternate within one run, best of ``rounds`` in thread CPU time,
+compile time excluded.
 The sin/cos rows use sin_fast/cos_fast; ``sin 2-pass`` is the fused-kernel shape (fast
 loop plus the trig_slow flag) whose extra cost in the normal case is what it shows.
 """
@@ -79,17 +80,18 @@ def two_pass_loop():
 
 
 def best_times(contenders, x, out, rounds):
-    """Seconds per call of each contender, alternating, best of rounds."""
+    """Seconds per call of each contender, alternating, best of rounds. Counted in this
+    thread's CPU time: on a shared machine, wall time also counts others' time slices."""
     for run in contenders.values():
         run(x, out)
     repeat = max(1, int(2e6 // x.size))
     best = dict.fromkeys(contenders, math.inf)
     for _ in range(rounds):
         for key, run in contenders.items():
-            start = time.perf_counter()
+            start = time.thread_time()
             for _ in range(repeat):
                 run(x, out)
-            best[key] = min(best[key], (time.perf_counter() - start) / repeat)
+            best[key] = min(best[key], (time.thread_time() - start) / repeat)
     return best
 
 

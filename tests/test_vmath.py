@@ -248,6 +248,29 @@ def test_two_pass_kernel_vectorizes():
     assert packed_double_ops(kernel) >= 16
 
 
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 assembly")
+def test_wide_vectors_asks_llvm_for_512_bit_vectors():
+    """wide_vectors() reaches past llvmlite's attribute API: pin that it still compiles,
+    computes the same, and on AVX-512 CPUs gives 512-bit (zmm) arithmetic."""
+    @numba.njit(error_model="numpy")
+    def kernel(x, out):
+        vmath.wide_vectors()
+        for i in range(out.shape[0]):
+            out[i] = vmath.exp(x[i])
+    x = rng.uniform(-700, 700, 1000)
+    y = numpy.empty_like(x)
+    kernel(x, y)
+    numpy.testing.assert_array_equal(y, evaluate("exp", x))
+    if numba.core.config.CPU_NAME is None and _host_features():  # compiled for this CPU
+        asm = kernel.inspect_asm(kernel.signatures[0])
+        assert re.search(r"\tv\w+pd\t.*zmm", asm)
+
+
+def _host_features():
+    import llvmlite.binding
+    return "+avx512f" in llvmlite.binding.get_host_cpu_features().flatten()
+
+
 def test_results_are_the_same_inside_fastmath_kernels():
     """vmath compiles with fastmath=False even when its caller has fastmath on."""
     x = numpy.r_[rng.uniform(-800, 800, 1000), EDGES]
