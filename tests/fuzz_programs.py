@@ -60,10 +60,22 @@ KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED = True
 # A guard on float(x) tells NaN from -NaN apart only in arrays: a Python float NaN is
 # the same as any NaN (jitgrad/trace/identity.py, same_float), so code that looks at
 # its sign (math.copysign) replays a stale path. True: copysign sees no NaN.
-KNOWN_BUG_FLOAT_GUARD_NAN_SIGN = True
+KNOWN_BUG_FLOAT_GUARD_NAN_SIGN = False  # fixed
 # Reading a view (w = a[1:]) after its base was written (a[...] = ..., a += ...):
 # NumPy's view sees the write, the jit's traced view keeps its old values.
-KNOWN_BUG_VIEW_SEES_BASE_WRITES = True
+KNOWN_BUG_VIEW_SEES_BASE_WRITES = False  # fixed
+# Arrays the plan keeps (captured from the enclosing scope, or folded: a cotangent that
+# depends on no input) are C-ordered copies, whatever their layout was when traced: a
+# matmul or sum over a reversed one then rounds differently on replay
+# (jitgrad/jit/graph.py, Graph._capture). True: the fuzzer's loss takes its weights
+# as arguments, so that its cotangents are computed, not kept.
+KNOWN_BUG_SNAPSHOT_LAYOUT = True
+# Eager's backward pass adds a node's third and later cotangents in place, keeping the
+# first sum's layout; traced, every sum is x + y, laid out by NumPy from both: with an
+# F-ordered input the layouts differ and sums over axes after them round differently
+# (jitgrad/trace/vjp.py, backward_pass). True: gradients with inputs not C-ordered are
+# compared to rtol 1e-12, not bitwise.
+KNOWN_BUG_COTANGENT_SUM_LAYOUT = True
 
 MAX_NDIM = 3
 MAX_SIZE = 120

@@ -86,10 +86,10 @@ def test_getval_is_not_baked_into_the_plan():
     assert_identical(f(x), jitted(x))  # [2, 2]: the first call's getval(x) = 1
 
 
-@finding("KNOWN_BUG_FLOAT_GUARD_NAN_SIGN: a guard on a float treats every NaN as the "
-         "same value, so a replay at -NaN follows the path traced at NaN, though Python "
-         "code can tell them apart (jitgrad/trace/identity.py, same_float; arrays "
-         "compare the sign bit, same_array)")
+# Fixed: KNOWN_BUG_FLOAT_GUARD_NAN_SIGN: a guard on a float treats every NaN as the same
+# value, so a replay at -NaN follows the path traced at NaN, though Python code can tell
+# them apart (jitgrad/trace/identity.py, same_float; arrays compare the sign bit,
+# same_array)
 def test_float_guard_tells_nan_from_negative_nan():
     def f(x, y):
         if math.copysign(1.0, float(np.max(x))) > 0:
@@ -101,9 +101,9 @@ def test_float_guard_tells_nan_from_negative_nan():
     assert_identical(f(-nan, y), jitted(-nan, y))  # [1.], the path seen at +NaN
 
 
-@finding("KNOWN_BUG_VIEW_SEES_BASE_WRITES: a traced view (a[1:]) does not see later "
-         "writes into its base; only writes through the view reach the base "
-         "(jitgrad/numpy/numpy_boxes.py, NDArrayBox views: _base is read on writes only)")
+# Fixed: KNOWN_BUG_VIEW_SEES_BASE_WRITES: a traced view (a[1:]) does not see later
+# writes into its base; only writes through the view reach the base
+# (jitgrad/numpy/numpy_boxes.py, NDArrayBox views: _base is read on writes only)
 def test_view_sees_writes_into_its_base():
     def f(x):
         a = np.copy(x)
@@ -114,8 +114,8 @@ def test_view_sees_writes_into_its_base():
     assert_identical(f(x), jit(f)(x))  # [1, 2] under the jit: the old values
 
 
-@finding("KNOWN_BUG_VIEW_SEES_BASE_WRITES: the same under grad: the gradient through "
-         "the view is lost (jitgrad/numpy/numpy_boxes.py)")
+# Fixed: KNOWN_BUG_VIEW_SEES_BASE_WRITES: the same under grad: the gradient through the
+# view is lost (jitgrad/numpy/numpy_boxes.py)
 def test_view_of_written_base_is_differentiated():
     def f(x):
         a = np.zeros(3)
@@ -205,6 +205,38 @@ def test_gradient_in_several_arguments_keeps_its_type_on_replay():
     jitted = grad(loss, (0, 1), jit=True)
     jitted(a, b)
     assert type(jitted(a, b)[1]) is type(want)  # np.float64 on the replay
+
+
+@finding("KNOWN_BUG_SNAPSHOT_LAYOUT: an array the plan keeps (captured, or folded) is "
+         "a C-ordered copy of what was traced, so a matmul with a reversed one rounds "
+         "differently on replay (jitgrad/jit/graph.py, Graph._capture: arg.copy())")
+def test_captured_reversed_array_keeps_its_layout():
+    rng = numpy.random.RandomState(0)
+    c = numpy.ascontiguousarray(rng.randn(5)[::-1])[::-1]  # negative strides
+
+    def f(x):
+        return x.T @ c
+    for _ in range(20):
+        x = rng.randn(5, 7)
+        assert_identical(f(x), replayed(f, x))
+
+
+@finding("KNOWN_BUG_COTANGENT_SUM_LAYOUT: eager's backward pass adds a node's third "
+         "cotangent in place (np.add(prev, g, out=prev), keeping prev's layout); traced, "
+         "it is x + y, which NumPy lays out from both operands, so with a Fortran-ordered "
+         "input the sums over axes that follow round differently "
+         "(jitgrad/trace/vjp.py, backward_pass)")
+def test_cotangent_sums_are_laid_out_like_eager():
+    rng = numpy.random.RandomState(1)
+    a, b = rng.randn(2, 2, 3), rng.randn(1, 2, 3)
+
+    def loss(x0, x1):
+        v = np.maximum(x0, x1[..., 1:].max(axis=2))  # (2, 2, 3), laid out like x0
+        return np.sum(np.roll(v, 2) * a) + np.sum((v + v).max(axis=0, keepdims=True) * b)
+    eager, jitted = grad(loss, 1, jit=False), grad(loss, 1, jit=True)
+    for _ in range(50):
+        x0, x1 = numpy.asfortranarray(rng.randn(2, 1, 3)), rng.randn(2, 1, 3)
+        assert_identical(eager(x0, x1), jitted(x0, x1))
 
 
 @finding("KNOWN_BUG_ARCTAN2_GRAD_UNDERFLOW (eager): the partials of arctan2(y, x) divide "
