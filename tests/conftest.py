@@ -3,6 +3,9 @@ import os
 # One BLAS thread: on a busy 2-core machine two OpenBLAS threads make small solves
 # hundreds of times slower (set before NumPy loads BLAS; CI sets it too).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# Fuse at the first call (by default plans fuse after a second of replays), so that
+# every jitted test exercises the kernels.
+os.environ.setdefault("JITGRAD_FUSE_AFTER", "0")
 
 import numpy  # noqa: E402
 import pytest  # noqa: E402

@@ -213,3 +213,26 @@ def test_a_kernel_numba_cannot_compile_runs_as_numpy_steps(monkeypatch, x):
     for _ in range(2):
         numpy.testing.assert_allclose(jitted(x), f(x), rtol=1e-14)
     assert plans(jitted)[0].n_kernels >= 1
+
+
+def test_plans_fuse_once_their_replays_have_taken_long_enough(monkeypatch):
+    # A short program never pays for kernels: a plan starts unfused and is rebuilt
+    # with kernels after JITGRAD_FUSE_AFTER seconds of replays.
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "1e-9")
+    x, y = numpy.random.randn(50), numpy.random.randn(50)
+    jitted = grad(rational, (0, 1), jit=True)
+    expected = grad(rational, (0, 1), jit=False)(x, y)
+    first = jitted(x, y)
+    (plan,) = plans(jitted)
+    assert plan.n_kernels == 0 and not plan.fused
+    for _ in range(3):
+        for a, b in zip(jitted(x, y), expected):
+            numpy.testing.assert_allclose(a, b, rtol=1e-13)
+    assert plan.fused and plan.n_kernels >= 1 and plans(jitted)[0] is plan
+    for a, b in zip(first, expected):
+        numpy.testing.assert_allclose(a, b, rtol=1e-13)
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "1e9")
+    never = grad(rational, (0, 1), jit=True)
+    for _ in range(3):
+        never(x, y)
+    assert plans(never)[0].n_kernels == 0

@@ -16,6 +16,7 @@ import sys
 import logging
 import os
 import threading
+import time
 import warnings
 from collections import OrderedDict
 
@@ -138,7 +139,10 @@ class JitFunction:
             plan = candidates.pop(0)
             state = np.random.get_state() if plan.has_random else None
             try:
-                out = plan(leaves)
+                if plan.fused:
+                    out = plan(leaves)
+                else:
+                    out = self._replay_unfused(plan, leaves)
             except GuardFailed as failure:
                 self.stats["guard_misses"] += 1
                 number, seen = failure.args
@@ -173,6 +177,18 @@ class JitFunction:
         entry = self._cache.get(signature)
         if failures and isinstance(entry, list) and entry:
             _remember(failures, entry[0])  # the plan just traced
+        return out
+
+    def _replay_unfused(self, plan, leaves):
+        """Replay a plan that has no kernels yet, timing it: once its replays have
+        taken ``fuse_after_seconds()`` in all, it is rebuilt with fused kernels (whose
+        compile a short program would not have earned back)."""
+        start = time.perf_counter()
+        out = plan(leaves)
+        plan.replay_seconds += time.perf_counter() - start
+        if plan.replay_seconds >= fuse_after_seconds():
+            with self._lock:
+                plan.fuse()
         return out
 
     # -- signatures ---------------------------------------------------------
@@ -291,7 +307,7 @@ class JitFunction:
                     raise
             finally:
                 hooks.install(previous)
-        return plain_tree(out), Plan(rec.graph, len(leaves))
+        return plain_tree(out), Plan(rec.graph, len(leaves), fuse=fuse_after_seconds() <= 0)
 
     def _fall_back(self, signature, reason):
         self.stats["fallbacks"] += 1
@@ -393,6 +409,19 @@ def _plans_for(fun, static_argnums, static_argnames):
 def explain(fun, *args, **kwargs):
     """``jit(fun).explain(*args)``: print the graph, guards and plan of a call."""
     return (fun if isinstance(fun, JitFunction) else jit(fun)).explain(*args, **kwargs)
+
+
+def fuse_after_seconds():
+    """How long a plan's replays run unfused before it is fused (``JITGRAD_FUSE_AFTER``,
+    seconds; 0 fuses at the first call): about what compiling its kernels costs in a
+    new process, so that fusing never makes a short program slower."""
+    try:
+        return float(os.environ.get("JITGRAD_FUSE_AFTER", DEFAULT_FUSE_AFTER_SECONDS))
+    except ValueError:
+        return DEFAULT_FUSE_AFTER_SECONDS
+
+
+DEFAULT_FUSE_AFTER_SECONDS = 1.0
 
 
 class _Paths(list):

@@ -21,11 +21,18 @@ class GuardFailed(Exception):
 
 
 class Plan:
-    """A compiled replay of one traced path: ``plan(*leaves)`` gives the outputs."""
+    """A compiled replay of one traced path: ``plan(*leaves)`` gives the outputs.
 
-    def __init__(self, graph, n_inputs):
-        nodes, guards, outputs, resolve = optimize(graph)
+    A plan starts unfused: building kernels costs a find over the graph and, in a
+    new process, Numba's start-up and compiles (seconds), which a program calling the
+    function a few times would never earn back. ``fuse()`` rebuilds it with kernels
+    once its replays have taken long enough (see ``jitted``)."""
+
+    def __init__(self, graph, n_inputs, fuse=True):
+        self._optimized = optimize(graph)
+        nodes, guards, outputs, resolve = self._optimized
         self.graph = graph
+        self.n_inputs = n_inputs
         self.n_steps = sum(1 for n in nodes if n.kind in ("op", "source", "effect"))
         self.guards = guards
         # (guard number, value seen) -> the plan that took over when this one failed
@@ -33,19 +40,41 @@ class Plan:
         self.next_by_guard = {}
         self.n_guards = len(guards)
         self.has_random = any(n.kind == "source" for n in nodes)
-        self.kernels = fused_kernels(nodes, guards, outputs, resolve)
-        self.n_kernels = len(self.kernels)
-        kernels = self.kernels
-        self.source, namespace = _generate(nodes, guards, outputs, resolve, n_inputs, kernels)
+        self.fused = False
+        self.replay_seconds = 0.0
+        self._build(fused_kernels(*self._optimized) if fuse else [])
+        self.fused = fuse
+        # The graph kept traced values alive; the plan needs only its constants, and
+        # fusing later only the shapes and dtypes (kept in stand-ins that hold no data).
+        for node in graph.nodes:
+            node.value = _stand_in(node.value)
+
+    def _build(self, kernels):
+        self.kernels = kernels
+        self.n_kernels = len(kernels)
+        self.source, namespace = _generate(*self._optimized, self.n_inputs, kernels)
         code = compile(self.source, f"<jitgrad plan {id(self):x}>", "exec")
         exec(code, namespace)
         self.run = namespace["plan"]
-        # The graph keeps traced values alive; the plan needs only its constants.
-        for node in graph.nodes:
-            node.value = None
+
+    def fuse(self):
+        """Rebuild with fused kernels (in place: every reference to the plan sees it)."""
+        if not self.fused:
+            self.fused = True
+            kernels = fused_kernels(*self._optimized)
+            if kernels:
+                self._build(kernels)
 
     def __call__(self, leaves):
         return self.run(*leaves)
+
+
+def _stand_in(value):
+    """An array's shape and dtype without its data (a zero-stride view of one zero);
+    scalars and everything else stay as they are."""
+    if type(value) is np.ndarray and value.size > 1:
+        return np.broadcast_to(np.zeros((), value.dtype), value.shape)
+    return value
 
 
 def fused_kernels(nodes, guards, outputs, resolve):
