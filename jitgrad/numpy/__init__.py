@@ -19,3 +19,4 @@ from .shapes import make_diagonal  # noqa: F401
 from .where_wrapper import where  # noqa: F401
 from numpy import __version__  # noqa: F401
 from .index_tricks import c_, r_  # noqa: F401,E402
+from .shapes import roll  # noqa: F401,E402  (a faster np.roll)

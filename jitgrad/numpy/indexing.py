@@ -12,6 +12,7 @@ from ..trace.core import concrete_value
 from ..trace import defjvp, defjvp_argnums, defvjp, defvjp_argnums, getval, isbox, primitive
 from ..trace.vspace import vspace
 from . import numpy_wrapper as anp
+from .fast_paths import scatter_add
 from .numpy_vjps import metadata, unbroadcast
 
 
@@ -55,7 +56,7 @@ def untake(x, idx, vs):
     if is_basic_index(idx):
         result[idx] = x  # a basic index never repeats a position
     else:
-        _np.add.at(result, idx, x)
+        scatter_add(result, idx, x)
     return result
 
 

@@ -11,6 +11,7 @@ import numpy as _np
 
 from ..trace import defjvp_argnum, defvjp_argnum, getval, isbox, primitive, vspace
 from ..trace.core import concrete_value, keeps_traced_ints
+from .fast_paths import scatter_add
 
 class _Part:
     """Marks where a traced part sits in an index template."""
@@ -62,8 +63,7 @@ def take_traced(A, template, *parts):
 def untake_traced(x, template, vs, *parts):
     """Zeros of space ``vs`` with ``x`` added at the index (repeats accumulate)."""
     result = vs.zeros()
-    _np.add.at(result, assemble(template, parts), x)
-    return result
+    return scatter_add(result, assemble(template, parts), x)
 
 
 def _no_gradient_for_indices(argnum, ans, args, kwargs):
