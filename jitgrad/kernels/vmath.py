@@ -153,7 +153,8 @@ def _fmuladd(typingctx, a, b, c):
 def wide_vectors(typingctx):
     """Called first in a kernel, lets LLVM vectorize its loops 512 bits wide (8 doubles)
     on AVX-512 CPUs, where its default is 256 (to spare older CPUs' AVX-512 clock
-    throttling); no effect elsewhere. Sets the kernel function's ``prefer-vector-width``
+    throttling); no effect elsewhere. Only loops in the calling function itself: a
+    compiled callee's loops were vectorized when it compiled. Sets the kernel function's ``prefer-vector-width``
     attribute, which llvmlite has no API for: the name is added to its attribute set
     directly, past the set's list of known attribute names."""
     def codegen(context, builder, signature, args):
