@@ -67,3 +67,19 @@ def test_getval_in_user_code_is_not_frozen_by_the_jit():
     x = numpy.arange(3.0)
     for shift in (0.0, 10.0, -3.0):
         assert_allclose(jitted(x + shift), x + shift)
+
+
+@primitive
+def broadcasting_scale(a, b):
+    return a * b
+
+
+defvjp(broadcasting_scale, lambda ans, a, b: lambda g: g * b,  # forgets to sum over b's axis
+       lambda ans, a, b: lambda g: g * a)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_cotangent_of_the_wrong_shape_is_a_clear_error(jit):
+    f = grad(lambda a, b: np.sum(broadcasting_scale(a, b)), jit=jit)
+    with pytest.raises(ValueError, match="VJP of broadcasting_scale for argument 0 returned"):
+        f(2.0, numpy.arange(3.0))

@@ -9,8 +9,10 @@ must see through it (higher order), it runs as written.
 """
 from functools import wraps
 
+import numpy as np
+
 from . import hooks
-from .core import isbox, primitive
+from .core import getval, isbox, primitive
 
 user_rule_primitives = set()
 
@@ -33,6 +35,31 @@ def runs_as_plan_step(fun, values):
         not isbox(v) or hooks.observed_only(v) for v in values)
 
 
+def checked_cotangents(fun, argnums, args, vjp):
+    """``vjp`` that checks each cotangent it returns has its argument's shape: a user's
+    rule for a broadcasting primitive that forgets to sum over the broadcast axes
+    would otherwise hand back a gradient of the wrong shape, silently."""
+    shapes = [np.shape(getval(args[argnum])) for argnum in argnums]
+
+    def checked(g):
+        cotangents = tuple(vjp(g))
+        for argnum, shape, cotangent in zip(argnums, shapes, cotangents):
+            got = np.shape(getval(cotangent)) if not _is_sparse(cotangent) else shape
+            if got != shape:
+                name = getattr(fun, "__name__", "primitive")
+                raise ValueError(
+                    f"the VJP of {name} for argument {argnum} returned a cotangent of shape "
+                    f"{got} for an argument of shape {shape}. A primitive that broadcasts "
+                    "must sum its cotangent over the broadcast axes (for example with "
+                    "jitgrad.numpy.numpy_vjps.unbroadcast_f(x, lambda g: ...)).")
+        return cotangents
+    return checked
+
+
+def _is_sparse(value):
+    return type(value).__name__ == "SparseObject"
+
+
 _vjp_steps = {}
 _jvp_steps = {}
 
@@ -44,7 +71,8 @@ def vjp_step(fun, vjpmaker, argnums, ans, args, kwargs):
     if step is None:
         def user_vjp(g, ans, *args, **kwargs):
             from .vjp import densify  # a SparseObject cotangent becomes an array here
-            return tuple(densify(c) for c in vjpmaker(argnums, ans, args, kwargs)(g))
+            vjp = checked_cotangents(fun, argnums, args, vjpmaker(argnums, ans, args, kwargs))
+            return tuple(densify(c) for c in vjp(g))
         user_vjp.__name__ = f"vjp_of_{getattr(fun, '__name__', 'primitive')}"
         step = _vjp_steps[key] = primitive(user_vjp)
     return lambda g: step(g, ans, *args, **kwargs)

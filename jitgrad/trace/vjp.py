@@ -3,7 +3,7 @@ import numpy as np
 
 from .core import Node, plain_scope, trace
 from .rules import primitive_vjps
-from .user_rules import runs_as_plan_step, vjp_step
+from .user_rules import checked_cotangents, runs_as_plan_step, user_rule_primitives, vjp_step
 from .vspace import vspace
 
 
@@ -25,6 +25,8 @@ class VJPNode(Node):
             return
         with plain_scope:  # what a rule creates stays plain (see core.PlainScope)
             self.vjp = vjpmaker(parent_argnums, value, args, kwargs)
+        if fun in user_rule_primitives:
+            self.vjp = checked_cotangents(fun, parent_argnums, args, self.vjp)
 
     def initialize_root(self):
         self.parents = []
