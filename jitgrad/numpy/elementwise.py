@@ -23,32 +23,57 @@ _LN10 = math.log(10.0)
 _PYTHON_SCALARS = (int, float, complex)
 
 
-def def_unary(fun, dfdx, body=None):
-    """``body`` is the scalar expression the jit's fuser compiles (``{0}`` is x)."""
-    defvjp(fun, lambda ans, x: lambda g: g * dfdx(ans, x))
+def _reads(reads, names):
+    """Which of ``names`` a derivative reads, as declared by ``reads``. A VJP closure
+    holds only those (the others are passed as None), so eager reverse mode lets the
+    rest go as soon as the forward pass moves on: a loop of ``0.9 * x + 0.1 * sin(x)``
+    keeps one array per step, as autograd does, not four."""
+    return [name in reads.split() for name in names]
+
+
+def _times(d, values):
+    return lambda g: g * d(*values)
+
+
+def _over(d, values):
+    return lambda g: g / d(*values)
+
+
+def def_unary(fun, dfdx, body=None, reads="ans x", array_body="same"):
+    """``body`` is the scalar expression the jit's fuser compiles (``{0}`` is x), and
+    ``array_body`` the one for array loops (see ``trace.rules.def_scalar_body``);
+    ``reads`` declares which of ``ans`` and ``x`` the derivative uses."""
+    read_ans, read_x = _reads(reads, ("ans", "x"))
+    defvjp(fun, lambda ans, x: _times(dfdx, (ans if read_ans else None,
+                                             x if read_x else None)))
     defjvp(fun, lambda g, ans, x: g * dfdx(ans, x))
     if body is not None:
-        def_scalar_body(fun, body)
+        def_scalar_body(fun, body, array_body)
 
 
-def def_unary_quotient(fun, inverse_dfdx, body=None):
+def def_unary_quotient(fun, inverse_dfdx, body=None, reads="ans x", array_body="same"):
     """A unary function whose derivative is ``1 / inverse_dfdx(ans, x)``: its rules
     divide by that instead of multiplying by its reciprocal (one pass fewer)."""
-    defvjp(fun, lambda ans, x: lambda g: g / inverse_dfdx(ans, x))
+    read_ans, read_x = _reads(reads, ("ans", "x"))
+    defvjp(fun, lambda ans, x: _over(inverse_dfdx, (ans if read_ans else None,
+                                                    x if read_x else None)))
     defjvp(fun, lambda g, ans, x: g / inverse_dfdx(ans, x))
     if body is not None:
-        def_scalar_body(fun, body)
+        def_scalar_body(fun, body, array_body)
 
 
-def def_binary(fun, dfdx, dfdy, body=None):
+def def_binary(fun, dfdx, dfdy, body=None, reads=("ans x y", "ans x y")):
     """``dfdx(ans, x, y)``; ``None`` for a partial derivative that is always zero.
-    ``body`` is the scalar expression the jit's fuser compiles (``{0}``, ``{1}``)."""
+    ``body`` is the scalar expression the jit's fuser compiles (``{0}``, ``{1}``);
+    ``reads`` declares which of ``ans x y`` each partial derivative uses."""
     if body is not None:
         def_scalar_body(fun, body)
     def vjp(d, argnum):
         if d is None:
             return None
-        return lambda ans, x, y: unbroadcast_f((x, y)[argnum], lambda g: g * d(ans, x, y))
+        read_ans, read_x, read_y = _reads(reads[argnum], ("ans", "x", "y"))
+        return lambda ans, x, y: unbroadcast_f((x, y)[argnum], _times(d, (
+            ans if read_ans else None, x if read_x else None, y if read_y else None)))
 
     def jvp(d):
         if d is None:
@@ -86,14 +111,15 @@ defvjp(anp.positive, lambda ans, x: lambda g: g)
 defjvp(anp.positive, lambda g, ans, x: g)
 
 # Arithmetic.
-def_binary(anp.multiply, lambda ans, x, y: y, lambda ans, x, y: x, body="({0} * {1})")
+def_binary(anp.multiply, lambda ans, x, y: y, lambda ans, x, y: x, body="({0} * {1})",
+           reads=("y", "x"))
 def_binary(anp.true_divide, lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y,
            body="({0} / {1})")
 # Reverse mode divides by y rather than multiplying by 1 / y: one pass fewer.
 defvjp(anp.true_divide, lambda ans, x, y: unbroadcast_f(x, lambda g: g / y),
        lambda ans, x, y: unbroadcast_f(y, lambda g: -g * ans / y))
-def_unary(anp.reciprocal, lambda ans, x: -ans * ans, body="(1.0 / {0})")
-def_unary(anp.square, lambda ans, x: 2.0 * x, body="({0} * {0})")
+def_unary(anp.reciprocal, lambda ans, x: -ans * ans, body="(1.0 / {0})", reads="ans")
+def_unary(anp.square, lambda ans, x: 2.0 * x, body="({0} * {0})", reads="x")
 
 
 def _power_exponent_minus_one(y):
@@ -131,29 +157,29 @@ def_binary(anp.float_power,
            lambda ans, x, y: ans * _log_base(ans, x))
 
 # Exponentials and logarithms.
-def_unary(anp.exp, lambda ans, x: ans, body="math.exp({0})")
+def_unary(anp.exp, lambda ans, x: ans, body="math.exp({0})", reads="ans")
 def_unary(anp.exp2, lambda ans, x: ans * _LN2)
-def_unary(anp.expm1, lambda ans, x: ans + 1.0, body="math.expm1({0})")
-def_unary_quotient(anp.log, lambda ans, x: x, body="math.log({0})")
+def_unary(anp.expm1, lambda ans, x: ans + 1.0, body="math.expm1({0})", reads="ans")
+def_unary_quotient(anp.log, lambda ans, x: x, body="math.log({0})", reads="x")
 def_unary(anp.log2, lambda ans, x: 1.0 / (x * _LN2))
 def_unary(anp.log10, lambda ans, x: 1.0 / (x * _LN10))
-def_unary_quotient(anp.log1p, lambda ans, x: x + 1.0, body="math.log1p({0})")
-def_unary(anp.sqrt, lambda ans, x: 0.5 / ans, body="math.sqrt({0})")
+def_unary_quotient(anp.log1p, lambda ans, x: x + 1.0, body="math.log1p({0})", reads="x")
+def_unary(anp.sqrt, lambda ans, x: 0.5 / ans, body="math.sqrt({0})", reads="ans")
 def_unary(anp.cbrt, lambda ans, x: 1.0 / (3.0 * ans * ans))
 def_binary(anp.logaddexp, lambda ans, x, y: anp.exp(x - ans), lambda ans, x, y: anp.exp(y - ans))
 def_binary(anp.logaddexp2, lambda ans, x, y: anp.exp2(x - ans),
            lambda ans, x, y: anp.exp2(y - ans))
 
 # Trigonometric and hyperbolic functions.
-def_unary(anp.sin, lambda ans, x: anp.cos(x), body="math.sin({0})")
-def_unary(anp.cos, lambda ans, x: -anp.sin(x), body="math.cos({0})")
-def_unary(anp.tan, lambda ans, x: 1.0 + ans * ans, body="math.tan({0})")
+def_unary(anp.sin, lambda ans, x: anp.cos(x), body="math.sin({0})", reads="x")
+def_unary(anp.cos, lambda ans, x: -anp.sin(x), body="math.cos({0})", reads="x")
+def_unary(anp.tan, lambda ans, x: 1.0 + ans * ans, body="math.tan({0})", reads="ans")
 def_unary(anp.arcsin, lambda ans, x: 1.0 / anp.sqrt(1.0 - x * x))
 def_unary(anp.arccos, lambda ans, x: -1.0 / anp.sqrt(1.0 - x * x))
-def_unary(anp.arctan, lambda ans, x: 1.0 / (1.0 + x * x), body="math.atan({0})")
-def_unary(anp.sinh, lambda ans, x: anp.cosh(x), body="math.sinh({0})")
-def_unary(anp.cosh, lambda ans, x: anp.sinh(x), body="math.cosh({0})")
-def_unary(anp.tanh, lambda ans, x: 1.0 - ans * ans, body="math.tanh({0})")
+def_unary(anp.arctan, lambda ans, x: 1.0 / (1.0 + x * x), body="math.atan({0})", reads="x")
+def_unary(anp.sinh, lambda ans, x: anp.cosh(x), body="math.sinh({0})", reads="x")
+def_unary(anp.cosh, lambda ans, x: anp.sinh(x), body="math.cosh({0})", reads="x")
+def_unary(anp.tanh, lambda ans, x: 1.0 - ans * ans, body="math.tanh({0})", reads="ans")
 def_unary(anp.arcsinh, lambda ans, x: 1.0 / anp.sqrt(x * x + 1.0))
 # The product of two roots keeps the principal branch for complex z, unlike sqrt(z*z - 1).
 def_unary(anp.arccosh, lambda ans, x: 1.0 / (anp.sqrt(x - 1.0) * anp.sqrt(x + 1.0)))
