@@ -11,6 +11,7 @@ import types
 import numpy as np
 
 from ..trace.core import isbox
+from ..trace.array_subclasses import unsupported_array
 from .graph import TraceUnsupported
 from .passes import Constant
 from ..trace import tree
@@ -81,6 +82,9 @@ def static_key(value, where):
     try:
         hash(value)
     except TypeError:
+        problem = unsupported_array(value)
+        if problem is not None:
+            raise TypeError(f"jit: {where} {problem}.") from None
         raise TypeError(f"jit: {where} of type {type(value).__name__} is neither an array, "
                         "a number, a container of those, nor hashable, so calls cannot be "
                         "told apart; pass arrays, or a hashable value with static_argnums."

@@ -52,7 +52,8 @@ def untake(x, idx, vs):
     """Zeros of space ``vs`` with ``x`` added at ``idx`` (repeated indices accumulate)."""
     result = vs.zeros()
     if _np.ndim(result) == 0:
-        return result + x
+        # Every element of a 0-d array's A[idx] (A[mask], A[None]) is A itself.
+        return result + (x if _np.ndim(x) == 0 else _np.sum(x))
     if is_basic_index(idx):
         result[idx] = x  # a basic index never repeats a position
     else:

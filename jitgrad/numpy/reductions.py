@@ -230,8 +230,9 @@ def _reverse_cumsum(g, axis):
 
 
 def _running_axis(x, axis):
-    """The input as the running functions see it (flat for axis=None) and the axis."""
-    if axis is None:
+    """The input as the running functions see it (flat for axis=None) and the axis.
+    NumPy runs over a 0-d input as over a 1-element array, for axis 0 or -1 too."""
+    if axis is None or anp.ndim(x) == 0:
         return anp.ravel(x), 0
     return x, axis % anp.ndim(x)
 

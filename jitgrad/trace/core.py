@@ -15,6 +15,7 @@ from functools import wraps
 from . import tree
 from .hooks import state as _hooks
 
+from .array_subclasses import unsupported_array
 from .deprecated import attach_old_methods
 
 _trace_ids = itertools.count(1)
@@ -175,6 +176,10 @@ def new_box(value, trace, node):
     except KeyError:
         if register_lazily(type(value)):
             return new_box(value, trace, node)
+        problem = unsupported_array(value)
+        if problem is not None:
+            raise TypeError(f"A traced computation gave a {type(value).__name__}: it "
+                            f"{problem}.") from None
         raise TypeError(
             f"jitgrad cannot trace a value of type {type(value).__name__} ({value!r:.60}). "
             "Differentiate with respect to floats, complex numbers, float arrays, or "
