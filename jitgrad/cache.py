@@ -26,7 +26,10 @@ def info():
 
 
 def clear():
-    files, size = cache.clear_cache()
+    try:
+        files, size = cache.clear_cache()
+    except OSError as error:
+        return f"could not clear {cache.cache_dir()}: {error}"
     return f"removed {files} files ({_megabytes(size)}) from {cache.cache_dir()}"
 
 

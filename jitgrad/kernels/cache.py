@@ -116,9 +116,10 @@ def untrusted_reason(directory, root=None):
     root = os.path.abspath(root or cache_root())
     path = os.path.abspath(directory)
     chain = [path]
-    while path != root and os.path.dirname(path) != path:
-        path = os.path.dirname(path)
-        chain.append(path)
+    if os.path.commonpath([root, path]) == root:  # else the directory alone
+        while path != root:
+            path = os.path.dirname(path)
+            chain.append(path)
     for path in reversed(chain):  # the topmost problem first: fixing it may fix all
         try:
             link = os.lstat(path)
@@ -251,7 +252,7 @@ def _compile(source, key, path):
 def _attach_disk_cache(dispatcher, directory, key):
     from .numba_cache import KernelCache
     try:
-        dispatcher._cache = KernelCache(dispatcher.py_func, directory, key)
+        dispatcher._cache = KernelCache(dispatcher.py_func, directory, key, cache_root())
     except Exception as error:  # Numba's cache internals changed: no disk cache then
         _warn_once(f"jitgrad: kernels cannot be cached on disk with this Numba "
                    f"({type(error).__name__}: {error}); they are compiled in memory.")

@@ -53,7 +53,7 @@ class _IndexDataFile(caching.IndexDataCacheFile):
 
 
 class KernelCache(caching.FunctionCache):
-    def __init__(self, py_func, directory, key):
+    def __init__(self, py_func, directory, key, root):
         self._name = repr(py_func)
         self._py_func = py_func
         base = "k_{}-py{}{}{}".format(key, *sys.version_info[:2], getattr(sys, "abiflags", ""))
@@ -61,14 +61,14 @@ class KernelCache(caching.FunctionCache):
         self._cache_path = directory
         # The stamp Numba compares with the index's is the key: a hash of the source.
         self._cache_file = _IndexDataFile(directory, base, key)
-        self._base = base
+        self._root = root
         self._lock_path = os.path.join(directory, f"k_{key}.lock")
         self._lock = None
         self.enable()
 
     def load_overload(self, sig, target_context):
         self._release()
-        reason = cache.untrusted_reason(self._cache_path)
+        reason = cache.untrusted_reason(self._cache_path, self._root)
         if reason is not None:  # changed since the kernel was loaded
             cache._warn_once(reason)
             self.disable()
@@ -88,9 +88,10 @@ class KernelCache(caching.FunctionCache):
     def save_overload(self, sig, data):
         try:
             self._save_overload(sig, data)
-        except OSError as error:  # a full disk: the kernel compiled, and is used
+        except Exception as error:  # a full disk: the kernel compiled, and is used
             cache._warn_once(f"jitgrad: cannot store a compiled kernel in {self._cache_path} "
-                             f"({error}); it is used from memory in this process.")
+                             f"({type(error).__name__}: {error}); it is used from memory in "
+                             "this process.")
         finally:
             self._release()
 
