@@ -4,7 +4,6 @@ argument (they raised ZeroDivisionError, or gave a gradient of shape (1,)). np.m
 masked arrays under the jit are refused by name, with the fix."""
 import numpy
 import pytest
-from numpy.testing import assert_allclose
 
 import jitgrad.numpy as np
 from jitgrad import grad, jit

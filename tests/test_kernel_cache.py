@@ -23,7 +23,6 @@ import warnings
 import numpy
 import pytest
 
-import jitgrad.numpy as np
 from jitgrad import jit
 from jitgrad.kernels import cache, clear_cache
 from jitgrad.jit import clear_shared_plans
