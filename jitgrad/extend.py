@@ -17,6 +17,7 @@ so that they can be differentiated again.
 """
 from .trace.core import Box, notrace_primitive, primitive, register_notrace  # noqa: F401
 from .trace import rules as _rules
+from .trace.rules import def_scalar_body  # noqa: F401  (lets the jit's fuser compile it)
 from .trace.user_rules import user_api as _user_api
 
 # Rules given here are a user's: under the jit they run on plain values (user_rules).

@@ -81,9 +81,10 @@ def fused_kernels(nodes, guards, outputs, resolve):
     """Compiled kernels for the plan's elementwise regions, or none. Numba is
     imported (by ``jitgrad.kernels``) only when a region qualifies."""
     from .. import kernels
-    from ..trace.rules import scalar_bodies
+    from ..trace.rules import array_bodies, scalar_bodies
     if not kernels.fusion_enabled():
         return []
+    scalar_bodies = kernels.Bodies(scalar_bodies, array_bodies)
     needed_after = {n.index for n in tree_leaves(outputs) if not isinstance(n, Constant)}
     looked_at = [(g.position, resolve(g.node).index) for g in guards]
     needed_after.update(index for _, index in looked_at)

@@ -29,6 +29,16 @@ def fusion_min_size():
         return DEFAULT_MIN_SIZE
 
 
+class Bodies(dict):
+    """What the fuser knows of each elementwise function: ``bodies[fun]`` is its scalar
+    expression (``"math.exp({0})"``), ``bodies.array[fun]`` the one its array loops use
+    (``"vmath.exp({0})"``); a function missing there stays a NumPy call on arrays."""
+
+    def __init__(self, scalar, array):
+        super().__init__(scalar)
+        self.array = array
+
+
 def compile_regions(regions, scalar_bodies):
     if not regions:
         return []

@@ -53,7 +53,7 @@ class FusedKernel:
         each turn of a simulation loop gives) is ready already."""
         from numba import types
         signature = self._signature(types)
-        if (id(self.dispatcher), signature) in _ready:
+        if (self.dispatcher, signature) in _ready:
             return
         start = time.perf_counter()
         try:
@@ -63,7 +63,7 @@ class FusedKernel:
                        f"{str(error)[:200]}); its steps run as NumPy calls instead.")
             self.dispatcher = self._numpy_steps
             return
-        _ready.add((id(self.dispatcher), signature))
+        _ready.add((self.dispatcher, signature))
         seconds = time.perf_counter() - start
         if seconds > 0.5 and not _announced:
             _announced.append(True)
@@ -81,8 +81,8 @@ class FusedKernel:
             out[:] = np.ravel(value)
 
 
-# (dispatcher id, signature) of kernels compiled in this process; the dispatchers
-# themselves live as long as the process in the kernel cache (cache.load_kernel).
+# (dispatcher, signature) of kernels compiled in this process (the set holds the
+# dispatchers, so an id is never reused for another one).
 _ready = set()
 
 
@@ -145,11 +145,18 @@ def kernel_source(region, scalar_bodies):
             else:
                 args.append(_literal(operand.value))
         names[operand_key(step)] = f"t{number}"
-        body.append(f"        t{number} = {scalar_bodies[step.fun].format(*args)}")
+        expression = (scalar_bodies[step.fun] if region.scalar
+                      else getattr(scalar_bodies, "array", scalar_bodies)[step.fun])
+        body.append(f"        t{number} = {expression.format(*args)}")
         if step.index in outputs:
             body.append(f"        {outputs[step.index]}[i] = t{number}")
-    header = ["import math", "", "import numba", "", "",
-              '@numba.njit(cache=True, error_model="numpy", nogil=True)']
+    header = ["import math", "", "import numba", ""]
+    if any("vmath." in line for line in body):
+        from . import vmath
+        # vmath's fingerprint is part of the source, hence of the cache key: a kernel
+        # compiled with another version of vmath inlined is never loaded.
+        header += ["from jitgrad.kernels import vmath  # " + vmath.fingerprint(), ""]
+    header += ["", '@numba.njit(cache=True, error_model="numpy", nogil=True)']
     if region.scalar:  # straight-line code returning the outputs
         body = [line[4:] for line in body if "[i] = " not in line]
         results = ", ".join(names[operand_key(step)] for step in region.outputs)

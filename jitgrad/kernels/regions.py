@@ -239,9 +239,9 @@ def _fusable(step, operands, scalar_bodies, min_size):
         # On scalars every body fuses: one compiled call replaces NumPy scalar calls
         # of ~0.2 us each, and scalar libm is what NumPy calls there too.
         return "scalar" if all(_is_scalar(o.value) for o in operands) else False
-    if "math." in body:
-        # Numba calls scalar libm per element: measured here 5-10x slower than
-        # NumPy's vectorized exp/tanh/sin loops, so those stay NumPy calls.
+    if step.fun not in getattr(scalar_bodies, "array", scalar_bodies):
+        # A libm call with no vectorizable version: in a loop Numba calls it per
+        # element, 5-10x slower than NumPy's own loops, so it stays a NumPy call.
         return False
     if type(value) is not np.ndarray or value.dtype != FUSABLE_DTYPE or value.size < min_size:
         return False

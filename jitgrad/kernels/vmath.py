@@ -127,7 +127,9 @@ MIN_NORMAL = 2.2250738585072014e-308
 # inherits unset ones from its caller: fastmath's nnan/ninf/reassoc would break the
 # special-value selects and the rounding tricks, error_model="python" adds branches.
 # cache: a new process compiles a new kernel in 0.1 s instead of 1 s.
-_vec = numba.njit(forceinline=True, error_model="numpy", fastmath=False, cache=True)
+# No cache=True: Numba's own cache lies outside the trust checks of jitgrad's kernel
+# cache (kernels/cache.py); kernels inline these functions and are cached there.
+_vec = numba.njit(forceinline=True, error_model="numpy", fastmath=False)
 
 
 def fingerprint():

@@ -11,14 +11,24 @@ from .vspace import VSpace, vspace
 
 primitive_vjps = {}
 primitive_jvps = {}
-# For the jit's fuser: the scalar expression of an elementwise primitive, with
-# ``{0}``, ``{1}``... standing for its arguments (``"math.exp({0})"``).
+# For the jit's fuser, facts declared next to each elementwise primitive: its scalar
+# expression, with ``{0}``, ``{1}``... standing for its arguments (``"math.exp({0})"``,
+# the libm call NumPy's scalar path makes too), and the expression its array loops
+# use: the same for arithmetic, a vectorizable one for transcendentals
+# (``"vmath.exp({0})"``, jitgrad/kernels/vmath.py), or none: NumPy's call then.
 scalar_bodies = {}
+array_bodies = {}
 
 
-def def_scalar_body(fun, body):
-    """Declare ``fun`` elementwise, computing ``body`` per element (Numba-compilable)."""
+def def_scalar_body(fun, body, array_body="same"):
+    """Declare ``fun`` elementwise, computing ``body`` per element (Numba-compilable);
+    ``array_body`` is what array loops compute instead ("same", or None to leave
+    arrays to NumPy)."""
     scalar_bodies[fun] = body
+    if array_body == "same":
+        array_bodies[fun] = body
+    elif array_body is not None:
+        array_bodies[fun] = array_body
 
 
 def _name(fun):
