@@ -179,10 +179,10 @@ def test_sort_of_fortran_array_sums_like_numpy():
     assert_identical(f(x), jit(f)(x))
 
 
-@finding("KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED: the placeholder zeros of a folded "
-         "cotangent tuple are recognised by identity (jitgrad/trace/containers.py), but "
-         "the plan holds snapshot copies of them (jitgrad/jit/graph.py, "
-         "freeze_captured), so the replay adds them: 0.0 + -0.0 = 0.0")
+# Fixed: KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED: the placeholder zeros of a folded
+# cotangent tuple are recognised by identity (jitgrad/trace/containers.py), but the
+# plan held snapshot copies of them (jitgrad/jit/graph.py, freeze_captured), so the
+# replay added them: 0.0 + -0.0 = 0.0. The copies are placeholders too now.
 def test_gradient_in_several_arguments_keeps_negative_zeros_on_replay():
     def loss(a, b):
         return np.sum(a) + np.sum(np.maximum(b, 0.0) * -1.0)
@@ -194,9 +194,11 @@ def test_gradient_in_several_arguments_keeps_negative_zeros_on_replay():
         assert_identical(w, g)
 
 
-@finding("KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED: the same lost placeholder changes the "
-         "type of a gradient: eager returns a 0-d array for a NumPy-scalar argument, the "
-         "replay the NumPy scalar that adding the copied zeros gives")
+# Fixed: KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED: the same lost placeholder changed the
+# type of a gradient: eager returns a 0-d array for a NumPy-scalar argument, the
+# replay gave the NumPy scalar that adding the copied zeros gives. (The same cause made
+# jit(grad(lambda xy: np.copysign(*xy))) replay np.float64 for a 0-d array: see
+# tests/test_numpy_elementwise.py.)
 def test_gradient_in_several_arguments_keeps_its_type_on_replay():
     def loss(a, b):
         return np.sum(a) + np.where(b > 0, b, b) * 0.5
@@ -205,6 +207,28 @@ def test_gradient_in_several_arguments_keeps_its_type_on_replay():
     jitted = grad(loss, (0, 1), jit=True)
     jitted(a, b)
     assert type(jitted(a, b)[1]) is type(want)  # np.float64 on the replay
+
+
+def test_copysign_gradient_keeps_its_type_on_replay():
+    f = lambda xy: np.copysign(xy[0], xy[1])  # noqa: E731
+    want = grad(f)((0.7, -1.3))
+    for got in (grad(f, jit=True)((0.7, -1.3)), replayed(grad(f), (0.7, -1.3))):
+        for w, g in zip(want, got):
+            assert type(w) is type(g)
+            assert_identical(w, g)
+
+
+def test_placeholders_of_the_plan_never_reach_the_caller():
+    # Entry c gets no cotangent on either path, so the plan adds its own placeholder
+    # to the traced one: the result must be a new array on every call, as in eager.
+    def loss(a, b, c):
+        return np.sum(a) + np.sum(b * b)
+    x = numpy.ones(2)
+    jitted = grad(loss, (0, 1, 2), jit=True)
+    results = [jitted(x, x, x) for _ in range(3)]
+    results[1][2][...] = 5.0
+    assert results[2][2] is not results[1][2]
+    assert_identical(numpy.zeros(2), jitted(x, x, x)[2])
 
 
 @finding("KNOWN_BUG_SNAPSHOT_LAYOUT: an array the plan keeps (captured, or folded) is "

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..trace.core import Node, isbox
 from ..trace import hooks, tree as trees
+from ..trace.containers import frozen_placeholder, is_placeholder
 from .identity import same_array
 
 
@@ -134,7 +135,10 @@ class Graph:
             if not same_array(array, snapshot):
                 raise TraceUnsupported("an array the function uses was modified in place "
                                        "after it was used")
-        snapshots = {key: snapshot for key, (_, snapshot) in self._captured.items()}
+        # A container cotangent's placeholder zeros are recognised by identity (sums
+        # skip them, keeping -0.0 and the other entry's type): the copy must be one too.
+        snapshots = {key: frozen_placeholder(snapshot) if is_placeholder(array) else snapshot
+                     for key, (array, snapshot) in self._captured.items()}
         if not snapshots:
             return
 

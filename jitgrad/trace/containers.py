@@ -36,20 +36,51 @@ def _as_entry(value):
 # Zero arrays that container_untake filled a cotangent container with, by id: adding
 # one of them to anything is a no-op, so container sums skip them (a tuple of
 # parameters would otherwise add whole zero matrices at every use of one parameter).
+# id -> (weak reference, frozen); a frozen one is a jit plan's private copy (see
+# ``frozen_placeholder``).
 _placeholders = {}
+
+
+def _register(zeros, frozen):
+    key = id(zeros)
+    _placeholders[key] = (weakref.ref(zeros, lambda _, key=key: _placeholders.pop(key, None)),
+                          frozen)
+    return zeros
 
 
 def _placeholder_zeros(vs):
     zeros = vs.zeros()
-    if type(zeros) is np.ndarray:
-        key = id(zeros)
-        _placeholders[key] = weakref.ref(zeros, lambda _, key=key: _placeholders.pop(key, None))
-    return zeros
+    return _register(zeros, False) if type(zeros) is np.ndarray else zeros
 
 
-def _is_placeholder(value):
-    ref = _placeholders.get(id(value))
-    return ref is not None and ref() is value
+def _placeholder(value):
+    """(weak reference, frozen) when ``value`` is a placeholder, else None."""
+    entry = _placeholders.get(id(value))
+    return entry if entry is not None and entry[0]() is value else None
+
+
+def is_placeholder(value):
+    return _placeholder(value) is not None
+
+
+def _is_frozen(value):
+    entry = _placeholder(value)
+    return entry is not None and entry[1]
+
+
+def frozen_placeholder(snapshot):
+    """``snapshot``, a jit plan's private copy of a placeholder, marked as one: the plan
+    replays the sums that skip it. Frozen, it is never the result of a sum, which
+    would hand the plan's own array to a caller."""
+    return _register(snapshot, True)
+
+
+def _add_entries(vs, a, b):
+    if is_placeholder(a):
+        return a if _is_frozen(b) else b
+    if is_placeholder(b):
+        return a
+    return vs.add(a, b)
 
 
 defvjp(container_take, lambda ans, A, idx: lambda g: container_untake(g, idx, vspace(A)))
@@ -105,14 +136,6 @@ def pack_container(value):
         keys = tuple(value)
         return make_dict(type(value), keys, *[pack_container(value[k]) for k in keys])
     return value
-
-
-def _add_entries(vs, a, b):
-    if _is_placeholder(a):
-        return b
-    if _is_placeholder(b):
-        return a
-    return vs.add(a, b)
 
 
 class SequenceBox(Box):
