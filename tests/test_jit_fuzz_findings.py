@@ -14,7 +14,8 @@ import numpy
 import pytest
 
 import jitgrad.numpy as np
-from jitgrad import grad, jit
+from jitgrad import grad, jit, make_jvp
+from jitgrad.test_util import check_grads
 from jitgrad.tracer import getval
 
 # These compare jit=True with eager themselves.
@@ -125,9 +126,9 @@ def test_view_of_written_base_is_differentiated():
     assert_identical(numpy.array([0.0, 1.0, 1.0]), grad(f)(numpy.arange(3.0)))
 
 
-@finding("KNOWN_BUG_TAKE_LAYOUT: traced np.take(a, idx, axis=1) is a[:, idx], laid out "
-         "in memory unlike np.take's result, so a sum over it adds in another order "
-         "(jitgrad/numpy/indexing.py, take)")
+# Fixed: KNOWN_BUG_TAKE_LAYOUT: traced np.take(a, idx, axis=1) was a[:, idx], laid out
+# in memory unlike np.take's result, so a sum over it added in another order; it is
+# NumPy's take now, with rules (jitgrad/numpy/indexing.py, take)
 def test_take_along_a_later_axis_sums_like_numpy():
     def f(x):
         return np.sum(np.take(x, [0, 2, 1, 0], axis=1))
@@ -135,6 +136,18 @@ def test_take_along_a_later_axis_sums_like_numpy():
     for _ in range(20):
         x = rng.randn(5, 3)
         assert_identical(f(x), jit(f)(x))  # the last bit differs for some x
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+@pytest.mark.parametrize("mode", ["raise", "wrap", "clip"])
+def test_take_is_differentiated_like_eager_when_jitted(axis, mode):
+    indices = [[0, -1], [2, 2]] if mode == "raise" else [[0, 5], [-4, 2]]
+
+    def loss(x):
+        return np.sum(np.sin(np.take(x, indices, axis=axis, mode=mode)) * 3.0)
+    x = numpy.random.RandomState(2).randn(3, 4)
+    assert_identical(grad(loss)(x), grad(loss, jit=True)(x))
+    check_grads(loss, modes=["fwd", "rev"], order=2)(x)
 
 
 @finding("KNOWN_BUG_SCALAR_POWER_ROUNDING: a ** b on NumPy float64 scalars is the scalar's "
@@ -162,21 +175,40 @@ def test_power_gradient_at_numpy_scalars_rounds_like_eager():
         assert_identical(grad(f)(x), grad(f, jit=True)(x))
 
 
-@finding("KNOWN_BUG_SORT_BY_ARGSORT: traced np.sort gathers by np.argsort, which orders "
-         "tied 0.0 and -0.0 differently from np.sort (jitgrad/numpy/sorting.py, _permuted)")
+# Fixed: KNOWN_BUG_SORT_BY_ARGSORT: traced np.sort gathered by np.argsort, which orders
+# tied 0.0 and -0.0 differently from np.sort; it is NumPy's sort now, differentiated
+# through argsort (jitgrad/numpy/sorting.py, _sort_vjp)
 def test_sort_orders_signed_zeros_like_numpy():
     x = numpy.array([1.0, -0.0, 0.0, -0.0, 0.0, 0.0, -0.0, -1.0, -1.0])
     assert_identical(numpy.sort(x), jit(np.sort)(x))
 
 
-@finding("KNOWN_BUG_SORT_BY_ARGSORT: the gathered result is C-ordered where np.sort keeps "
-         "a Fortran input's layout, so a sum over it rounds differently "
-         "(jitgrad/numpy/sorting.py, _permuted)")
+# Fixed: KNOWN_BUG_SORT_BY_ARGSORT: the gathered result was C-ordered where np.sort
+# keeps a Fortran input's layout, so a sum over it rounded differently
 def test_sort_of_fortran_array_sums_like_numpy():
     def f(x):
         return np.sum(np.sort(x, axis=0))
     x = numpy.asfortranarray(numpy.random.RandomState(0).randn(5, 7))
     assert_identical(f(x), jit(f)(x))
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_sort_derivatives_replay_new_values_without_tracing_again(axis):
+    weights = numpy.arange(15.0).reshape(5, 3) if axis is not None else numpy.arange(15.0)
+
+    def loss(x):
+        return np.sum(np.sort(x, axis=axis) ** 2 * weights)
+    jitted = grad(loss, jit=True)
+    jvp = jit(lambda x, v: make_jvp(lambda x: np.sort(x, axis=axis))(x)(v))
+    rng = numpy.random.RandomState(4)
+    for _ in range(3):
+        x, v = rng.randn(5, 3), rng.randn(5, 3)
+        assert_identical(grad(loss)(x), jitted(x))
+        for want, got in zip(make_jvp(lambda x: np.sort(x, axis=axis))(x)(v), jvp(x, v)):
+            assert_identical(want, got)
+    assert jitted.stats["traces"] == jvp.stats["traces"] == 1
+    assert jitted.stats["fallbacks"] == jvp.stats["fallbacks"] == 0
+    check_grads(loss, modes=["fwd", "rev"], order=2)(x)
 
 
 # Fixed: KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED: the placeholder zeros of a folded

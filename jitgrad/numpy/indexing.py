@@ -161,8 +161,22 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     if out is not None:
         raise TypeError("np.take(..., out=...) cannot write into an array while "
                         "differentiating; use the returned value instead.")
-    source = anp.ravel(a) if axis is None else a
-    return getitem(source, _take_index(a, plain_index(indices), axis, mode))
+    # NumPy's own take, not the equal getitem a[:, idx]: that one lays its result out
+    # in memory differently, so a sum over it would add in another order than eager's.
+    return anp.take(a, _np.asarray(plain_index(indices)), axis=axis, mode=mode)
+
+
+def _take_vjp(ans, a, indices, axis=None, mode="raise"):
+    idx = _take_index(a, indices, axis, mode)
+    if axis is None:
+        shape, vs = _np.shape(a), space_of((_np.size(a),), anp.result_type(a))
+        return lambda g: anp.reshape(untake(g, idx, vs), shape)
+    vs = vspace(a)
+    return lambda g: untake(g, idx, vs)
+
+
+defvjp(anp.take, _take_vjp)
+defjvp(anp.take, "same")
 
 
 def take_along_axis(arr, indices, axis=-1):
