@@ -150,9 +150,10 @@ def test_take_is_differentiated_like_eager_when_jitted(axis, mode):
     check_grads(loss, modes=["fwd", "rev"], order=2)(x)
 
 
-@finding("KNOWN_BUG_SCALAR_POWER_ROUNDING: a ** b on NumPy float64 scalars is the scalar's "
-         "own pow in eager and the np.power ufunc when traced; they differ by an ulp in "
-         "about 5% of cases (jitgrad/numpy/numpy_boxes.py, ArrayBox.__pow__)")
+# Fixed: KNOWN_BUG_SCALAR_POWER_ROUNDING: a ** b on NumPy float64 scalars is the
+# scalar's own pow in eager and was the np.power ufunc when traced; they differ by an ulp
+# in about 5% of cases. Traced ** now computes what the operator computes on the values
+# (jitgrad/numpy/elementwise.py, power_operator)
 def test_power_of_numpy_scalars_rounds_like_numpy():
     def f(x):
         return np.sum(x) ** 2.5
@@ -162,10 +163,11 @@ def test_power_of_numpy_scalars_rounds_like_numpy():
         assert_identical(f(x), jit(f)(x))
 
 
-@finding("KNOWN_BUG_SCALAR_POWER_ROUNDING: the gradient of x ** y at a NumPy float64 "
-         "scalar x: eager's rule computes x ** (y - 1) with the scalar's pow (and log(x) "
-         "with math.log, np.float64 being a float), the traced rule with ufuncs "
-         "(jitgrad/numpy/elementwise.py, _power_dx and _log_base)")
+# Fixed: KNOWN_BUG_SCALAR_POWER_ROUNDING: the gradient of x ** y at a NumPy float64
+# scalar x: eager's rule computes x ** (y - 1) with the scalar's pow (and log(x) with
+# math.log, np.float64 being a float), the traced rule did with ufuncs; the scalar
+# steps are primitives of their own now (jitgrad/numpy/elementwise.py, _power_dx and
+# _log_base)
 def test_power_gradient_at_numpy_scalars_rounds_like_eager():
     def f(x):
         return x ** 2.5
@@ -173,6 +175,43 @@ def test_power_gradient_at_numpy_scalars_rounds_like_eager():
     for _ in range(50):
         x = numpy.float64(rng.rand() + 0.5)
         assert_identical(grad(f)(x), grad(f, jit=True)(x))
+
+
+POWERS = {  # each computes ** on NumPy scalars in a way eager NumPy has its own code for
+    "scalar ** scalar": lambda x, y: np.sum(x) ** np.max(y),
+    "float64 ** traced": lambda x, y: numpy.float64(1.7) ** np.sum(y),
+    "python ** traced": lambda x, y: 1.7 ** np.sum(x),
+    "in place": lambda x, y: _in_place_power(np.sum(x), np.min(y)),
+    "square root": lambda x, y: np.sum(x) ** 0.5 + np.sum(y) ** 2.0,
+    "arrays": lambda x, y: np.sum(x ** np.abs(y)),
+}
+
+
+def _in_place_power(s, t):
+    s **= t
+    return s
+
+
+@pytest.mark.filterwarnings("ignore:Output seems independent of input")  # one argument
+@pytest.mark.parametrize("name", sorted(POWERS))
+def test_powers_of_numpy_scalars_replay_and_differentiate_like_eager(name):
+    f = POWERS[name]
+    rng = numpy.random.RandomState(3)
+    loss = lambda x, y: f(x, y) * 1.5  # noqa: E731
+    for _ in range(30):
+        x, y = numpy.abs(rng.randn(3)) + 0.1, numpy.abs(rng.randn(3)) + 0.1
+        assert_identical(f(x, y), replayed(f, x, y))
+        for argnum in (0, 1):
+            assert_identical(grad(loss, argnum)(x, y), grad(loss, argnum, jit=True)(x, y))
+    for argnum in (0, 1):
+        check_grads(loss, argnum, modes=["fwd", "rev"], order=2)(x, y)
+
+
+def test_traced_python_floats_keep_numpy_semantics_under_power():
+    # Python numbers compute ** as NumPy does once traced (documented), not as Python.
+    with numpy.errstate(divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert replayed(lambda x: x ** -1.0, 0.0) == numpy.inf
 
 
 # Fixed: KNOWN_BUG_SORT_BY_ARGSORT: traced np.sort gathered by np.argsort, which orders

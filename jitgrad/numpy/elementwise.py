@@ -12,8 +12,12 @@ scalars are "weak" in NumPy's promotion, so float32 stays float32. Conventions a
 non-differentiable points are listed in README.md.
 """
 import math
+import operator
 
-from ..trace import def_scalar_body, defjvp, defvjp
+import numpy as _np
+
+from ..trace import def_scalar_body, defjvp, defvjp, getval, primitive
+from ..trace.core import keeps_traced_ints
 from . import numpy_wrapper as anp
 from .numpy_jvps import broadcast
 from .numpy_vjps import balanced_eq, match_complex, replace_zero, unbroadcast_f
@@ -122,10 +126,35 @@ def_unary(anp.reciprocal, lambda ans, x: -ans * ans, body="(1.0 / {0})", reads="
 def_unary(anp.square, lambda ans, x: 2.0 * x, body="({0} * {0})", reads="x")
 
 
+# Where eager code computes on Python or NumPy scalars with scalar code (``1 if y == 0
+# else y - 1``, math.log, np.float64.__pow__), the traced rule must compute the same on
+# every replay: a step of its own, not the ufuncs that would round differently.
+@keeps_traced_ints  # elementwise: a traced integer is just a value (as for ufuncs)
+@primitive
+def _scalar_exponent_minus_one(y):
+    return y - 1 if y != 0 else y - y + 1  # 1, of the type y - 1 has
+
+
+@keeps_traced_ints
+@primitive
+def _scalar_log_abs(x):
+    return math.log(abs(x)) if x != 0 else 0.0
+
+
+def _nonzero_part(g, x):
+    return g * (x != 0)
+
+
+defvjp(_scalar_exponent_minus_one, lambda ans, y: lambda g: _nonzero_part(g, y))
+defjvp(_scalar_exponent_minus_one, lambda g, ans, y: _nonzero_part(g, y))
+defvjp(_scalar_log_abs, lambda ans, x: lambda g: _nonzero_part(g / replace_zero(x, 1), x))
+defjvp(_scalar_log_abs, lambda g, ans, x: _nonzero_part(g / replace_zero(x, 1), x))
+
+
 def _power_exponent_minus_one(y):
     # y - 1, except 1 where y == 0, so that d(x**0)/dx is 0 * x**1 = 0 at x = 0, not 0 * inf.
-    if isinstance(y, _PYTHON_SCALARS):
-        return 1 if y == 0 else y - 1  # stays a weak Python scalar: float32 stays float32
+    if isinstance(getval(y), _PYTHON_SCALARS):
+        return _scalar_exponent_minus_one(y)  # a weak Python scalar stays one
     return anp.where(y == 0, 1, y - 1)
 
 
@@ -138,19 +167,38 @@ def _log_base(ans, x):
     """
     if anp.iscomplexobj(ans):
         return anp.log(match_complex(ans, replace_zero(x, 1)))
-    if isinstance(x, _PYTHON_SCALARS):
-        return math.log(abs(x)) if x != 0 else 0.0
+    if isinstance(getval(x), _PYTHON_SCALARS):
+        return _scalar_log_abs(x)
     return anp.log(anp.abs(replace_zero(x, 1)))
 
 
 def _power_dx(ans, x, y):
     if isinstance(y, _PYTHON_SCALARS) and y == 2:
         return 2 * x  # the common square, without computing x ** 1
-    return y * x ** _power_exponent_minus_one(y)
+    return y * power_operator(x, _power_exponent_minus_one(y))
 
 
 def_binary(anp.power, _power_dx,
            lambda ans, x, y: ans * _log_base(ans, x), body="({0} ** {1})")
+# ``x ** y`` on NumPy scalars (no array involved) is NumPy's scalar code,
+# np.float64.__pow__, which rounds unlike the np.power ufunc in about 5% of cases.
+# Eager code on NumPy scalars computes with it, so traced code must too.
+scalar_power = keeps_traced_ints(primitive(operator.pow))
+def_binary(scalar_power, _power_dx,
+           lambda ans, x, y: ans * _log_base(ans, x), body="({0} ** {1})")
+
+
+def power_operator(x, y):
+    """``x ** y`` computed as eager code computes it on the values inside: NumPy's
+    scalar ``**`` when a NumPy scalar meets no array, else ``np.power`` (on Python
+    numbers too: traced, they follow NumPy, as under autograd)."""
+    vx, vy = getval(x), getval(y)
+    if (isinstance(vx, _np.generic) or isinstance(vy, _np.generic)) and not (
+            isinstance(vx, _np.ndarray) or isinstance(vy, _np.ndarray)):
+        return scalar_power(x, y)
+    return anp.power(x, y)
+
+
 # float_power computes in float64 (or complex128); unbroadcast casts cotangents back.
 def_binary(anp.float_power,
            lambda ans, x, y: y * anp.float_power(x, _power_exponent_minus_one(y)),

@@ -20,6 +20,7 @@ from ..trace.core import concrete, concrete_value
 from ..trace.hooks import observed_only as _only_the_jit_traces, refuse_replay
 from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
+from .elementwise import power_operator
 from .indexing import getitem, index_update, is_basic_index, plain_index
 from .traced_index import split_traced_index, take_traced
 from .conversions import conversion_error, number_error
@@ -60,7 +61,11 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
         # (jitgrad.numpy's own ufuncs never get here with traced inputs and out=:
         # ``core.primitive`` refuses that before unboxing.)
         out = kwargs.pop("out", None)
-        if method == "__call__":
+        if ufunc is _np.power and method == "__call__" and not kwargs and len(inputs) == 2:
+            # ``numpy_scalar ** box`` arrives here; so does numpy.power(numpy_scalar,
+            # box), which we cannot tell apart: both compute as the operator does.
+            result = power_operator(*inputs)
+        elif method == "__call__":
             result = anp.wrap(ufunc)(*inputs, **kwargs)
         else:
             result = ufunc_method(ufunc, method, inputs, kwargs)
@@ -167,7 +172,7 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
     def __isub__(self, other): return self._inplace(anp.subtract, other)
     def __imul__(self, other): return self._inplace(anp.multiply, other)
     def __itruediv__(self, other): return self._inplace(anp.true_divide, other)
-    def __ipow__(self, other): return self._inplace(anp.power, other)
+    def __ipow__(self, other): return self._inplace(power_operator, other)
     def __imod__(self, other): return self._inplace(anp.mod, other)
     def __ifloordiv__(self, other): return self._inplace(anp.floor_divide, other)
     def __imatmul__(self, other): return self._inplace(anp.matmul, other)
@@ -232,10 +237,15 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
         if _defers_to(other):
             return NotImplemented
         return (anp.floor_divide(self, other), anp.mod(self, other))
+    # NumPy scalars compute ** with scalar code, not the ufunc (see power_operator).
+    def __pow__(self, other):
+        if _defers_to(other):
+            return NotImplemented
+        return power_operator(self, other)
+    def __rpow__(self, other): return power_operator(other, self)
     def __radd__(self, other): return anp.add(other, self)
     def __rsub__(self, other): return anp.subtract(other, self)
     def __rmul__(self, other): return anp.multiply(other, self)
-    def __rpow__(self, other): return anp.power(other, self)
     def __rtruediv__(self, other): return anp.true_divide(other, self)
     def __rmod__(self, other): return anp.mod(other, self)
     def __rmatmul__(self, other): return anp.matmul(other, self)
@@ -341,7 +351,7 @@ def _forward_operator(ufunc_name):
 
 # Binary operators with the box on the left give way to array-likes of other libraries.
 for _dunder, _ufunc in [("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
-                        ("pow", "power"), ("truediv", "true_divide"), ("mod", "mod"),
+                        ("truediv", "true_divide"), ("mod", "mod"),
                         ("matmul", "matmul"), ("floordiv", "floor_divide"),
                         ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
                         ("eq", "equal"), ("ne", "not_equal"), ("gt", "greater"),
