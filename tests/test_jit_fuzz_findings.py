@@ -334,12 +334,21 @@ def test_cotangent_sums_are_laid_out_like_eager():
         assert_identical(eager(x0, x1), jitted(x0, x1))
 
 
-@finding("KNOWN_BUG_ARCTAN2_GRAD_UNDERFLOW (eager): the partials of arctan2(y, x) divide "
-         "by x*x + y*y, which underflows to 0 for tiny arguments and is then replaced "
-         "by 1 (jitgrad/numpy/elementwise.py, _atan2_denominator)")
+# Fixed: KNOWN_BUG_ARCTAN2_GRAD_UNDERFLOW (eager): the partials of arctan2(y, x) divided
+# by x*x + y*y, which underflows to 0 for tiny arguments and was then replaced by 1;
+# they divide by hypot(x, y) twice now (jitgrad/numpy/elementwise.py,
+# _over_radius_squared)
 def test_arctan2_gradient_at_tiny_arguments():
     dy = grad(lambda y: np.arctan2(y, 1e-300))(1e-300)
     assert dy == pytest.approx(0.5e300)  # 1e-300 instead
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1.0, 1e160, 1e300])
+def test_arctan2_gradient_at_any_scale(scale):
+    y, x = 0.6 * scale, 0.8 * scale  # d/dy = x / (x*x + y*y) = 0.8 / scale
+    dy, dx = grad(np.arctan2, (0, 1))(y, x)
+    assert dy == pytest.approx(0.8 / scale) and dx == pytest.approx(-0.6 / scale)
+    assert grad(np.arctan2)(0.0, 0.0) == 0.0  # the origin: 0 / 1
 
 
 @finding("KNOWN_BUG_SCALAR_INDEXING: the result of a full reduction is a NumPy scalar, "

@@ -249,14 +249,17 @@ def_unary(anp.rad2deg, lambda ans, x: 180.0 / math.pi)
 def_unary(anp.degrees, lambda ans, x: 180.0 / math.pi)
 
 
-def _atan2_denominator(x1, x2):
+def _over_radius_squared(v, x1, x2):
+    # v / (x1*x1 + x2*x2), divided twice by the radius: the sum of squares underflows
+    # to 0 for tiny arguments (1e-300) and overflows for huge ones; hypot does neither.
     # At the origin arctan2 jumps; the gradient there is 0 (0 / 1), not 0 / 0.
-    return replace_zero(x1 * x1 + x2 * x2, 1.0)
+    radius = replace_zero(anp.hypot(x1, x2), 1.0)
+    return v / radius / radius
 
 
 # arctan2(x1, x2) is the angle of the point (x2, x1).
-def_binary(anp.arctan2, lambda ans, x1, x2: x2 / _atan2_denominator(x1, x2),
-           lambda ans, x1, x2: -x1 / _atan2_denominator(x1, x2))
+def_binary(anp.arctan2, lambda ans, x1, x2: _over_radius_squared(x2, x1, x2),
+           lambda ans, x1, x2: _over_radius_squared(-x1, x1, x2))
 # hypot is a norm: at the origin its gradient is the smallest subgradient, 0.
 def_binary(anp.hypot, lambda ans, x, y: x / replace_zero(ans, 1.0),
            lambda ans, x, y: y / replace_zero(ans, 1.0))
