@@ -351,9 +351,10 @@ def test_arctan2_gradient_at_any_scale(scale):
     assert grad(np.arctan2)(0.0, 0.0) == 0.0  # the origin: 0 / 1
 
 
-@finding("KNOWN_BUG_SCALAR_INDEXING: the result of a full reduction is a NumPy scalar, "
-         "which can be indexed (s[()], s[s > 0]); traced, it is an ArrayBox without "
-         "__getitem__, so jit and grad raise TypeError (jitgrad/numpy/numpy_boxes.py)")
+# Fixed: KNOWN_BUG_SCALAR_INDEXING: the result of a full reduction is a NumPy scalar,
+# which can be indexed (s[()], s[s > 0]); traced, it was an ArrayBox without
+# __getitem__, so jit and grad raised TypeError. NumPy scalars have a box class of
+# their own now (jitgrad/numpy/numpy_boxes.py, NumpyScalarBox)
 def test_indexing_a_reduced_scalar():
     def f(x):
         s = np.sum(x)
@@ -362,3 +363,29 @@ def test_indexing_a_reduced_scalar():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert_identical(f(x), jit(f)(x))
+
+
+SCALAR_INDICES = {
+    "mask": lambda s: s[s > 0], "()": lambda s: s[()], "...": lambda s: s[...],
+    "None": lambda s: s[None], "None, None": lambda s: s[None, None] * 2.0,
+    "false mask": lambda s: s[s < 0],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_INDICES))
+def test_indexing_a_traced_numpy_scalar_like_numpy(name):
+    index = SCALAR_INDICES[name]
+    f = lambda x: index(np.sum(x))  # noqa: E731
+    loss = lambda x: np.sum(f(x) * 3.0)  # noqa: E731
+    for x in (numpy.ones(2), -numpy.ones(2)):
+        assert_identical(f(x), replayed(f, x))
+        assert type(f(x)) is type(replayed(f, x))
+        assert_identical(grad(loss)(x), grad(loss, jit=True)(x))
+        check_grads(lambda x: np.sum(f(x) ** 2), modes=["fwd", "rev"], order=2)(x)
+
+
+def test_a_traced_numpy_scalar_is_no_sequence():
+    with pytest.raises(IndexError):
+        grad(lambda x: np.sum(x)[0])(numpy.ones(2))
+    with pytest.raises(TypeError, match="not iterable"):
+        grad(lambda x: sum(np.sum(x)))(numpy.ones(2))

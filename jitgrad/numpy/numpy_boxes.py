@@ -277,9 +277,10 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
 class NDArrayBox(ArrayBox):
     """A traced ndarray: an ArrayBox that can also be indexed, assigned into, iterated.
 
-    Scalars have their own class, without ``__getitem__``: NumPy treats any object
-    with one as a sequence and would hide our error for ``ndarray[i] = traced
-    scalar`` behind its own "setting an array element with a sequence".
+    Python numbers have their own class, without ``__getitem__`` (they cannot be
+    indexed): NumPy treats any object with one as a sequence and would hide our error
+    for ``ndarray[i] = traced number`` behind its own "setting an array element with
+    a sequence". NumPy scalars can be indexed (see NumpyScalarBox).
     """
     __slots__ = []
 
@@ -324,6 +325,31 @@ class NDArrayBox(ArrayBox):
 
     def partition(self, kth, axis=-1, kind="introselect", order=None):
         self._store(_jnp().partition(self, kth, axis, kind=kind, order=order))
+
+
+class NumpyScalarBox(ArrayBox):
+    """A traced NumPy scalar (np.float64 ...), which NumPy lets you index as a 0-d
+    array: ``s[()]``, ``s[...]``, ``s[None]``, ``s[s > 0]`` (the result of a full
+    reduction, masked)."""
+    __slots__ = []
+
+    def __getitem__(self, idx):
+        return getitem(self, plain_index(idx))
+
+    def _to_python(self, convert):
+        try:
+            return ArrayBox._to_python(self, convert)
+        except TypeError:
+            # ``ndarray[i] = s`` calls float(s), and when that fails on an object with
+            # __getitem__, NumPy reports "setting an array element with a sequence"
+            # instead of our error. So the box stops being indexable first (what it
+            # was computing for stops here anyway), and NumPy passes our error on.
+            self.__class__ = ArrayBox
+            raise
+
+    def __iter__(self):
+        # Not the sequence protocol __getitem__ would give: a NumPy scalar is no sequence.
+        raise TypeError(f"'{type(self._value).__name__}' object is not iterable")
 
 
 def _defers_to(other):
@@ -394,7 +420,7 @@ _BOXED_TYPES = [float, complex, int, bool, _np.bool_,
                 _np.int8, _np.int16, _np.int32, _np.int64,
                 _np.uint8, _np.uint16, _np.uint32, _np.uint64]
 for _type in _BOXED_TYPES:
-    ArrayBox.register(_type)
+    (NumpyScalarBox if issubclass(_type, _np.generic) else ArrayBox).register(_type)
 NDArrayBox.register(_np.ndarray)
 
 
