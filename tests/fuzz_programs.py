@@ -31,39 +31,36 @@ KNOWN_BUG_SIGNED_ZERO_CONSTANTS = False
 KNOWN_BUG_FLOAT_GUARD_SIGNED_ZERO = False
 # Fixed: getval(x) under the jit was a constant of the plan. True: getval is not drawn.
 KNOWN_BUG_GETVAL_BAKES = False
-# The gradient of arctan2(y, x) divides by x*x + y*y, which underflows to 0 for tiny
-# arguments (1e-300): eager's gradient is then 0 where the true one is not. True:
-# arctan2 never gets the constant 1e-300.
-KNOWN_BUG_ARCTAN2_GRAD_UNDERFLOW = True
-# a ** b on NumPy float64 scalars, and its gradient: eager computes with scalar code
-# (np.float64.__pow__, and math.log in the power rule, np.float64 being a float), the
-# traced value with ufuncs, and their results differ by an ulp in about 5% of cases
-# here. True: powers of scalars are not drawn.
-KNOWN_BUG_SCALAR_POWER_ROUNDING = True
-# np.take(a, idx, axis=k) with k > 0, traced, is a[:, idx], which NumPy lays out in
-# memory differently from np.take's result: a sum over it then adds in another order
-# and differs in the last bits. True: such takes are written a[:, idx].
-KNOWN_BUG_TAKE_LAYOUT = True
-# Traced np.sort is a gather by np.argsort: its result is C-ordered where np.sort's
-# keeps the input's layout (a sum over it then rounds differently), and tied 0.0 and
-# -0.0 come out in another order. True: np.sort is not drawn.
-KNOWN_BUG_SORT_BY_ARGSORT = True
-# A full reduction gives a NumPy scalar, which NumPy lets you index (s[s > 0]); the
-# traced scalar has no __getitem__. True: masks index arrays only.
-KNOWN_BUG_SCALAR_INDEXING = True
-# A gradient with respect to several arguments, one of whose cotangents the jit folds
-# to a constant, replays 0.0 where eager gives -0.0: the folded cotangent's
-# placeholder zeros (jitgrad.trace.containers, recognised by identity) are snapshot
-# copies in the plan, so they are added (0.0 + -0.0 = 0.0) instead of skipped. True:
-# the gradient check ignores the sign of zeros when there are several arguments.
-KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED = True
-# A guard on float(x) tells NaN from -NaN apart only in arrays: a Python float NaN is
-# the same as any NaN (jitgrad/trace/identity.py, same_float), so code that looks at
-# its sign (math.copysign) replays a stale path. True: copysign sees no NaN.
-KNOWN_BUG_FLOAT_GUARD_NAN_SIGN = False  # fixed
-# Reading a view (w = a[1:]) after its base was written (a[...] = ..., a += ...):
-# NumPy's view sees the write, the jit's traced view keeps its old values.
-KNOWN_BUG_VIEW_SEES_BASE_WRITES = False  # fixed
+# Fixed: the gradient of arctan2(y, x) divided by x*x + y*y, which underflows to 0
+# for tiny arguments (1e-300). True: arctan2 never gets the constant 1e-300.
+KNOWN_BUG_ARCTAN2_GRAD_UNDERFLOW = False
+# Fixed: a ** b on NumPy float64 scalars, and its gradient, computed with the np.power
+# ufunc (and np.log) when traced, with scalar code (np.float64.__pow__, math.log) in
+# eager; they differ by an ulp in about 5% of cases. True: powers of scalars are not
+# drawn.
+KNOWN_BUG_SCALAR_POWER_ROUNDING = False
+# Fixed: traced np.take(a, idx, axis=k) with k > 0 was a[:, idx], laid out in memory
+# unlike np.take's result (a sum over it added in another order). True: such takes are
+# written a[:, idx].
+KNOWN_BUG_TAKE_LAYOUT = False
+# Fixed: traced np.sort was a gather by np.argsort, C-ordered where np.sort keeps the
+# input's layout, with tied 0.0 and -0.0 in another order. True: np.sort is not drawn.
+KNOWN_BUG_SORT_BY_ARGSORT = False
+# Fixed: the traced NumPy scalar of a full reduction could not be indexed (s[s > 0]).
+# True: masks index arrays only.
+KNOWN_BUG_SCALAR_INDEXING = False
+# Fixed: a cotangent the jit folded to a constant had its container's placeholder zeros
+# (recognised by identity) snapshot-copied into the plan, which then added them
+# (0.0 + -0.0 = 0.0, a 0-d array + a NumPy scalar = a NumPy scalar). True: the gradient
+# check ignores the sign of zeros and 0-d array vs scalar when there are several
+# arguments.
+KNOWN_BUG_CONTAINER_PLACEHOLDER_COPIED = False
+# Fixed: a guard on float(x) took every NaN for the same value, so code looking at its
+# sign (math.copysign) replayed a stale path. True: copysign sees no NaN.
+KNOWN_BUG_FLOAT_GUARD_NAN_SIGN = False
+# Fixed: a traced view (w = a[1:]) did not see later writes into its base (a[...] += ...).
+# True: views are not drawn.
+KNOWN_BUG_VIEW_SEES_BASE_WRITES = False
 # Arrays the plan keeps (captured from the enclosing scope, or folded: a cotangent that
 # depends on no input) are C-ordered copies, whatever their layout was when traced: a
 # matmul or sum over a reversed one then rounds differently on replay
@@ -227,7 +224,7 @@ def is_finite_input(args):
 
 def literal(c):
     if math.isnan(c):
-        return "np.nan"
+        return "-np.nan" if math.copysign(1.0, c) < 0 else "np.nan"
     if math.isinf(c):
         return "np.inf" if c > 0 else "-np.inf"
     return repr(c)
@@ -639,9 +636,25 @@ class Drawer:
             return None
         b = self.pick(lambda s: broadcast(s, self.shapes[a]) == self.shapes[a])
         shape = self.shapes[a]
-        return Stmt("view", (a, b), ("_base_{out} = np.copy({0})", "{out} = _base_{out}[1:]",
-                                     "_base_{out}[...] += {1}"),
-                    (shape[0] - 1,) + shape[1:])
+        lines = ["_base_{out} = np.copy({0})", "{out} = _base_{out}[1:]"]
+        # Writes after the view was taken, which it must see where they overlap it:
+        # into the base, through a sibling view, through the view, through its view.
+        for _ in range(self.integer(1, 2)):
+            kind = self.choice(["base", "reversed", "row", "sibling", "itself", "inner"])
+            if kind == "base":
+                lines.append("_base_{out}[...] += {1}")
+            elif kind == "reversed":
+                lines.append("_base_{out}[::-1] *= {1}")
+            elif kind == "row":
+                i = self.integer(-shape[0], shape[0] - 1)
+                lines.append(f"_base_{{out}}[{i}] = {self.const()}")
+            elif kind == "sibling":
+                lines += ["_sibling_{out} = _base_{out}[:-1]", "_sibling_{out} *= -2.0"]
+            elif kind == "itself":
+                lines.append("{out}[...] = {out} * 0.5")
+            else:
+                lines += ["_inner_{out} = {out}[::2]", "_inner_{out} += 1.0"]
+        return Stmt("view", (a, b), tuple(lines), (shape[0] - 1,) + shape[1:])
 
     def branch(self):
         a = self.pick()

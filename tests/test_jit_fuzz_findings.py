@@ -4,8 +4,8 @@ Each test is the smallest plain jitgrad code showing one root cause: eager's val
 against the jitted (or differentiated) one. Open ones are strict xfails: when a fix
 makes one pass, pytest reports it; then the marker comes off here and the matching
 ``KNOWN_BUG_*`` flag in ``tests/fuzz_programs.py`` is set to False, so that the
-fuzzer draws the construct again. The first four were fixed meanwhile and stay as
-regression tests.
+fuzzer draws the construct again. Fixed ones stay as regression tests, each with a
+comment naming its root cause, and with checks of the fix around it.
 """
 import math
 import warnings
@@ -87,10 +87,10 @@ def test_getval_is_not_baked_into_the_plan():
     assert_identical(f(x), jitted(x))  # [2, 2]: the first call's getval(x) = 1
 
 
-# Fixed: KNOWN_BUG_FLOAT_GUARD_NAN_SIGN: a guard on a float treats every NaN as the same
-# value, so a replay at -NaN follows the path traced at NaN, though Python code can tell
-# them apart (jitgrad/trace/identity.py, same_float; arrays compare the sign bit,
-# same_array)
+# Fixed: KNOWN_BUG_FLOAT_GUARD_NAN_SIGN: a guard on a float treated every NaN as the
+# same value, so a replay at -NaN followed the path traced at NaN, though Python code
+# can tell them apart (jitgrad/jit/identity.py, same_float, now comparing the sign as
+# same_array does for arrays)
 def test_float_guard_tells_nan_from_negative_nan():
     def f(x, y):
         if math.copysign(1.0, float(np.max(x))) > 0:
@@ -102,9 +102,20 @@ def test_float_guard_tells_nan_from_negative_nan():
     assert_identical(f(-nan, y), jitted(-nan, y))  # [1.], the path seen at +NaN
 
 
-# Fixed: KNOWN_BUG_VIEW_SEES_BASE_WRITES: a traced view (a[1:]) does not see later
-# writes into its base; only writes through the view reach the base
-# (jitgrad/numpy/numpy_boxes.py, NDArrayBox views: _base is read on writes only)
+# The same rule keyed constants: x * nan and x * -nan were one expression
+# (jitgrad/jit/identity.py, constant_key).
+def test_nan_and_negative_nan_constants_are_not_the_same_expression():
+    def f(x):
+        return x * math.nan, x * -math.nan
+    x = numpy.ones(2)
+    for want, got in zip(f(x), replayed(f, x)):
+        assert numpy.array_equal(numpy.signbit(want), numpy.signbit(got))
+
+
+# Fixed: KNOWN_BUG_VIEW_SEES_BASE_WRITES: a traced view (a[1:]) did not see later
+# writes into its base; only writes through the view reached the base. A base now
+# keeps weak references to its views and re-reads them after each write
+# (jitgrad/numpy/numpy_boxes.py, ArrayBox._store)
 def test_view_sees_writes_into_its_base():
     def f(x):
         a = np.copy(x)
@@ -115,8 +126,8 @@ def test_view_sees_writes_into_its_base():
     assert_identical(f(x), jit(f)(x))  # [1, 2] under the jit: the old values
 
 
-# Fixed: KNOWN_BUG_VIEW_SEES_BASE_WRITES: the same under grad: the gradient through the
-# view is lost (jitgrad/numpy/numpy_boxes.py)
+# Fixed: KNOWN_BUG_VIEW_SEES_BASE_WRITES: the same under grad: the gradient through
+# the view was lost
 def test_view_of_written_base_is_differentiated():
     def f(x):
         a = np.zeros(3)
@@ -124,6 +135,32 @@ def test_view_of_written_base_is_differentiated():
         a[...] = x
         return np.sum(view)
     assert_identical(numpy.array([0.0, 1.0, 1.0]), grad(f)(numpy.arange(3.0)))
+    assert_identical(numpy.array([0.0, 1.0, 1.0]), grad(f, jit=True)(numpy.arange(3.0)))
+
+
+def _views(np, x):
+    a = np.copy(x)               # (4, 3)
+    row, tail = a[1], a[1:]      # overlapping views
+    inner = tail[:, 1:]          # a view of a view
+    a[...] += 1.0                # into the base: every view sees it
+    row *= 2.0                   # through a view: the base, tail and inner see it
+    inner[0] = x[0, :2]          # through the view of a view: row and the base see it
+    a[2:] = a[2:] * 3.0
+    return a * 1.0, row * 1.0, tail * 1.0, inner * 1.0
+
+
+def test_views_see_every_write_like_numpy_views():
+    x = numpy.arange(12.0).reshape(4, 3)
+    want = _views(numpy, x)
+    for got in (_views(np, x), replayed(lambda x: _views(np, x), x)):
+        for w, g in zip(want, got):
+            assert_identical(w, g)
+
+    def loss(x):
+        return sum(np.sum(out * numpy.arange(1.0, out.size + 1).reshape(out.shape))
+                   for out in _views(np, x))
+    assert_identical(grad(loss)(x), grad(loss, jit=True)(x))
+    check_grads(loss, modes=["fwd", "rev"], order=2)(x)
 
 
 # Fixed: KNOWN_BUG_TAKE_LAYOUT: traced np.take(a, idx, axis=1) was a[:, idx], laid out
