@@ -163,6 +163,30 @@ def test_views_see_every_write_like_numpy_views():
     check_grads(loss, modes=["fwd", "rev"], order=2)(x)
 
 
+def test_a_row_at_a_traced_integer_is_a_view_too():
+    # A[t] with t a traced int (an int argument of a jitted function) is a gather, so
+    # that new t replay; NumPy's A[t] is a view all the same: found while fixing the
+    # views above (the jit gave the old values).
+    def reads(x, t):
+        a = np.copy(x)
+        row = a[t]
+        a[...] += 1.0
+        return row * 1.0
+
+    def writes(x, t):
+        a = np.copy(x)
+        row = a[t]
+        row *= 2.0
+        return a * 1.0
+    x = numpy.arange(6.0).reshape(3, 2)
+    for f in (reads, writes):
+        jitted = jit(f)
+        for t in (1, 2, -1, 0):
+            assert_identical(f(x, t), jitted(x, t))
+        if f is reads:  # reading through it still gathers at t: one trace for all t
+            assert jitted.stats["traces"] <= 1
+
+
 # Fixed: KNOWN_BUG_TAKE_LAYOUT: traced np.take(a, idx, axis=1) was a[:, idx], laid out
 # in memory unlike np.take's result, so a sum over it added in another order; it is
 # NumPy's take now, with rules (jitgrad/numpy/indexing.py, take)

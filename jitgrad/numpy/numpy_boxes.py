@@ -22,7 +22,7 @@ from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
 from .elementwise import power_operator
 from .indexing import getitem, index_update, is_basic_index, plain_index
-from .traced_index import split_traced_index, take_traced
+from .traced_index import assemble, split_traced_index, take_traced
 from .conversions import conversion_error, number_error
 
 
@@ -122,7 +122,8 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
         base = getattr(self, "_base", None)
         if base is not None:
             owner, idx = base
-            owner._write(idx, result, writer=self)
+            # A traced integer in idx becomes the number it is here (guarded).
+            owner._write(plain_index(idx), result, writer=self)
         self._assign(result, constant)
         self._refresh_views(writer)
 
@@ -134,10 +135,11 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
         self._views = live
         for ref in live:
             view = ref()
-            if view is not None and view is not writer:
-                fresh = getitem(self, view._base[1])
-                view._assign(fresh, getattr(fresh, "_constant", False))
-                view._refresh_views()
+            if view is None or view is writer:
+                continue
+            fresh = self._read(view._base[1])[0]
+            view._assign(fresh, getattr(fresh, "_constant", False))
+            view._refresh_views()
 
     def _add_view(self, view, idx):
         view._base = (self, idx)
@@ -285,15 +287,22 @@ class NDArrayBox(ArrayBox):
     __slots__ = []
 
     def __getitem__(self, idx):
+        result, basic = self._read(idx)
+        if basic and isinstance(getval(result), _np.ndarray):
+            self._add_view(result, idx)  # NumPy returns a view here
+        return result
+
+    def _read(self, idx):
+        """``(self[idx], whether idx is basic)``: a basic index reads a view in NumPy."""
         traced = split_traced_index(idx)
         if traced is not None:  # a gather at computed integer indices
             template, parts = traced
-            return take_traced(self, template, *parts)
+            # A[t] at a traced integer t is a view in NumPy, as A[1] is.
+            basic = all(_np.ndim(getval(part)) == 0 for part in parts) and is_basic_index(
+                assemble(template, [0] * len(parts)))
+            return take_traced(self, template, *parts), basic
         idx = plain_index(idx)
-        result = getitem(self, idx)
-        if is_basic_index(idx) and isinstance(getval(result), _np.ndarray):
-            self._add_view(result, idx)  # NumPy returns a view here
-        return result
+        return getitem(self, idx), is_basic_index(idx)
 
     def __setitem__(self, idx, value):
         value = _jnp().asarray(value) if isinstance(value, (list, tuple)) else value
