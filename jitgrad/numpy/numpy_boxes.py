@@ -16,7 +16,7 @@ import weakref
 import numpy as _np
 
 from ..trace import Box, getval, isbox, primitive
-from ..trace.core import concrete, concrete_value
+from ..trace.core import concrete, concrete_value, innermost_level
 from ..trace.hooks import observed_only as _only_the_jit_traces, refuse_replay
 from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
@@ -133,9 +133,18 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
             return
         live = [ref for ref in views if ref() is not None]
         self._views = live
+        level = innermost_level()
         for ref in live:
             view = ref()
             if view is None or view is writer:
+                continue
+            if level is not None and view._trace < level.id:
+                # A view traced at an older level than the innermost one (a value the
+                # jit traces but grad does not) may be an argument recorded by a newer
+                # level's node, which holds the box object itself: rebinding it would
+                # change that node's operand (fuzzer finding
+                # KNOWN_BUG_OLDER_LEVEL_BOX_REBOUND, trace/core.py). Such a view keeps
+                # its values until that is fixed.
                 continue
             fresh = self._read(view._base[1])[0]
             view._assign(fresh, getattr(fresh, "_constant", False))
