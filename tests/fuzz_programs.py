@@ -73,13 +73,13 @@ KNOWN_BUG_SNAPSHOT_LAYOUT = True
 # (jitgrad/trace/vjp.py, backward_pass). True: gradients with inputs not C-ordered are
 # compared to rtol 1e-12, not bitwise.
 KNOWN_BUG_COTANGENT_SUM_LAYOUT = True
-# Under jit(grad), an array the jit traces but grad does not (np.copy of np.floor(x), a
-# view of one) is a box of the jit's level; a gradient-level node records that box
-# object as its operand, and writing into the array in place rebinds the object, so
-# the node's operand changes (trace/core.py records older levels' boxes by reference;
-# numpy_boxes.ArrayBox._assign rebinds): a wrong gradient. True: arrays written in
-# place (assign, view) are made from values grad traces, or by np.zeros.
-KNOWN_BUG_OLDER_LEVEL_BOX_REBOUND = True
+# Fixed: under jit(grad), an array the jit traces but grad does not (np.copy of
+# np.floor(x), a view of one) is a box of the jit's level; a gradient-level node recorded
+# that box object as its operand, and writing into the array in place rebound the
+# object, so the node's operand changed (trace/core.py records older levels' boxes as
+# snapshots now). True: arrays written in place (assign, view) are made from values
+# grad traces, or by np.zeros.
+KNOWN_BUG_OLDER_LEVEL_BOX_REBOUND = False
 
 MAX_NDIM = 3
 MAX_SIZE = 120

@@ -452,27 +452,25 @@ def test_a_traced_numpy_scalar_is_no_sequence():
         grad(lambda x: sum(np.sum(x)))(numpy.ones(2))
 
 
-# Open: KNOWN_BUG_OLDER_LEVEL_BOX_REBOUND (found by the fuzzer once views saw writes).
-# core.primitive records a box of an older trace level (the jit's, or an outer grad's)
+# Fixed: KNOWN_BUG_OLDER_LEVEL_BOX_REBOUND (found by the fuzzer once views saw writes).
+# core.primitive recorded a box of an older trace level (the jit's, or an outer grad's)
 # by reference, as the operand of a newer level's node; an in-place write rebinds that
-# very object (ArrayBox._assign), so the node's operand changes after the fact. Fix in
-# jitgrad/trace/core.py (primitive): record such arguments as a new box with the same
-# value, node and _constant (verified: these three pass, and the suites and fuzzer too).
-@finding("KNOWN_BUG_OLDER_LEVEL_BOX_REBOUND: under jit(grad), an array made from an "
-         "argument not differentiated is a jit-level box; a *= w records it as the "
-         "multiply's operand and then rebinds it, so d/dw reads the product "
-         "(jitgrad/trace/core.py, primitive; numpy_boxes.py, ArrayBox._assign)")
+# very object (ArrayBox._assign), so the node's operand changed after the fact. Such
+# operands are recorded as snapshots now (Box._as_operand), and views of any level are
+# re-read after writes into their base again (numpy_boxes.py, ArrayBox._refresh_views).
 def test_writing_into_an_array_only_the_jit_traces_keeps_the_gradient():
     def loss(w, data):
         a = np.copy(data)
-        a *= w
+        a *= w  # the multiply records a, then a is rebound to a * w
         return np.sum(a * numpy.array([0.3, -0.7, 0.5]))
-    w, data = 1.7, numpy.array([1.0, 2.0, 3.0])
-    assert_identical(grad(loss)(w, data), grad(loss, jit=True)(w, data))  # 0.68, not 0.4
+    jitted = grad(loss, jit=True)
+    for w, data in [(1.7, [1.0, 2.0, 3.0]), (-0.4, [2.0, -1.0, 0.5]), (3.0, [0.0, 1.0, 4.0])]:
+        data = numpy.array(data)
+        assert_identical(grad(loss)(w, data), jitted(w, data))  # 0.68, not 0.4, at first
+    assert jitted.stats["traces"] == 1
+    assert grad(loss)(1.7, numpy.array([1.0, 2.0, 3.0])) == pytest.approx(0.3 - 1.4 + 1.5)
 
 
-@finding("KNOWN_BUG_OLDER_LEVEL_BOX_REBOUND: the same in eager nested gradients: a box "
-         "of the outer grad, written in place inside the inner one")
 def test_writing_into_an_outer_levels_array_keeps_the_inner_gradient():
     def outer(x):
         def inner(y):
@@ -480,21 +478,36 @@ def test_writing_into_an_outer_levels_array_keeps_the_inner_gradient():
             a *= y       # the inner multiply records a, then a is rebound to x * y
             return np.sum(a)
         return grad(inner)(2.0)  # sum(x)
-    assert_identical(numpy.ones(2), grad(outer)(numpy.array([1.0, 2.0])))  # [2, 2]
+    x = numpy.array([1.0, 2.0])
+    assert_identical(numpy.ones(2), grad(outer)(x))  # [2, 2] before the fix
+    assert_identical(grad(outer)(x), grad(outer, jit=True)(x))
 
 
-@finding("KNOWN_BUG_OLDER_LEVEL_BOX_REBOUND: meanwhile a view at an older level than the "
-         "innermost one is not re-read after writes into its base (rebinding it could "
-         "change a newer node's operand: numpy_boxes.py, ArrayBox._refresh_views), so "
-         "under jit(grad) a view of an array grad does not trace keeps its old values")
 def test_views_of_arrays_only_the_jit_traces_see_writes_under_grad():
     def loss(x):
         a = np.copy(np.floor(x))
         view = a[1:]
-        a *= x
+        a *= x  # the view sees floor(x) * x, as NumPy's would
         return np.sum(view * numpy.array([0.3, -0.7]))
+    jitted = grad(loss, jit=True)
+    for x in ([1.5, -0.5, 1.25], [2.5, 3.5, -1.5], [0.25, -2.75, 4.0]):
+        x = numpy.array(x)
+        assert_identical(grad(loss)(x), jitted(x))  # [0, 0, 0] jitted before the fix
     x = numpy.array([1.5, -0.5, 1.25])
-    assert_identical(grad(loss)(x), grad(loss, jit=True)(x))  # [0, 0, 0] jitted
+    assert_identical(numpy.array([0.0, -0.3, -0.7]), grad(loss)(x))  # floor(x[1:]) * w
+
+
+def test_a_view_of_an_outer_levels_array_sees_writes_inside_the_inner_gradient():
+    def outer(x):
+        def inner(y):
+            a = x * 1.0
+            view = a[1:]
+            a *= y  # rebinds the outer-level view to (x * y)[1:]
+            return np.sum(view * view)
+        return grad(inner)(1.5)  # 2 * 1.5 * sum(x[1:] ** 2)
+    x = numpy.array([0.5, 1.0, -2.0])
+    assert_identical(grad(outer)(x), grad(outer, jit=True)(x))
+    assert grad(outer)(x) == pytest.approx([0.0, 6.0, -12.0])
 
 
 def test_a_temporary_view_recorded_by_grad_keeps_its_values():

@@ -16,7 +16,7 @@ import weakref
 import numpy as _np
 
 from ..trace import Box, getval, isbox, primitive
-from ..trace.core import concrete, concrete_value, innermost_level
+from ..trace.core import concrete, concrete_value
 from ..trace.hooks import observed_only as _only_the_jit_traces, refuse_replay
 from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
@@ -110,6 +110,14 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
         self._value, self._trace, self._node = result._value, result._trace, result._node
         self._constant = constant
 
+    def _as_operand(self):
+        """A snapshot (same value, level, node): a node of a newer level records it,
+        and ``_assign`` may rebind this box afterwards (see Box._as_operand)."""
+        snapshot = object.__new__(type(self))
+        snapshot._value, snapshot._trace, snapshot._node = self._value, self._trace, self._node
+        snapshot._constant = getattr(self, "_constant", False)
+        return snapshot
+
     def _fresh(self):
         """This box's current values: a view is kept up to date by every write into
         its base (see _store), so it is the box itself."""
@@ -133,18 +141,9 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
             return
         live = [ref for ref in views if ref() is not None]
         self._views = live
-        level = innermost_level()
         for ref in live:
             view = ref()
             if view is None or view is writer:
-                continue
-            if level is not None and view._trace < level.id:
-                # A view traced at an older level than the innermost one (a value the
-                # jit traces but grad does not) may be an argument recorded by a newer
-                # level's node, which holds the box object itself: rebinding it would
-                # change that node's operand (fuzzer finding
-                # KNOWN_BUG_OLDER_LEVEL_BOX_REBOUND, trace/core.py). Such a view keeps
-                # its values until that is fixed.
                 continue
             fresh = self._read(view._base[1])[0]
             view._assign(fresh, getattr(fresh, "_constant", False))

@@ -134,6 +134,13 @@ class Box:
 
     __repr__ = __str__
 
+    def _as_operand(self):
+        """This box as a newer level's node records it among its operands. A box that
+        never changes is recorded itself; a class whose boxes are rebound by in-place
+        writes (ArrayBox) records a snapshot, so that a later write cannot change the
+        operand a derivative rule reads."""
+        return self
+
     @classmethod
     def register(cls, value_type):
         """Box values of ``value_type`` with this class when they are traced."""
@@ -278,10 +285,13 @@ def primitive(f_raw, coerce=None):
             _traced_out(f_wrapped, args, top)
         argnums, parents, unboxed = [], [], list(args)
         for argnum, arg in enumerate(args):
-            if type(arg) in Box.types and arg._trace == top:
-                argnums.append(argnum)
-                parents.append(arg._node)
-                unboxed[argnum] = arg._value
+            if type(arg) in Box.types:
+                if arg._trace == top:
+                    argnums.append(argnum)
+                    parents.append(arg._node)
+                    unboxed[argnum] = arg._value
+                else:  # an older level's box: this level's node keeps it as it is now
+                    unboxed[argnum] = arg._as_operand()
         node_type = type(parents[0])
         if notrace_primitives and f_wrapped in notrace_primitives.get(node_type, ()):
             return f_wrapped(*unboxed, **kwargs)
