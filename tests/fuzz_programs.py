@@ -67,12 +67,13 @@ KNOWN_BUG_VIEW_SEES_BASE_WRITES = False
 # (jitgrad/jit/graph.py, Graph._capture). True: the fuzzer's loss takes its weights
 # as arguments, so that its cotangents are computed, not kept.
 KNOWN_BUG_SNAPSHOT_LAYOUT = True
-# Eager's backward pass adds a node's third and later cotangents in place, keeping the
-# first sum's layout; traced, every sum is x + y, laid out by NumPy from both: with an
-# F-ordered input the layouts differ and sums over axes after them round differently
-# (jitgrad/trace/vjp.py, backward_pass). True: gradients with inputs not C-ordered are
-# compared to rtol 1e-12, not bitwise.
-KNOWN_BUG_COTANGENT_SUM_LAYOUT = True
+# Fixed: eager's backward pass added a node's third and later cotangents in place,
+# keeping the first sum's layout; traced, every sum is x + y, laid out by NumPy from
+# both: with an F-ordered input the layouts differed and sums over axes after them
+# rounded differently (jitgrad/trace/vjp.py adds in place only where x + y would keep
+# the layout). True: gradients with inputs not C-ordered are compared to rtol 1e-12,
+# not bitwise.
+KNOWN_BUG_COTANGENT_SUM_LAYOUT = False
 # Fixed: under jit(grad), an array the jit traces but grad does not (np.copy of
 # np.floor(x), a view of one) is a box of the jit's level; a gradient-level node recorded
 # that box object as its operand, and writing into the array in place rebound the

@@ -377,11 +377,11 @@ def test_captured_reversed_array_keeps_its_layout():
         assert_identical(f(x), replayed(f, x))
 
 
-@finding("KNOWN_BUG_COTANGENT_SUM_LAYOUT: eager's backward pass adds a node's third "
-         "cotangent in place (np.add(prev, g, out=prev), keeping prev's layout); traced, "
-         "it is x + y, which NumPy lays out from both operands, so with a Fortran-ordered "
-         "input the sums over axes that follow round differently "
-         "(jitgrad/trace/vjp.py, backward_pass)")
+# Fixed: KNOWN_BUG_COTANGENT_SUM_LAYOUT: eager's backward pass added a node's third
+# cotangent in place (np.add(prev, g, out=prev), keeping prev's layout); traced, it is
+# x + y, which NumPy lays out from both operands, so with a Fortran-ordered input the
+# sums over axes that follow rounded differently. Eager adds in place only where
+# prev + g would have prev's layout (jitgrad/trace/vjp.py, _can_add_into).
 def test_cotangent_sums_are_laid_out_like_eager():
     rng = numpy.random.RandomState(1)
     a, b = rng.randn(2, 2, 3), rng.randn(1, 2, 3)
@@ -393,6 +393,24 @@ def test_cotangent_sums_are_laid_out_like_eager():
     for _ in range(50):
         x0, x1 = numpy.asfortranarray(rng.randn(2, 1, 3)), rng.randn(2, 1, 3)
         assert_identical(eager(x0, x1), jitted(x0, x1))
+
+
+@pytest.mark.parametrize("layouts", ["CCC", "FFF", "FCC", "CFF", "FFC", "CCF"])
+def test_three_cotangents_sum_in_the_layout_the_jit_gives(layouts):
+    # x's cotangent is the sum of three, each laid out like the array it meets.
+    def loss(x, p, q, r):
+        return np.sum(x * p) + np.sum(x * q) + np.sum(x * r)
+    rng = numpy.random.RandomState(2)
+    order = {"C": numpy.ascontiguousarray, "F": numpy.asfortranarray}
+    eager, jitted = grad(loss, jit=False), grad(loss, jit=True)
+    for _ in range(3):
+        x = rng.randn(3, 4)
+        weights = [order[layout](rng.randn(3, 4)) for layout in layouts]
+        want, got = eager(x, *weights), jitted(x, *weights)
+        assert_identical(want, got)
+        assert want.flags.c_contiguous == got.flags.c_contiguous
+        assert want.flags.f_contiguous == got.flags.f_contiguous
+        numpy.testing.assert_allclose(want, weights[0] + weights[1] + weights[2], rtol=1e-15)
 
 
 # Fixed: KNOWN_BUG_ARCTAN2_GRAD_UNDERFLOW (eager): the partials of arctan2(y, x) divided

@@ -77,9 +77,15 @@ def backward_pass(g, end_node):
 
 
 def _can_add_into(prev, new):
-    """Plain arrays (not traced: no higher order, no jit) that sum without a new dtype."""
+    """Plain arrays (not traced: no higher order, no jit) that sum without a new dtype,
+    and into the layout that ``prev + new`` would have: both C-ordered, or both
+    Fortran-ordered. Traced, every sum is ``prev + new``, laid out by NumPy from both
+    operands; a sum over the cotangent later adds in memory order, so an in-place sum
+    kept in another layout would round differently from the jit's."""
     return (type(prev) is np.ndarray and type(new) is np.ndarray and prev.shape == new.shape
-            and np.result_type(prev, new) == prev.dtype)
+            and np.result_type(prev, new) == prev.dtype
+            and (prev.flags.c_contiguous and new.flags.c_contiguous
+                 or prev.flags.f_contiguous and new.flags.f_contiguous))
 
 
 class SparseObject:
