@@ -1,6 +1,7 @@
 """One fused region as a callable step: generated Numba source, outputs preallocated."""
 import logging
 import math
+import re
 import time
 import warnings
 
@@ -164,10 +165,42 @@ def kernel_source(region, scalar_bodies):
                           f"    return ({results},)", ""]
         return "\n".join(lines), array_inputs
     signature = ", ".join(params + list(outputs.values()))
-    lines = header + [f"def kernel({signature}):",
-                      "    for i in range(out0.shape[0]):",
-                      *reads, *body, ""]
+    fast_body, slow_flags = _fast_trig(body)
+    if slow_flags is None:
+        lines = header + [f"def kernel({signature}):",
+                          "    for i in range(out0.shape[0]):",
+                          *reads, *body, ""]
+    else:
+        # Two passes: the common one vectorizes (sin_fast/cos_fast, exact up to
+        # TRIG_MAX) and flags larger arguments; only then the loop runs again with the
+        # exact sin/cos (libm beyond TRIG_MAX), rewriting every output.
+        lines = header + [f"def kernel({signature}):",
+                          "    slow = False",
+                          "    for i in range(out0.shape[0]):",
+                          *reads, *fast_body,
+                          f"        slow |= {' | '.join(slow_flags)}",
+                          "    if slow:",
+                          "        for i in range(out0.shape[0]):",
+                          *["    " + line for line in reads + body], ""]
     return "\n".join(lines), array_inputs
+
+
+_TRIG_CALL = re.compile(r"vmath\.(sin|cos)\(([^()]*)\)")
+
+
+def _fast_trig(body):
+    """``body`` with vmath.sin/cos calls as sin_fast/cos_fast, and the trig_slow tests
+    of their arguments; (body, None) when it calls neither."""
+    flags = []
+
+    def fast(match):
+        flags.append(f"vmath.trig_slow({match.group(2)})")
+        return f"vmath.{match.group(1)}_fast({match.group(2)})"
+    fast_body = [_TRIG_CALL.sub(fast, line) for line in body]
+    if not flags or any(_TRIG_CALL.search(line) or "vmath.sin(" in line or
+                        "vmath.cos(" in line for line in fast_body):
+        return body, None  # no trig, or a call this rewrite cannot read: one exact pass
+    return fast_body, list(dict.fromkeys(flags))
 
 
 def _literal(value):

@@ -223,10 +223,12 @@ def_binary(anp.logaddexp2, lambda ans, x, y: anp.exp2(x - ans),
            lambda ans, x, y: anp.exp2(y - ans))
 
 # Trigonometric and hyperbolic functions.
+# Array kernels calling vmath.sin/cos run in two passes (kernels/fused.py): a
+# vectorized one, and the exact one only when an argument is beyond vmath.TRIG_MAX.
 def_unary(anp.sin, lambda ans, x: anp.cos(x), body="math.sin({0})", reads="x",
-          array_body=None)  # vmath.sin vectorizes only in two passes: not yet
+          array_body="vmath.sin({0})")
 def_unary(anp.cos, lambda ans, x: -anp.sin(x), body="math.cos({0})", reads="x",
-          array_body=None)
+          array_body="vmath.cos({0})")
 def_unary(anp.tan, lambda ans, x: 1.0 + ans * ans, body="math.tan({0})", reads="ans",
           array_body=None)
 def_unary(anp.arcsin, lambda ans, x: 1.0 / anp.sqrt(1.0 - x * x))
