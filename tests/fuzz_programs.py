@@ -61,12 +61,12 @@ KNOWN_BUG_FLOAT_GUARD_NAN_SIGN = False
 # Fixed: a traced view (w = a[1:]) did not see later writes into its base (a[...] += ...).
 # True: views are not drawn.
 KNOWN_BUG_VIEW_SEES_BASE_WRITES = False
-# Arrays the plan keeps (captured from the enclosing scope, or folded: a cotangent that
-# depends on no input) are C-ordered copies, whatever their layout was when traced: a
-# matmul or sum over a reversed one then rounds differently on replay
-# (jitgrad/jit/graph.py, Graph._capture). True: the fuzzer's loss takes its weights
-# as arguments, so that its cotangents are computed, not kept.
-KNOWN_BUG_SNAPSHOT_LAYOUT = True
+# Fixed: arrays the plan keeps (captured from the enclosing scope, or folded: a
+# cotangent that depends on no input) were C-ordered copies, whatever their layout was
+# when traced: a matmul or sum over a reversed one then rounded differently on replay
+# (jitgrad/jit/graph.py, snapshot keeps the strides now). True: the fuzzer's loss takes
+# its weights as arguments, so that its cotangents are computed, not kept.
+KNOWN_BUG_SNAPSHOT_LAYOUT = False
 # Fixed: eager's backward pass added a node's third and later cotangents in place,
 # keeping the first sum's layout; traced, every sum is x + y, laid out by NumPy from
 # both: with an F-ordered input the layouts differed and sums over axes after them

@@ -363,9 +363,9 @@ def test_placeholders_of_the_plan_never_reach_the_caller():
     assert_identical(numpy.zeros(2), jitted(x, x, x)[2])
 
 
-@finding("KNOWN_BUG_SNAPSHOT_LAYOUT: an array the plan keeps (captured, or folded) is "
-         "a C-ordered copy of what was traced, so a matmul with a reversed one rounds "
-         "differently on replay (jitgrad/jit/graph.py, Graph._capture: arg.copy())")
+# Fixed: KNOWN_BUG_SNAPSHOT_LAYOUT: an array the plan keeps (captured, or folded) was a
+# C-ordered copy of what was traced, so a matmul with a reversed one rounded differently
+# on replay. The copy keeps the strides now (jitgrad/jit/graph.py, snapshot).
 def test_captured_reversed_array_keeps_its_layout():
     rng = numpy.random.RandomState(0)
     c = numpy.ascontiguousarray(rng.randn(5)[::-1])[::-1]  # negative strides
@@ -376,6 +376,54 @@ def test_captured_reversed_array_keeps_its_layout():
         x = rng.randn(5, 7)
         assert_identical(f(x), replayed(f, x))
 
+
+CAPTURED_LAYOUTS = {
+    "C": lambda a: a,
+    "F": numpy.asfortranarray,
+    "reversed": lambda a: numpy.ascontiguousarray(a[::-1, ::-1])[::-1, ::-1],
+    "reversed F": lambda a: numpy.asfortranarray(a[::-1])[::-1],
+    "gaps": lambda a: numpy.repeat(a, 2, axis=1)[:, ::2],
+    "wide gaps": lambda a: numpy.repeat(a, 9, axis=1)[:, ::9],
+}
+
+
+@pytest.mark.parametrize("layout", sorted(CAPTURED_LAYOUTS))
+def test_captured_arrays_keep_their_layout(layout):
+    rng = numpy.random.RandomState(3)
+    c = CAPTURED_LAYOUTS[layout](rng.randn(6, 17))
+
+    def f(x):
+        return x @ c, np.sum(c * x[:, :1], axis=0), np.sum(c * x[0, 0]), c.T @ x[:, 0]
+    jitted = jit(f)
+    for _ in range(3):
+        x = rng.randn(6, 6)
+        for want, got in zip(f(x), jitted(x)):
+            assert_identical(want, got)
+    assert jitted.stats["traces"] == 1 and jitted.stats["hits"] == 2
+    # The gradient's own constants (the cotangent of c @ ..., folded) too.
+    loss = lambda x: np.sum((x @ c) ** 2 * c[:1])  # noqa: E731
+    eager, jitted = grad(loss), grad(loss, jit=True)
+    for _ in range(3):
+        x = rng.randn(6, 6)
+        assert_identical(eager(x), jitted(x))
+
+
+@pytest.mark.parametrize("layout", sorted(CAPTURED_LAYOUTS))
+def test_a_snapshot_has_the_strides_of_its_array(layout):
+    from jitgrad.jit.graph import snapshot
+    array = CAPTURED_LAYOUTS[layout](numpy.random.RandomState(0).randn(6, 17))
+    copy = snapshot(array)
+    assert copy.strides == array.strides and not numpy.shares_memory(copy, array)
+    assert_identical(array, copy)
+
+
+def test_a_snapshot_of_a_sparse_view_of_a_large_array_is_compact():
+    from jitgrad.jit.graph import snapshot
+    big = numpy.random.RandomState(0).randn(400, 1000)
+    column = big[::-1, ::100]  # a span of 3.2 MB for 32 kB of values
+    copy = snapshot(column)
+    assert copy.base.nbytes == column.nbytes and copy.strides == (-80, 8)
+    assert_identical(column, copy)
 
 # Fixed: KNOWN_BUG_COTANGENT_SUM_LAYOUT: eager's backward pass added a node's third
 # cotangent in place (np.add(prev, g, out=prev), keeping prev's layout); traced, it is

@@ -122,7 +122,7 @@ class Graph:
                 "transformation that has already finished")
         if type(arg) is np.ndarray:
             if id(arg) not in self._captured and arg.flags.writeable:
-                self._captured[id(arg)] = (arg, arg.copy())
+                self._captured[id(arg)] = (arg, snapshot(arg))
         else:
             node = trees.children(arg)
             for item in (node[0] if node is not None else ()):
@@ -179,6 +179,43 @@ class Graph:
             lines.extend(f"    {g}" for g in guards_after.get(node.index + 1, ()))
         lines.append(f"outputs: {describe_tree(self.outputs)}")
         return "\n".join(lines)
+
+
+# A snapshot with gaps is kept as wide as its strides span up to this size (or twice
+# its own): beyond, it is compacted, to bound the memory a plan holds.
+EXACT_SPAN_BYTES = 1 << 20
+
+
+def snapshot(array):
+    """A private copy of ``array`` laid out as it is: the same strides, signs and gaps
+    included, so that NumPy and BLAS walk it, and round sums and products over it,
+    exactly as over the original (a C-ordered copy of a reversed vector changes the
+    order of a matmul's additions; one without the gaps of ``a[:, ::9]`` takes
+    BLAS where the original took NumPy's own loop). It holds the memory those strides
+    span. Where gaps make that more than twice the array's size and more than
+    EXACT_SPAN_BYTES (a column of a large matrix), the copy is compact instead, in the
+    same axis order and directions: results over it can then differ from eager's in
+    the last bit."""
+    if array.size == 0 or array.dtype.hasobject:
+        return array.copy()
+    extents = [stride * (n - 1) for stride, n in zip(array.strides, array.shape)]
+    low = sum(extent for extent in extents if extent < 0)
+    span = sum(extent for extent in extents if extent > 0) - low + array.itemsize
+    if span > max(2 * array.nbytes, EXACT_SPAN_BYTES):
+        return _compact_copy(array)
+    copy = np.ndarray(array.shape, array.dtype, np.empty(span, np.uint8), -low,
+                      array.strides)
+    copy[...] = array
+    return copy
+
+
+def _compact_copy(array):
+    """A copy without gaps, its axes in ``array``'s memory order and direction."""
+    flip = tuple(slice(None, None, -1) if stride < 0 else slice(None)
+                 for stride in array.strides)
+    copy = np.empty_like(array[flip], order="K")[flip]
+    copy[...] = array
+    return copy
 
 
 def describe(node):
