@@ -12,6 +12,7 @@ import numpy as np
 from ..trace.core import Node, isbox
 from ..trace import hooks, tree as trees
 from ..trace.containers import frozen_placeholder, is_placeholder
+from ..trace.rules import shape_from_values
 from .identity import same_array
 
 
@@ -43,7 +44,7 @@ class GraphNode(Node):
         # Only inputs and constants show their value in explain(); ops show their call.
         self.description = describe_value(value) if kind in ("input", "const") else None
         self.dynamic_shape = any(p.dynamic_shape for p in parents) or (
-            kind in ("op", "source") and shape_depends_on_values(fun, args))
+            kind in ("op", "source") and shape_from_values(fun, args))
         self.args, self.kwargs = args, kwargs
         self.parent_argnums, self.parents = tuple(parent_argnums), list(parents)
         hooks.observer().graph.add(self)
@@ -53,31 +54,6 @@ class GraphNode(Node):
         if self.fun is None:
             return self.kind
         return getattr(self.fun, "__name__", type(self.fun).__name__)
-
-
-# Functions whose output shape can change with their inputs' values (not only
-# their shapes). Python code that looks at such a shape gets it guarded.
-DYNAMIC_SHAPE_NAMES = frozenset("""
-    nonzero argwhere flatnonzero where unique unique_all unique_counts unique_inverse
-    unique_values compress extract trim_zeros setdiff1d intersect1d union1d setxor1d
-    bincount arange linspace logspace geomspace zeros ones empty full eye identity tri
-    repeat resize delete insert histogram histogram_bin_edges
-    """.split())
-
-
-def shape_depends_on_values(fun, args):
-    name = getattr(fun, "__name__", "")
-    if name in DYNAMIC_SHAPE_NAMES:
-        return True
-    # Indexing with a boolean mask: the result has as many elements as it has Trues.
-    return name in ("getitem", "index_update", "untake") and any(
-        _has_boolean_part(arg) for arg in args[1:2])
-
-
-def _has_boolean_part(index):
-    if isinstance(index, (tuple, list)):
-        return any(_has_boolean_part(i) for i in index)
-    return getattr(index, "dtype", None) == np.bool_
 
 
 class Guard:

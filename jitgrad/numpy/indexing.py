@@ -10,6 +10,7 @@ import numpy as _np
 
 from ..trace.core import concrete_value
 from ..trace import defjvp, defjvp_argnums, defvjp, defvjp_argnums, getval, isbox, primitive
+from ..trace.rules import def_shape_from_values
 from ..trace.vspace import vspace
 from . import numpy_wrapper as anp
 from .fast_paths import scatter_add
@@ -67,12 +68,30 @@ defvjp(untake, lambda ans, x, idx, vs: lambda g: getitem(g, idx))
 defjvp(untake, "same")
 
 
+def _indexes_with_mask(args):
+    """A boolean mask in the index: the result has as many elements as it has Trues."""
+    return len(args) > 1 and _has_boolean_part(args[1])
+
+
+def _has_boolean_part(index):
+    if isinstance(index, (tuple, list)):
+        return any(_has_boolean_part(i) for i in index)
+    return getattr(index, "dtype", None) == _np.bool_
+
+
+def_shape_from_values(getitem, when=_indexes_with_mask)
+def_shape_from_values(untake, when=_indexes_with_mask)
+
+
 @primitive
 def index_update(A, idx, v):
     """A copy of ``A`` with ``v`` assigned at ``idx`` (``A[idx] = v``, functionally)."""
     result = _np.array(A, copy=True)
     result[idx] = v
     return result if isinstance(A, _np.ndarray) else result[()]
+
+
+def_shape_from_values(index_update, when=_indexes_with_mask)
 
 
 def _winners(shape, idx):

@@ -11,6 +11,7 @@ import numpy as _np
 
 from ..trace import notrace_primitive, primitive
 from ..trace.core import keeps_traced_ints
+from ..trace.rules import def_shape_from_values
 from .array_likes import array_likes
 
 # Functions with no derivative (piecewise constant, integer-valued or metadata).
@@ -38,6 +39,16 @@ METADATA_NAMES = set("""
     einsum_path
     """.split())
 
+# Functions whose result's shape can depend on their arguments' values, not only on
+# their shapes (see ``def_shape_from_values``). ``where`` is one with a single
+# argument only (the indices where it holds), and is declared below.
+SHAPE_FROM_VALUES_NAMES = set("""
+    nonzero argwhere flatnonzero unique unique_all unique_counts unique_inverse
+    unique_values compress extract trim_zeros setdiff1d intersect1d union1d setxor1d
+    bincount arange linspace logspace geomspace zeros ones empty full eye identity tri
+    repeat resize delete insert histogram histogram_bin_edges
+    """.split())
+
 UFUNC_ATTRIBUTES = ("reduce", "accumulate", "reduceat", "outer", "at", "nin", "nout",
                     "nargs", "ntypes", "types", "identity", "signature")
 
@@ -56,6 +67,8 @@ def wrap_namespace(source, target):
             target[name] = wrap(obj, notrace=name in NOTRACE_NAMES)
             if name in METADATA_NAMES:
                 target[name].metadata_only = True
+            if name in SHAPE_FROM_VALUES_NAMES:
+                def_shape_from_values(target[name])
         elif not isinstance(obj, _types.ModuleType):
             target[name] = obj
         else:
@@ -81,3 +94,4 @@ def wrap(fun, notrace=False):
 
 
 __all__ = wrap_namespace(_np.__dict__, globals())
+def_shape_from_values(globals()["where"], when=lambda args: len(args) == 1)

@@ -31,6 +31,22 @@ def def_scalar_body(fun, body, array_body="same"):
         array_bodies[fun] = array_body
 
 
+def def_shape_from_values(fun, when=True):
+    """Declare that ``fun``'s result shape can depend on its arguments' values, not
+    only on their shapes (``nonzero``, ``unique``, indexing with a mask): the jit
+    then guards that shape wherever Python looks at it, and never fuses the step or
+    what follows from it. ``when(args)``, if given, says for which calls it holds
+    (``where`` with one argument, not three)."""
+    fun.shape_from_values = when
+    return fun
+
+
+def shape_from_values(fun, args):
+    """Whether this call of ``fun`` may give a shape that depends on values."""
+    fact = getattr(fun, "shape_from_values", False)
+    return bool(fact(args)) if callable(fact) else bool(fact)
+
+
 def _name(fun):
     return getattr(fun, "__name__", repr(fun))
 
