@@ -15,8 +15,11 @@ def array_likes(args):
     """``args`` with each argument that hides traced numbers made one traced array."""
     for arg in args:  # the common call (arrays, numbers, boxes of them) returns at once
         kind = type(arg)
-        if kind is list or kind is tuple or kind in _TRACED_SEQUENCES or (
-                kind is _np.ndarray and arg.dtype.hasobject):
+        if kind is list or kind is tuple:
+            if all(type(a) in _PLAIN_ENTRIES for a in arg):  # axes, a shape, numbers
+                continue
+            break
+        if kind in _TRACED_SEQUENCES or (kind is _np.ndarray and arg.dtype.hasobject):
             break
     else:
         return args
@@ -26,6 +29,9 @@ def array_likes(args):
     return tuple(array(_entries(arg)) if _hides_traced(arg) else arg for arg in args)
 
 
+# What a list or tuple holding no traced value is mostly made of.
+_PLAIN_ENTRIES = frozenset((int, float, bool, complex, type(None), slice, _np.int64,
+                            _np.float64))
 # Box types of traced lists and tuples (namedtuples' box registers itself lazily).
 _TRACED_SEQUENCES = (SequenceBox, NamedTupleBox)
 
