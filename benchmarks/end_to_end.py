@@ -67,6 +67,8 @@ QUICK = {"repeats": 1, "first_call_steps": (5,)}
 TARGETS = {50: {"cold": 2.5, "warm": 1.0}, 100: {"cold": 4.0}}
 MEMORY_TARGET = 3.0  # the jit's first call's peak memory / eager's
 FLUIDSIM_GRID = 64
+# The jit's tier settings, left at their defaults in the children (see run_child).
+TIER_SETTINGS = ("JITGRAD_FUSE_AFTER", "JITGRAD_TRACE_AFTER")
 
 
 # -- the child: one program in this fresh process ---------------------------------
@@ -176,6 +178,10 @@ def run_child(spec, cache_dir, timeout=1200):
     env = dict(os.environ, JITGRAD_CACHE_DIR=cache_dir)
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     env.pop("JITGRAD_JIT", None)  # each contender says itself whether it jits
+    # End to end means as a user runs it: the jit's tiering (when to trace, when to
+    # fuse) at its defaults, whatever the parent's environment says.
+    for name in TIER_SETTINGS:
+        env.pop(name, None)
     process = subprocess.run([sys.executable, os.path.abspath(__file__), "--child",
                               json.dumps(spec)], env=env, capture_output=True, text=True,
                              timeout=timeout)
@@ -540,7 +546,8 @@ def main(options, command):
 
 def write_results(options, command, settings, contenders, rows, first_calls, loads, skipped,
                   states):
-    stem = f"end_to_end-{datetime.date.today().isoformat()}"
+    commit = states[0].split()[0] if states[0] else "unknown"
+    stem = f"end_to_end-{datetime.date.today().isoformat()}-{commit}"
     if options.quick or options.workload:  # scratch, ignored by git as compare.py's are
         stem = "compare-end_to_end" + ("-quick" if options.quick else "") + "".join(
             "-" + name for name in options.workload or ())

@@ -213,11 +213,13 @@ def check_jit(f, rtol=JIT_RTOL):
 def _compare_with_jit(f, args, kwargs, rtol=JIT_RTOL):
     """Compare jit(f) with eager f on three calls: the trace, a replay, and a replay
     on perturbed arguments. Returns eager f's first answer and the jitted function."""
+    # trace_after=0: the first call traces, whatever JITGRAD_TRACE_AFTER says, so
+    # that the second and third calls are replays.
     if isinstance(f, JitFunction):
         eager = f.fun
-        jitted = JitFunction(eager, f.static_argnums, f.static_argnames)
+        jitted = JitFunction(eager, f.static_argnums, f.static_argnames, trace_after=0)
     else:
-        eager, jitted = f, jit(f)
+        eager, jitted = f, jit(f, trace_after=0)
     moved_args, moved_kwargs = _perturbed((args, kwargs))
     calls = [("1 (trace)", args, kwargs), ("2 (replay)", args, kwargs),
              ("3 (replay with perturbed arguments)", moved_args, moved_kwargs)]

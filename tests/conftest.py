@@ -6,6 +6,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # Fuse at the first call (by default plans fuse after a second of replays), so that
 # every jitted test exercises the kernels.
 os.environ.setdefault("JITGRAD_FUSE_AFTER", "0")
+# Trace at the first call (by default a signature's first call runs eagerly), so that
+# every jitted test replays, and trace counts are those of the calls made.
+os.environ.setdefault("JITGRAD_TRACE_AFTER", "0")
 
 import numpy  # noqa: E402
 import pytest  # noqa: E402

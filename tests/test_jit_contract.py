@@ -15,6 +15,7 @@ from numpy.testing import assert_allclose
 import jitgrad.numpy as np
 import jitgrad.tree
 from jitgrad import grad, grad_and_aux, jit
+from jitgrad.jit import jitted as jitted_module
 from jitgrad.tracer import getval
 
 pytestmark = pytest.mark.eager_only  # each test compares jit=True with eager itself
@@ -163,10 +164,10 @@ def test_a_new_path_on_most_calls_runs_eagerly():
     jitted = jit(f)
     rng = numpy.random.RandomState(1)
     with pytest.warns(UserWarning, match="a new path is traced on most calls"):
-        for _ in range(12):
+        for _ in range(40):
             x = rng.rand(5) * 99
             assert_allclose(jitted(x), f(x))
-    assert jitted.stats["traces"] <= 9
+    assert jitted.stats["traces"] <= jitted_module.MAX_NEW_PATHS + 1
 
 
 def test_paths_taken_in_turn_keep_their_plans():

@@ -6,12 +6,18 @@ of everything else (ints, strings, static arguments). Each signature keeps a few
 plans, one per path through the function's Python control flow; a plan whose
 guard fails hands over to the next one, and when none fits the function is traced
 again. A function the tracer cannot follow runs eagerly, with one warning.
+
+Tiers, so that the jit never makes a program slower than eager: a signature's first
+``JITGRAD_TRACE_AFTER`` calls (and a new path's first sightings) run eagerly, since a
+function called once gains nothing from a trace; a plan starts unfused and is fused
+once fusing has been paid for (see ``_fusion_due``).
 """
 import contextlib
 import copy
 import functools
 import gc
 import inspect
+import itertools
 import sys
 import logging
 import os
@@ -33,14 +39,19 @@ from .signature import (Boxed, LazyOutput, ReturnsFunction, UnsafeArgument, leaf
 
 logger = logging.getLogger("jitgrad.jit")
 
-MAX_PATHS_PER_SIGNATURE = 8
+# Plans kept per signature: paths taken in turn (a minibatch index slicing plain
+# data gives one path per batch) keep theirs up to this many.
+MAX_PATHS_PER_SIGNATURE = 32
+# Calls that needed a new path, past which a signature whose calls mostly do runs
+# eagerly (more than the paths kept: a cycle through all of them is no such case).
+MAX_NEW_PATHS = MAX_PATHS_PER_SIGNATURE + 1
 MAX_SIGNATURES = 64
 RETRACE_WARNING_THRESHOLD = 10
 _EAGER = "eager"
 _STAGED = "staged"
 
 
-def jit(fun=None, static_argnums=(), static_argnames=()):
+def jit(fun=None, static_argnums=(), static_argnames=(), trace_after=None):
     """Compile ``fun`` by tracing: later calls with the same signature replay a plan.
 
     ``jit(grad(f))`` is the same as ``grad(f, jit=True)``. Python control flow on
@@ -48,17 +59,22 @@ def jit(fun=None, static_argnums=(), static_argnames=()):
     another way is traced again. Python side effects (print, appending to a list)
     happen only while tracing. Arrays captured from the enclosing scope are
     constants of the trace: pass data that changes between calls as arguments.
+
+    ``trace_after``: how many calls of a new signature (or new path) run eagerly
+    before one is traced (default ``JITGRAD_TRACE_AFTER``, else 1: a function called
+    once costs what eager costs; 0 traces at the first call).
     """
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums,
-                                 static_argnames=static_argnames)
-    if isinstance(fun, JitFunction) and not static_argnums and not static_argnames:
+                                 static_argnames=static_argnames, trace_after=trace_after)
+    if isinstance(fun, JitFunction) and not static_argnums and not static_argnames \
+            and trace_after is None:
         return fun
-    return JitFunction(fun, static_argnums, static_argnames)
+    return JitFunction(fun, static_argnums, static_argnames, trace_after)
 
 
 class JitFunction:
-    def __init__(self, fun, static_argnums=(), static_argnames=()):
+    def __init__(self, fun, static_argnums=(), static_argnames=(), trace_after=None):
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
         if isinstance(static_argnums, int):
@@ -68,7 +84,10 @@ class JitFunction:
         self.static_argnums = frozenset(static_argnums)
         self.static_argnames = frozenset(static_argnames)
         self.stats = {"traces": 0, "hits": 0, "guard_misses": 0, "fallbacks": 0,
-                      "passthrough": 0}
+                      "passthrough": 0, "eager_calls": 0}
+        # Tier settings, read once: the call path stays free of environment lookups.
+        self.trace_after = trace_after_calls() if trace_after is None else max(0, int(trace_after))
+        self._fuse_after = fuse_after_seconds()
         # Plans (and the lock guarding them) are shared with every jitted object made
         # for the same function before: an operator rebuilt in a loop traces once.
         self._cache, self._lock, self._staged = _plans_for(fun, self.static_argnums,
@@ -96,11 +115,11 @@ class JitFunction:
         if found is self:  # a module-level @jit function: pickled by name
             return self.__qualname__
         return (JitFunction, (self.fun, tuple(self.static_argnums),
-                              tuple(self.static_argnames)))
+                              tuple(self.static_argnames), self.trace_after))
 
     def __deepcopy__(self, memo):
         return JitFunction(copy.deepcopy(self.fun, memo), tuple(self.static_argnums),
-                           tuple(self.static_argnames))
+                           tuple(self.static_argnames), self.trace_after)
 
     def __get__(self, instance, owner):
         return self if instance is None else functools.partial(self, instance)
@@ -124,17 +143,24 @@ class JitFunction:
         entry = self._cache.get(signature)  # reads need no lock: dict ops hold the GIL
         if entry is None:
             self.last_miss = self._describe_change(signature)
-            return self._trace(signature, leaves, args, kwargs)
+            if not self.trace_after:
+                return self._trace(signature, leaves, args, kwargs)
+            entry = self._new_entry(signature)
         if entry is _EAGER:
             return self.fun(*args, **kwargs)
         if entry is _STAGED:
             return self._staged_call(args, kwargs)
+        if not entry:  # no plan yet: a signature's first calls run eagerly
+            if entry.eager_calls < self.trace_after:
+                return self._run_eagerly(entry, args, kwargs)
+            return self._trace(signature, leaves, args, kwargs)
         try:
             self._cache.move_to_end(signature)
         except KeyError:  # evicted by another thread meanwhile
             pass
         candidates = list(entry)
-        failures = []
+        failures = []  # (plan, guard key) of the failed guards that can be remembered
+        path = []  # where each plan failed, and on what: names a new path
         while candidates:
             plan = candidates.pop(0)
             state = np.random.get_state() if plan.has_random else None
@@ -142,13 +168,14 @@ class JitFunction:
                 if plan.fused:
                     out = plan(leaves)
                 else:
-                    out = self._replay_unfused(plan, leaves)
+                    out = self._replay_unfused(entry, plan, leaves)
             except GuardFailed as failure:
                 self.stats["guard_misses"] += 1
                 number, seen = failure.args
                 self.last_miss = f"{plan.guards[number]} failed"
                 if state is not None:
                     np.random.set_state(state)
+                path.append((_ledger(plan).serial, number, _seen_key(seen)))
                 key = _guard_key(number, seen)
                 if key is not None:
                     failures.append((plan, key))
@@ -164,8 +191,18 @@ class JitFunction:
                 with self._lock:
                     _promote(entry, plan)
             return out
-        entry.retraces += 1
-        if entry.retraces > MAX_PATHS_PER_SIGNATURE and entry.retraces > entry.hits:
+        # The path is named by where the oldest plan failed, and on what value: that
+        # plan stays while newer ones are traced (a path's name made of every plan's
+        # failure would change with each new plan).
+        return self._new_path(entry, signature, leaves, failures, min(path, default=None),
+                              args, kwargs)
+
+    def _new_path(self, entry, signature, leaves, failures, path, args, kwargs):
+        """No plan fitted: this call takes a path not traced yet."""
+        seen = entry.new_paths.get(path, 0) if self.trace_after and path else 0
+        if not seen:
+            entry.retraces += 1
+        if entry.retraces > MAX_NEW_PATHS and entry.retraces > entry.hits:
             # Python's control flow takes a new path on most calls (a loop that stops
             # on a value, a plain table indexed by traced indices): tracing each time
             # would be slower than running eagerly.
@@ -173,23 +210,72 @@ class JitFunction:
                                        f"of {entry.retraces + entry.hits}; the latest: "
                                        f"{self.last_miss})")
             return self.fun(*args, **kwargs)
+        if self.trace_after and path:
+            # A path seen fewer than trace_after times before runs eagerly: one never
+            # taken again is never traced.
+            if seen < self.trace_after:
+                if len(entry.new_paths) >= 4 * MAX_PATHS_PER_SIGNATURE:
+                    entry.new_paths.clear()
+                entry.new_paths[path] = seen + 1
+                return self._run_eagerly(entry, args, kwargs)
+            del entry.new_paths[path]
         out = self._trace(signature, leaves, args, kwargs)
         entry = self._cache.get(signature)
         if failures and isinstance(entry, list) and entry:
             _remember(failures, entry[0])  # the plan just traced
         return out
 
-    def _replay_unfused(self, plan, leaves):
-        """Replay a plan that has no kernels yet, timing it: once its replays have
-        taken ``fuse_after_seconds()`` in all, it is rebuilt with fused kernels (whose
-        compile a short program would not have earned back)."""
+    def _new_entry(self, signature):
+        with self._lock:
+            entry = self._cache.get(signature)
+            if entry is None:
+                entry = self._cache[signature] = _Paths()
+                while len(self._cache) > MAX_SIGNATURES:
+                    self._cache.popitem(last=False)
+            return entry
+
+    def _run_eagerly(self, entry, args, kwargs):
+        """A call run eagerly by the tier policy, timed: what eager costs is what the
+        jit must save before fusing pays (``_fusion_due``)."""
+        self.stats["eager_calls"] += 1
+        entry.eager_calls += 1
+        start = time.perf_counter()
+        out = self.fun(*args, **kwargs)
+        seconds = time.perf_counter() - start
+        if entry.eager_seconds is None or seconds < entry.eager_seconds:
+            entry.eager_seconds = seconds
+        return out
+
+    def _replay_unfused(self, entry, plan, leaves):
+        """Replay a plan that has no kernels yet, timing it, and fuse it once that is
+        due (``_fusion_due``)."""
         start = time.perf_counter()
         out = plan(leaves)
-        plan.replay_seconds += time.perf_counter() - start
-        if plan.replay_seconds >= fuse_after_seconds():
+        seconds = time.perf_counter() - start
+        plan.replay_seconds += seconds
+        ledger = _ledger(plan)
+        if entry.eager_seconds is not None:
+            ledger.saved += entry.eager_seconds - seconds
+        if self._fusion_due(entry, plan, ledger):
             with self._lock:
                 plan.fuse()
         return out
+
+    def _fusion_due(self, entry, plan, ledger):
+        """Fusing a plan costs about ``cost`` (Numba's start-up and compiles, more for a
+        bigger plan), which fused replays must earn back. A plan fuses once its replays
+        have run that long (so fusing at most doubles what a short program pays) and,
+        where eager's time for the call is known (the signature's first call ran
+        eagerly), once the jit has saved twice that over eager since the trace: the
+        program stays faster than eager even if it ends right after the compile. A plan
+        that saves little unfused (a long arithmetic chain, where fusion is the gain)
+        still fuses once the compile is a tenth of the time its replays took."""
+        if ledger.cost is None:
+            ledger.cost = self._fuse_after * (1.0 + plan.n_steps / FUSION_STEPS_PER_SECOND)
+        if plan.replay_seconds < ledger.cost:
+            return False
+        return (entry.eager_seconds is None or ledger.saved >= 2.0 * ledger.cost
+                or plan.replay_seconds >= 10.0 * ledger.cost)
 
     # -- signatures ---------------------------------------------------------
     def call_signature(self, args, kwargs):
@@ -253,6 +339,7 @@ class JitFunction:
                           "again (jitgrad.explain shows the guards).",
                           stacklevel=3)
         rng_state = np.random.get_state()
+        start = time.perf_counter()
         try:
             with _collector_paused():
                 out, plan = self._trace_plan(signature, leaves, args, kwargs)
@@ -273,6 +360,10 @@ class JitFunction:
             entry = self._cache.get(signature)
             if entry is None or entry is _EAGER:
                 entry = self._cache[signature] = _Paths()
+            ledger = _ledger(plan)
+            if entry.eager_seconds is not None:
+                # What the trace cost over an eager call counts against the plan.
+                ledger.saved = entry.eager_seconds - (time.perf_counter() - start)
             entry.insert(0, plan)
             del entry[MAX_PATHS_PER_SIGNATURE:]
             while len(self._cache) > MAX_SIGNATURES:
@@ -307,7 +398,7 @@ class JitFunction:
                     raise
             finally:
                 hooks.install(previous)
-        return plain_tree(out), Plan(rec.graph, len(leaves), fuse=fuse_after_seconds() <= 0)
+        return plain_tree(out), Plan(rec.graph, len(leaves), fuse=self._fuse_after <= 0)
 
     def _fall_back(self, signature, reason):
         self.stats["fallbacks"] += 1
@@ -422,16 +513,57 @@ def fuse_after_seconds():
 
 
 DEFAULT_FUSE_AFTER_SECONDS = 1.0
+# A bigger plan has more kernels to compile: fusing a plan of this many steps is taken
+# to cost twice JITGRAD_FUSE_AFTER (fluidsim 64x64, 50 steps: about 20k steps, ~6 s).
+FUSION_STEPS_PER_SECOND = 4000
+
+
+def trace_after_calls():
+    """How many calls of a new signature or path run eagerly before one is traced
+    (``JITGRAD_TRACE_AFTER``; 0 traces at the first call)."""
+    try:
+        return max(0, int(os.environ.get("JITGRAD_TRACE_AFTER", DEFAULT_TRACE_AFTER_CALLS)))
+    except ValueError:
+        return DEFAULT_TRACE_AFTER_CALLS
+
+
+DEFAULT_TRACE_AFTER_CALLS = 1
 
 
 class _Paths(list):
     """The plans of one signature, most recently useful first, with how often the
-    cached ones served a call and how often none fitted and f was traced again."""
-    __slots__ = ("hits", "retraces")
+    cached ones served a call and how often none fitted (a new path); the calls run
+    eagerly before the first trace, the fastest of them, and the new paths seen
+    (fewer times than ``trace_after``) by where the plans failed."""
+    __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "new_paths")
 
     def __init__(self):
         super().__init__()
-        self.hits = self.retraces = 0
+        self.hits = self.retraces = self.eager_calls = 0
+        self.eager_seconds = None
+        self.new_paths = {}
+
+
+class _Ledger:
+    """A plan's accounts: when it was traced (a serial number), the time its replays
+    (less its trace) saved over eager calls, and the estimated cost of fusing it."""
+    __slots__ = ("serial", "saved", "cost")
+
+    def __init__(self):
+        self.serial = next(_serials)
+        self.saved = 0.0
+        self.cost = None
+
+
+_serials = itertools.count()
+
+
+def _ledger(plan):
+    try:
+        return plan.fusion_ledger
+    except AttributeError:
+        plan.fusion_ledger = _Ledger()
+        return plan.fusion_ledger
 
 
 @contextlib.contextmanager
@@ -454,6 +586,17 @@ def _guard_key(number, seen):
     except TypeError:  # an array (a guarded index): not remembered
         return None
     return number, type(seen), seen
+
+
+def _seen_key(seen):
+    """A hashable stand-in for a value a guard saw (an array's dtype, shape and bytes)."""
+    if isinstance(seen, np.ndarray):
+        return (seen.dtype.str, seen.shape, seen.tobytes())
+    try:
+        hash(seen)
+    except TypeError:
+        return repr(seen)
+    return (type(seen), seen)
 
 
 def _remember(failures, plan):

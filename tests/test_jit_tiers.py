@@ -1,0 +1,170 @@
+"""The jit's tiers: a signature's first calls (and a new path's first sightings) run
+eagerly, the next one traces, later ones replay; a plan fuses once fusing has been
+paid for. Each replay is compared with eager on new values."""
+import warnings
+
+import numpy
+import pytest
+from numpy.testing import assert_allclose
+
+import jitgrad.numpy as np
+from jitgrad import grad, jit
+from jitgrad.jit import jitted as jitted_module
+from jitgrad.misc.optimizers import adam
+
+pytestmark = pytest.mark.eager_only  # compares jit=True with eager itself
+
+
+def loss(w, x):
+    return np.sum(np.tanh(w * x) ** 2) + np.sum(w ** 3)
+
+
+def test_the_first_call_runs_eagerly_the_second_traces_later_ones_replay():
+    jitted = grad(loss, jit=True)
+    jitted.trace_after = 1
+    x = numpy.linspace(-1.0, 1.0, 5)
+    for k, w in enumerate(numpy.random.randn(5, 5)):
+        assert_allclose(jitted(w, x), grad(loss)(w, x), rtol=1e-12)
+        expected = {"eager_calls": 1, "traces": int(k >= 1), "hits": max(0, k - 1)}
+        assert {key: jitted.stats[key] for key in expected} == expected
+
+
+def test_a_function_called_once_never_traces():
+    jitted = jit(loss, trace_after=1)
+    assert_allclose(jitted(numpy.ones(3), numpy.ones(3)), loss(numpy.ones(3), numpy.ones(3)))
+    assert jitted.stats["traces"] == 0 and jitted.stats["eager_calls"] == 1
+
+
+def test_trace_after_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "2")
+    jitted = grad(loss, jit=True)
+    assert jitted.trace_after == 2
+    x = numpy.ones(4)
+    for w in numpy.random.randn(4, 4):
+        assert_allclose(jitted(w, x), grad(loss)(w, x), rtol=1e-12)
+    assert jitted.stats["eager_calls"] == 2 and jitted.stats["traces"] == 1
+    assert jitted.stats["hits"] == 1
+    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "not a number")
+    assert jit(loss).trace_after == jitted_module.DEFAULT_TRACE_AFTER_CALLS
+
+
+def test_operators_rebuilt_in_a_loop_share_their_first_calls():
+    # An ODE right side building jacobian(f) per evaluation: the second object traces.
+    traces = eager_calls = 0
+    for k in range(4):
+        jitted = grad(loss, jit=True)
+        jitted.trace_after = 1
+        w = numpy.random.randn(3)
+        assert_allclose(jitted(w, numpy.ones(3)), grad(loss)(w, numpy.ones(3)), rtol=1e-12)
+        traces += jitted.stats["traces"]
+        eager_calls += jitted.stats["eager_calls"]
+    assert eager_calls == 1 and traces == 1
+
+
+def branchy(x):
+    s = np.sum(x)
+    if s > 1:
+        return np.sum(x ** 2)
+    return np.sum(np.sin(x))
+
+
+def test_a_new_path_runs_eagerly_when_first_seen_and_traces_when_seen_again():
+    jitted = grad(branchy, jit=True, )
+    jitted.trace_after = 1
+    signs = [1.0, 1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0]
+    for sign in signs:
+        x = sign * numpy.random.rand(3) + sign  # sum > 1 when positive, < 0 when not
+        assert_allclose(jitted(x), grad(branchy)(x), rtol=1e-12)
+    # Calls: eager (first), trace, replay, eager (new path), replay, trace, replays.
+    assert jitted.stats["eager_calls"] == 2 and jitted.stats["traces"] == 2
+    assert jitted.stats["hits"] == 4
+
+
+def test_a_path_never_taken_twice_is_never_traced():
+    table = numpy.arange(100.0)  # a plain table at traced indices: a guard per index set
+    f = lambda x: table[np.floor(x).astype(int)] * x
+    jitted = jit(f, trace_after=1)
+    rng = numpy.random.RandomState(1)
+    with pytest.warns(UserWarning, match="a new path is traced on most calls"):
+        for _ in range(jitted_module.MAX_NEW_PATHS + 5):
+            x = rng.rand(5) * 99
+            assert_allclose(jitted(x), f(x))
+    assert jitted.stats["traces"] == 1 and jitted.stats["fallbacks"] == 1
+
+
+DATA = numpy.random.RandomState(0).randn(60, 3)
+
+
+def minibatch_objective(w, i):
+    """autograd's optimizer idiom over 20 minibatches of a plain (captured) array."""
+    k = i % 20
+    batch = DATA[k * 3:(k + 1) * 3]
+    return np.sum((np.dot(batch, w) - 1.0) ** 2) * 0.99 ** i
+
+
+@pytest.mark.parametrize("trace_after", [0, 1])
+def test_more_minibatches_than_the_old_eight_paths_keep_their_plans(trace_after):
+    jitted = grad(minibatch_objective, jit=True)
+    jitted.trace_after = trace_after
+    w = numpy.ones(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "traced 11 times" names the slice bound
+        for i in range(100):
+            w = w - 0.01 * numpy.asarray(jitted(w, i))
+            assert_allclose(jitted(w, i), grad(minibatch_objective)(w, i), rtol=1e-12)
+    assert jitted.stats["traces"] == 20 and jitted.stats["fallbacks"] == 0
+    assert jitted.stats["eager_calls"] == 20 * trace_after
+    assert jitted.stats["hits"] >= 200 - 20 - 20 * trace_after
+
+
+def test_adam_over_many_minibatches_matches_eager():
+    w0 = numpy.zeros(3)
+    eager = adam(grad(minibatch_objective), w0, num_iters=60, step_size=0.05)
+    jitted_grad = grad(minibatch_objective, jit=True)
+    jitted_grad.trace_after = 1
+    assert_allclose(adam(jitted_grad, w0, num_iters=60, step_size=0.05), eager, rtol=1e-10)
+    assert jitted_grad.stats["fallbacks"] == 0 and jitted_grad.stats["hits"] >= 20
+
+
+class _Plan:
+    def __init__(self, n_steps, replay_seconds):
+        self.n_steps, self.replay_seconds = n_steps, replay_seconds
+
+
+@pytest.mark.parametrize("eager_seconds, replay_seconds, saved, due", [
+    (None, 0.5, 0.0, False),   # not yet replayed for as long as fusing costs
+    (None, 1.5, 0.0, True),    # eager's time unknown: replays as long as the cost
+    (0.01, 1.5, 1.0, False),   # the jit has not saved twice the cost over eager
+    (0.01, 1.5, 2.5, True),    # it has: fusing now still leaves it ahead of eager
+    (0.01, 12.0, 0.0, True),   # fusion is the gain (nothing saved unfused): a tenth
+])
+def test_fusion_waits_until_it_has_been_paid_for(eager_seconds, replay_seconds, saved, due):
+    jitted = jit(loss)
+    jitted._fuse_after = 1.0
+    entry = jitted_module._Paths()
+    entry.eager_seconds = eager_seconds
+    ledger = jitted_module._Ledger()
+    ledger.saved = saved
+    plan = _Plan(n_steps=40, replay_seconds=replay_seconds)
+    assert jitted._fusion_due(entry, plan, ledger) is due
+    assert ledger.cost == pytest.approx(1.0 + 40 / jitted_module.FUSION_STEPS_PER_SECOND)
+
+
+def test_a_bigger_plan_waits_longer_before_fusing():
+    jitted = jit(loss)
+    jitted._fuse_after = 1.0
+    entry = jitted_module._Paths()
+    small, big = _Plan(40, 2.0), _Plan(20000, 2.0)
+    assert jitted._fusion_due(entry, small, jitted_module._Ledger())
+    assert not jitted._fusion_due(entry, big, jitted_module._Ledger())
+
+
+def test_plans_fuse_after_their_replays_have_paid_and_still_match_eager(monkeypatch):
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "1e-9")
+    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "1")
+    f = lambda x: np.sum((x * 2.0 + 1.0) * (x - 3.0) / (x * x + 1.0))
+    jitted = grad(f, jit=True)
+    for x in numpy.random.randn(6, 5000):
+        assert_allclose(jitted(x), grad(f)(x), rtol=1e-12)
+    (plan,) = list(jitted._cache.values())[0]
+    assert plan.fused and jitted.stats["eager_calls"] == 1 and jitted.stats["traces"] == 1
