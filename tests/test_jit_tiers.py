@@ -168,3 +168,14 @@ def test_plans_fuse_after_their_replays_have_paid_and_still_match_eager(monkeypa
         assert_allclose(jitted(x), grad(f)(x), rtol=1e-12)
     (plan,) = list(jitted._cache.values())[0]
     assert plan.fused and jitted.stats["eager_calls"] == 1 and jitted.stats["traces"] == 1
+
+
+def test_explain_traces_a_signature_the_tiers_would_run_eagerly(capsys):
+    jitted = grad(loss, jit=True)
+    jitted.trace_after = 1
+    w, x = numpy.random.randn(3), numpy.ones(3)
+    text = jitted.explain(w, x)
+    assert "graph:" in text and "plan:" in text and jitted.stats["traces"] == 1
+    for w in numpy.random.randn(2, 3):  # replays of the plan explain traced
+        assert_allclose(jitted(w, x), grad(loss)(w, x), rtol=1e-12)
+    assert jitted.stats["hits"] == 2 and jitted.stats["eager_calls"] == 0

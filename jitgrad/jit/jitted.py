@@ -154,13 +154,49 @@ class JitFunction:
             if entry.eager_calls < self.trace_after:
                 return self._run_eagerly(entry, args, kwargs)
             return self._trace(signature, leaves, args, kwargs)
-        try:
-            self._cache.move_to_end(signature)
-        except KeyError:  # evicted by another thread meanwhile
-            pass
+        if len(self._cache) > 1:
+            try:
+                self._cache.move_to_end(signature)
+            except KeyError:  # evicted by another thread meanwhile
+                pass
+        plan = entry[0]
+        if not plan.has_random:
+            # The common call: the most recently useful plan fits.
+            try:
+                out = plan(leaves) if plan.fused else self._replay_unfused(entry, plan, leaves)
+            except GuardFailed as failure:
+                return self._other_paths(entry, signature, leaves, args, kwargs,
+                                         (plan, failure))
+            self.stats["hits"] += 1
+            entry.hits += 1
+            return out
+        return self._other_paths(entry, signature, leaves, args, kwargs)
+
+    def _other_paths(self, entry, signature, leaves, args, kwargs, first_failure=None):
+        """Try each plan of the signature (after ``first_failure``'s: the plan tried
+        first and how its guard failed), the one that took over where a guard failed
+        before first, then take a new path."""
         candidates = list(entry)
         failures = []  # (plan, guard key) of the failed guards that can be remembered
         path = []  # where each plan failed, and on what: names a new path
+
+        def missed(plan, failure):
+            self.stats["guard_misses"] += 1
+            number, seen = failure.args
+            self.last_miss = f"{plan.guards[number]} failed"
+            path.append((_ledger(plan).serial, number, _seen_key(seen)))
+            key = _guard_key(number, seen)
+            if key is not None:
+                failures.append((plan, key))
+                successor = plan.next_by_guard.get(key)
+                if successor in candidates:  # it went this way before: try it next
+                    candidates.remove(successor)
+                    candidates.insert(0, successor)
+
+        if first_failure is not None:
+            if first_failure[0] in candidates:
+                candidates.remove(first_failure[0])
+            missed(*first_failure)
         while candidates:
             plan = candidates.pop(0)
             state = np.random.get_state() if plan.has_random else None
@@ -170,19 +206,9 @@ class JitFunction:
                 else:
                     out = self._replay_unfused(entry, plan, leaves)
             except GuardFailed as failure:
-                self.stats["guard_misses"] += 1
-                number, seen = failure.args
-                self.last_miss = f"{plan.guards[number]} failed"
                 if state is not None:
                     np.random.set_state(state)
-                path.append((_ledger(plan).serial, number, _seen_key(seen)))
-                key = _guard_key(number, seen)
-                if key is not None:
-                    failures.append((plan, key))
-                    successor = plan.next_by_guard.get(key)
-                    if successor in candidates:  # it went this way before: try it next
-                        candidates.remove(successor)
-                        candidates.insert(0, successor)
+                missed(plan, failure)
                 continue
             self.stats["hits"] += 1
             entry.hits += 1
@@ -281,12 +307,17 @@ class JitFunction:
     def call_signature(self, args, kwargs):
         """``(key, leaves)``: the cache key of a call and its array/float leaves."""
         if not kwargs and not self.static_argnums:
-            # The common call, positional arrays only, without the general walk.
+            # The common call, positional arrays and floats only, without the general
+            # walk (the keys are leaf_key's).
             parts = []
             for arg in args:
-                if type(arg) is not np.ndarray or arg.dtype.hasobject:
+                kind = type(arg)
+                if kind is np.ndarray and not arg.dtype.hasobject:
+                    parts.append((arg.shape, arg.dtype))
+                elif kind is float:
+                    parts.append(float)
+                else:
                     break
-                parts.append((arg.shape, arg.dtype))
             else:
                 return tuple(parts), list(args)
         leaves = []
@@ -435,8 +466,11 @@ class JitFunction:
         signature, leaves = self.call_signature(args, kwargs)
         with self._lock:
             entry = self._cache.get(signature)
-        if entry is None:
-            self(*args, **kwargs)
+        if entry is None or (type(entry) is _Paths and not entry):
+            # Traced now, even where the tiers would run this call eagerly.
+            if entry is None:
+                self.last_miss = self._describe_change(signature)
+            self._trace(signature, leaves, args, kwargs)
             with self._lock:
                 entry = self._cache.get(signature)
         lines = [f"{self!r}: {self.stats}", f"last cache miss: {self.last_miss}"]
@@ -483,9 +517,8 @@ def _plans_for(fun, static_argnums, static_argnames):
     if key is None:
         return OrderedDict(), threading.RLock(), {}
     # Plans are built under the JITGRAD_* settings of their time (fusion, kernel cache).
-    settings = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("JITGRAD_")))
     key = (key, tuple(sorted(static_argnums)), tuple(sorted(static_argnames, key=str)),
-           settings)
+           _jit_settings())
     with _shared_lock:
         state = _shared_plans.get(key)
         if state is None:
@@ -495,6 +528,18 @@ def _plans_for(fun, static_argnums, static_argnames):
         else:
             _shared_plans.move_to_end(key)
         return state
+
+
+def _jit_settings():
+    """The JITGRAD_* environment variables, sorted. Read from the environment's raw
+    bytes where CPython keeps them: ``os.environ``'s own iteration decodes every
+    variable, which cost more than an eager call of a small function (an operator
+    rebuilt on every evaluation of an ODE's right side pays this each time)."""
+    raw = getattr(os.environ, "_data", None)
+    if type(raw) is not dict:
+        raw = os.environ
+    prefix = b"JITGRAD_" if type(next(iter(raw), "")) is bytes else "JITGRAD_"
+    return tuple(sorted((k, v) for k, v in raw.items() if k.startswith(prefix)))
 
 
 def explain(fun, *args, **kwargs):
