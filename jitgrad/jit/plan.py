@@ -6,11 +6,14 @@ comparison that raises ``GuardFailed``; a buffer is released after its last
 use. Straight-line code costs a fraction of a microsecond per step, against
 about twenty for re-running the traced Python.
 """
+import keyword
 import math
+import re
 
 import numpy as np
 
 from .passes import Constant, optimize, tree_leaves
+from .rolling import GuardSlot, Loop, roll, rolling_enabled, unrolled
 from ..trace import tree as trees
 from .identity import same
 
@@ -29,8 +32,11 @@ class Plan:
     once its replays have taken long enough (see ``jitted``)."""
 
     def __init__(self, graph, n_inputs, fuse=True):
-        self._optimized = optimize(graph)
-        nodes, guards, outputs, resolve = self._optimized
+        nodes, guards, outputs, resolve = optimize(graph)
+        # A traced Python loop's repeated blocks become one loop each (rolling.py).
+        rolled = roll(nodes, guards, outputs, resolve) if rolling_enabled() else unrolled(nodes)
+        self._optimized = (rolled, guards, outputs, resolve)
+        self.rolled = [int(loop.reps) for loop in rolled.loops]
         self.graph = graph
         self.n_inputs = n_inputs
         self.n_steps = sum(1 for n in nodes if n.kind in ("op", "source", "effect"))
@@ -77,33 +83,85 @@ def _stand_in(value):
     return value
 
 
-def fused_kernels(nodes, guards, outputs, resolve):
-    """Compiled kernels for the plan's elementwise regions, or none. Numba is
-    imported (by ``jitgrad.kernels``) only when a region qualifies."""
+def fused_kernels(rolled, guards, outputs, resolve):
+    """Compiled kernels for the plan's elementwise regions, or none: found once in
+    the straight-line code and once in each loop's block. Numba is imported (by
+    ``jitgrad.kernels``) only when a region qualifies."""
     from .. import kernels
     from ..trace.rules import array_bodies, scalar_bodies
     if not kernels.fusion_enabled():
         return []
     scalar_bodies = kernels.Bodies(scalar_bodies, array_bodies)
+    looked_at = {}
+    for guard in guards:
+        index = resolve(guard.node).index
+        found = rolled.where.get(index)
+        looked_at.setdefault(found[0] if found else None, []).append((guard.position, index))
     needed_after = {n.index for n in tree_leaves(outputs) if not isinstance(n, Constant)}
-    looked_at = [(g.position, resolve(g.node).index) for g in guards]
-    needed_after.update(index for _, index in looked_at)
-    regions = kernels.find_regions(nodes, resolve, scalar_bodies, needed_after,
-                                   kernels.fusion_min_size(), looked_at)
+    needed_after.update(index for _, index in looked_at.get(None, ()))
+    steps = [_LoopRead(item, resolve, rolled.where) if isinstance(item, Loop) else item
+             for item in rolled.items]
+    regions = kernels.find_regions(steps, resolve, scalar_bodies, needed_after,
+                                   kernels.fusion_min_size(), looked_at.get(None, ()))
+    for loop in rolled.loops:
+        kept = loop.taped | loop.read_after | set(loop.carried)
+        needed = {loop.template[j].index for j in kept}
+        # A guard on a block's node is looked at in every turn: in the template's terms.
+        first = loop.start + loop.period
+        template_guards = [(position, loop.template[rolled.where[index][2]].index)
+                           for position, index in looked_at.get(loop, ())]
+        needed.update(index for _, index in template_guards)
+        del first
+        regions += kernels.find_regions(loop.template, resolve, scalar_bodies, needed,
+                                        kernels.fusion_min_size(), template_guards)
     return kernels.compile_regions(regions, scalar_bodies)
 
 
-class _Step:
-    """One line of the plan: a node's call, or a fused kernel computing several."""
-    __slots__ = ["node", "kernel", "uses", "defines"]
+class _LoopRead:
+    """A loop as one step of the straight-line code, for the fusion search: it reads
+    the values from before the loop that its block reads."""
+    kind, fun, kwargs, value, dynamic_shape = "loop", None, {}, None, False
 
-    def __init__(self, node=None, kernel=None, uses=(), defines=()):
-        self.node, self.kernel = node, kernel
+    def __init__(self, loop, resolve, where):
+        self.index = loop.first[0].index
+        self.parents = _outside_reads(loop, resolve, where)
+        self.parent_argnums = tuple(range(len(self.parents)))
+        self.args = tuple(self.parents)
+
+
+def _outside_reads(loop, resolve, where):
+    """The nodes before ``loop`` that its block reads by name (not through a tape)."""
+    reads = {}
+    for operand in loop.carried.values():
+        if not isinstance(operand, Constant):
+            reads[operand.index] = operand
+    for node in loop.template:
+        for parent in node.parents:
+            operand = resolve(parent)
+            if isinstance(operand, Constant) or operand.index in reads:
+                continue
+            found = where.get(operand.index)
+            if found is not None and found[0] is loop:
+                continue
+            tape = loop.tapes.get(operand.index)
+            if tape is not None and tape[3] != 0:
+                continue
+            reads[operand.index] = operand
+    return list(reads.values())
+
+
+class _Step:
+    """One line of the plan: a node's call, a fused kernel computing several, or a
+    rolled loop."""
+    __slots__ = ["node", "kernel", "loop", "uses", "defines"]
+
+    def __init__(self, node=None, kernel=None, loop=None, uses=(), defines=()):
+        self.node, self.kernel, self.loop = node, kernel, loop
         self.uses, self.defines = list(uses), list(defines)
 
 
-def _steps(nodes, resolve, kernels):
-    """Nodes in order, each fused region replaced by one step where its last node was
+def _steps(items, resolve, kernels, where=None):
+    """Items in order, each fused region replaced by one step where its last node was
     (nothing between a region's nodes uses its values, so that is early enough)."""
     fused_at = {}
     skipped = set()
@@ -111,90 +169,261 @@ def _steps(nodes, resolve, kernels):
         fused_at[kernel.region.steps[-1].index] = kernel
         skipped.update(step.index for step in kernel.region.steps)
     steps = []
-    for node in nodes:
-        if node.index in fused_at:
-            kernel = fused_at[node.index]
+    for item in items:
+        if isinstance(item, Loop):
+            steps.append(_Step(loop=item, uses=_outside_reads(item, resolve, where),
+                               defines=item.last))
+        elif item.index in fused_at:
+            kernel = fused_at[item.index]
             steps.append(_Step(kernel=kernel, uses=kernel.region.inputs,
                                defines=kernel.region.outputs))
-        elif node.index not in skipped:
-            steps.append(_Step(node=node, uses=[resolve(p) for p in node.parents],
-                               defines=[node]))
+        elif item.index not in skipped:
+            steps.append(_Step(node=item, uses=[resolve(p) for p in item.parents],
+                               defines=[item]))
     return steps
 
 
-def _generate(nodes, guards, outputs, resolve, n_inputs, kernels=()):
-    namespace = {"GuardFailed": GuardFailed, "_same": same}
-    names = {}
-    constants = {}
+def _generate(rolled, guards, outputs, resolve, n_inputs, kernels=()):
+    """The plan's source and the namespace it runs in."""
+    writer = _Writer(rolled, guards, outputs, resolve, kernels)
+    params = [f"a{i}" for i in range(n_inputs)]
+    header = [f"# {rolled.describe()}"] if rolled.loops else []
+    writer.lines = header + [f"def plan({', '.join(params)}):"]
+    writer.block(_steps(rolled.items, resolve, kernels, rolled.where), "    ")
+    writer.lines.append(f"    return {_tree_source(outputs, writer.operand)}")
+    return "\n".join(writer.lines) + "\n", writer.namespace
 
-    def constant(value):
+
+class _Writer:
+    """Writes a plan's lines: calls, kernels, guards, loops, and the ``del`` of each
+    buffer after its last use."""
+
+    def __init__(self, rolled, guards, outputs, resolve, kernels):
+        self.where, self.resolve, self.kernels = rolled.where, resolve, kernels
+        self.namespace = {"GuardFailed": GuardFailed, "_same": same}
+        self.names = {}
+        self.constants = {}
+        self.functions = {}
+        self.n_kernels = 0
+        self.lines = []
+        self.outputs_needed = {self.use_key(leaf) for leaf in tree_leaves(outputs)
+                               if not isinstance(leaf, Constant)}
+        self.guards_by_node = {}
+        for number, guard in enumerate(guards):
+            self.guards_by_node.setdefault(resolve(guard.node).index, []).append((number, guard))
+
+    # -- names --------------------------------------------------------------
+    def constant(self, value):
         if type(value) in (bool, int, type(None), str) or (
                 type(value) is float and math.isfinite(value)):
             return repr(value)
         key = id(value)
-        if key not in constants:
-            constants[key] = f"c{len(constants)}"
-            namespace[constants[key]] = value
-        return constants[key]
+        if key not in self.constants:
+            self.constants[key] = f"c{len(self.constants)}"
+            self.namespace[self.constants[key]] = value
+        return self.constants[key]
 
-    def operand(node_or_constant):
-        if isinstance(node_or_constant, Constant):
-            return constant(node_or_constant.value)
-        return names[node_or_constant.index]
+    def function(self, fun):
+        """The primitive's own name (``dot``, ``add``), made unique in the plan."""
+        name = self.functions.get(id(fun))
+        if name is None:
+            base = _identifier(getattr(fun, "__name__", "") or type(fun).__name__)
+            name, number = base, 1
+            while name in self.namespace:
+                number += 1
+                name = f"{base}_{number}"
+            self.namespace[name] = fun
+            self.functions[id(fun)] = name
+        return name
 
-    steps = _steps(nodes, resolve, kernels)
-    outputs_needed = {n.index for n in tree_leaves(outputs) if not isinstance(n, Constant)}
-    guards_by_node = {}
-    for number, guard in enumerate(guards):
-        guards_by_node.setdefault(resolve(guard.node).index, []).append((number, guard))
-    last_use = {}
-    for position, step in enumerate(steps):
-        for used in step.uses:
-            if not isinstance(used, Constant):
-                last_use[used.index] = position
-        for node in step.defines:
-            if node.index in guards_by_node:
-                last_use[node.index] = max(last_use.get(node.index, 0), position)
+    def use_key(self, node):
+        """What holds a node's value: its name, or, for a loop's value of another turn
+        than the last, that loop's tape."""
+        found = self.where.get(node.index)
+        if found is not None and found[1] != found[0].reps - 1:
+            return ("tape", found[0].number, found[2])
+        return ("node", node.index)
 
-    params = [f"a{i}" for i in range(n_inputs)]
-    lines = [f"def plan({', '.join(params)}):"]
-    kernels_named = 0
-    for position, step in enumerate(steps):
-        node = step.node
-        if step.kernel is not None:
-            number = kernels_named
-            kernels_named += 1
-            namespace[f"k{number}"] = step.kernel
-            targets = [names.setdefault(n.index, f"v{n.index}") for n in step.defines]
-            args = [operand(used) for used in step.uses]
-            lines.append(f"    {', '.join(targets)}, = k{number}({', '.join(args)})")
-        elif node.kind == "input":
-            names[node.index] = f"a{node.args[0]}"
+    def operand(self, operand):
+        """A value as the straight-line code reads it."""
+        if isinstance(operand, Constant):
+            return self.constant(operand.value)
+        found = self.where.get(operand.index)
+        if found is not None:
+            loop, rep, position = found
+            if rep != loop.reps - 1:
+                return f"{loop.tape_name(position)}[{rep}]"
+            return self.names[loop.template[position].index]
+        return self.names[operand.index]
+
+    def block_operand(self, loop, operand):
+        """A value as a turn of ``loop`` reads it."""
+        if isinstance(operand, Constant):
+            return self.constant(operand.value)
+        found = self.where.get(operand.index)
+        if found is not None and found[0] is loop:
+            if found[1] == 1:
+                return self.names[operand.index]
+            return loop.carried_name(found[2])  # the turn before's value
+        tape = loop.tapes.get(operand.index)
+        if tape is not None and tape[3] != 0:
+            tape_loop, position, first, step = tape
+            sign = "+" if step > 0 else "-"
+            index = f"{first} {sign} {loop.counter}" if first or step < 0 else loop.counter
+            return f"{tape_loop.tape_name(position)}[{index}]"
+        return self.operand(operand)
+
+    def key(self, operand, loop):
+        """What a use of ``operand`` keeps alive: a name, a tape, a carried value; in
+        a loop's block, values from outside it are ``("outside", ...)``, never released
+        there."""
+        if loop is None:
+            return self.use_key(operand)
+        found = self.where.get(operand.index)
+        if found is not None and found[0] is loop:
+            return ("carried", loop.number, found[2]) if found[1] == 0 else \
+                ("node", operand.index)
+        return ("outside", operand.index)
+
+    # -- lines --------------------------------------------------------------
+    def block(self, steps, indent, loop=None):
+        """Lines for ``steps``, at the top of the plan or in ``loop``'s block."""
+        read = self.operand if loop is None else (lambda o: self.block_operand(loop, o))
+        last_use, kept = self._last_uses(steps, loop)
+        for position, step in enumerate(steps):
+            if step.loop is not None:
+                self.loop(step.loop, indent)
+            elif step.kernel is not None:
+                number = self.n_kernels
+                self.n_kernels += 1
+                self.namespace[f"k{number}"] = step.kernel
+                targets = [self.names.setdefault(n.index, f"v{n.index}") for n in step.defines]
+                args = [read(used) for used in step.uses]
+                self.lines.append(f"{indent}{', '.join(targets)}, = k{number}({', '.join(args)})")
+            elif step.node.kind == "input":
+                self.names[step.node.index] = f"a{step.node.args[0]}"
+            else:
+                self.call(step.node, read, indent)
+            if step.loop is None:
+                for defined in step.defines:
+                    self.guard_lines(defined, indent, loop)
+            # Free each buffer right after the step that uses it last.
+            released = {self.key(u, loop) for u in step.uses if not isinstance(u, Constant)}
+            if loop is not None:  # a turn's value nothing reads
+                released.update(self.key(d, loop) for d in step.defines)
+            if step.loop is not None:
+                released.update(("tape", t[0].number, t[1]) for t in step.loop.tapes.values())
+            for key in sorted(released, key=str):
+                if last_use.get(key, position) == position and key not in kept:
+                    self._release(key, indent)
+
+    def _last_uses(self, steps, loop):
+        """Each value's last step, and the values not to release here."""
+        last_use = {}
+        for position, step in enumerate(steps):
+            for used in step.uses:
+                if not isinstance(used, Constant):
+                    last_use[self.key(used, loop)] = position
+            if step.loop is not None:
+                for tape in step.loop.tapes.values():
+                    last_use[("tape", tape[0].number, tape[1])] = position
+            for node in step.defines:
+                if node.index in self.guards_by_node or loop is not None:
+                    key = self.key(node, loop)
+                    last_use[key] = max(last_use.get(key, 0), position)
+        if loop is None:
+            return last_use, self.outputs_needed
+        # Kept past the turn: carried, taped and read after the loop; nothing from outside.
+        kept = {key for key in last_use if key[0] == "outside"}
+        kept.update(("node", loop.template[j].index)
+                    for j in loop.taped | loop.read_after | set(loop.carried))
+        return last_use, kept
+
+    def _release(self, key, indent):
+        kind, first, second = (key + (None,))[:3]
+        if kind == "node":
+            name = self.names.get(first)
+            if name is not None and not name.startswith("a"):
+                self.lines.append(f"{indent}del {name}")
+        elif kind == "tape":
+            self.lines.append(f"{indent}del h{first}_{second}")
+        elif kind == "carried":
+            self.lines.append(f"{indent}del s{first}_{second}")
+
+    def call(self, node, read, indent):
+        name = self.names[node.index] = f"v{node.index}"
+        fun = self.function(node.fun.fun if hasattr(node.fun, "fun") else node.fun)
+        parents = dict(zip(node.parent_argnums, node.parents))
+        args = [read(self.resolve(parents[i])) if i in parents else self.constant(arg)
+                for i, arg in enumerate(node.args)]
+        args += [f"{k}={self.constant(v)}" for k, v in node.kwargs.items()]
+        self.lines.append(f"{indent}{name} = {fun}({', '.join(args)})")
+
+    def guard_lines(self, node, indent, loop):
+        """The checks of ``node``'s guards; in a loop, each turn checks its own."""
+        if loop is not None:
+            slots = loop.guards.get(self.where[node.index][2], ())
         else:
-            name = names[node.index] = f"v{node.index}"
-            fun = f"f{node.index}"
-            namespace[fun] = node.fun.fun if hasattr(node.fun, "fun") else node.fun
-            parents = dict(zip(node.parent_argnums, node.parents))
-            args = [operand(resolve(parents[i])) if i in parents else constant(arg)
-                    for i, arg in enumerate(node.args)]
-            args += [f"{k}={constant(v)}" for k, v in node.kwargs.items()]
-            lines.append(f"    {name} = {fun}({', '.join(args)})")
-        for defined in step.defines:
-            for number, guard in guards_by_node.get(defined.index, ()):
-                convert = f"g{number}"
-                namespace[convert] = guard.convert
-                expected = constant(guard.expected)
-                lines.append(f"    _seen = {convert}({names[defined.index]})")
-                lines.append(f"    if not _same(_seen, {expected}): "
-                             f"raise GuardFailed({number}, _seen)")
-        # Free each intermediate right after the step that uses it last.
-        released = {u.index for u in step.uses if not isinstance(u, Constant)}
-        for index in sorted(released):
-            if last_use.get(index) == position and index not in outputs_needed \
-                    and not names[index].startswith("a"):
-                lines.append(f"    del {names[index]}")
-    lines.append(f"    return {_tree_source(outputs, operand)}")
-    return "\n".join(lines) + "\n", namespace
+            slots = [GuardSlot(g, [number], g.expected, False)
+                     for number, g in self.guards_by_node.get(node.index, ())]
+        for slot in slots:
+            convert = f"g{slot.numbers[0]}"
+            self.namespace[convert] = slot.guard.convert
+            if slot.varies:
+                expected = f"{self.constant(tuple(slot.expected))}[{loop.counter}]"
+            else:
+                expected = self.constant(slot.expected)
+            number = _progression(slot.numbers, loop.counter if loop else "", self.constant)
+            self.lines.append(f"{indent}_seen = {convert}({self.names[node.index]})")
+            self.lines.append(f"{indent}if not _same(_seen, {expected}): "
+                              f"raise GuardFailed({number}, _seen)")
+
+    def loop(self, loop, indent):
+        """``loop`` as a Python for loop over its block: carried values are rebound at
+        the end of each turn, taped ones kept in a list for later readers."""
+        for position in sorted(loop.taped):
+            self.lines.append(f"{indent}{loop.tape_name(position)} = [None] * {loop.reps}")
+        for position, operand in sorted(loop.carried.items()):
+            self.lines.append(f"{indent}{loop.carried_name(position)} = {self.operand(operand)}")
+        self.lines.append(f"{indent}for {loop.counter} in range({loop.reps}):")
+        inner = indent + "    "
+        self.block(_steps(loop.template, self.resolve, self.kernels), inner, loop)
+        for position in sorted(loop.taped):
+            self.lines.append(f"{inner}{loop.tape_name(position)}[{loop.counter}] = "
+                              f"{self.names[loop.template[position].index]}")
+        for position in sorted(loop.carried):
+            self.lines.append(f"{inner}{loop.carried_name(position)} = "
+                              f"{self.names[loop.template[position].index]}")
+        for position in sorted(loop.taped | set(loop.carried)):
+            if position not in loop.read_after:
+                self.lines.append(f"{inner}del {self.names[loop.template[position].index]}")
+        for position in sorted(loop.carried):
+            self.lines.append(f"{indent}del {loop.carried_name(position)}")
+        for position, node in enumerate(loop.last):
+            name = self.names.get(loop.template[position].index)
+            if name is not None:  # (a value inside a fused kernel has none)
+                self.names[node.index] = name
+
+
+def _progression(numbers, counter, constant):
+    """Source for ``numbers[counter]``: an arithmetic progression as arithmetic."""
+    if len(numbers) == 1:
+        return repr(numbers[0])
+    step = numbers[1] - numbers[0]
+    if all(b - a == step for a, b in zip(numbers, numbers[1:])):
+        return f"{numbers[0]} + {step} * {counter}"
+    return f"{constant(tuple(numbers))}[{counter}]"
+
+
+_RESERVED = re.compile(r"^(?:[avckg]\d+|[sh]\d+_\d+|_.*|plan|range|None|True|False)$")
+
+
+def _identifier(name):
+    """``name`` as a Python identifier that names no local of a plan."""
+    name = re.sub(r"\W", "_", name) or "fun"
+    if name[0].isdigit() or keyword.iskeyword(name) or _RESERVED.match(name):
+        name = f"fn_{name}"
+    return name
 
 
 def _tree_source(outputs, operand):
