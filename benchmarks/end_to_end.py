@@ -86,7 +86,7 @@ class _FirstCall:
         built (``jacobian(f)`` built anew shares the plans, not the counters)."""
         if not self.counters:
             return None
-        keys = ("traces", "hits", "guard_misses", "fallbacks")
+        keys = ("traces", "hits", "guard_misses", "fallbacks", "eager_calls")
         return {key: sum(stats.get(key, 0) for stats in self.counters) for key in keys}
 
     def wrap(self, operator):
@@ -144,18 +144,19 @@ def child(spec):
         tracemalloc.start()
     if profiler:
         profiler.enable()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if spec["task"] == "program":
         run = workload.program(lib, size)
         out = run(*args)
     else:  # "first_call": one gradient of the loss
         run = None
         out = lib.grad(workload.make_loss(lib.np, size))(*args)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     if profiler:
         profiler.disable()
         profiler.dump_stats(spec["profile"])
-    result = {"seconds": seconds, "first_call": first.seconds, "import": imported,
+    result = {"seconds": seconds, "cpu_seconds": cpu_seconds, "first_call": first.seconds,
+              "import": imported,
               "peak_resident_growth": max(0, _peak_resident_bytes() - resident)}
     if spec.get("memory"):
         result["traced_peak"] = tracemalloc.get_traced_memory()[1]
@@ -182,6 +183,10 @@ def run_child(spec, cache_dir, timeout=1200):
     # fuse) at its defaults, whatever the parent's environment says.
     for name in TIER_SETTINGS:
         env.pop(name, None)
+    if spec["task"] == "first_call":
+        # The first call alone is timed to see what a trace costs (issue 11, item 3):
+        # traced at once, not run eagerly as the default tiers would.
+        env["JITGRAD_TRACE_AFTER"] = "0"
     process = subprocess.run([sys.executable, os.path.abspath(__file__), "--child",
                               json.dumps(spec)], env=env, capture_output=True, text=True,
                              timeout=timeout)
@@ -286,10 +291,12 @@ def measure_first_calls(steps_list, repeats, scratch):
 # -- profiles of the programs the jit made slower ------------------------------------
 # (file name, function name) of the jit's phases; inclusive times, from cProfile.
 PHASES = [
-    ("trace and build (all first calls)", [("jitted.py", "_trace_plan")]),
-    ("  plan building (passes, fusion, codegen, compile)", [("plan.py", "__init__")]),
-    ("    kernel compile or cache load (Numba)", [("dispatcher.py", "compile"),
-                                                  ("dispatcher.py", "_compile_for_args")]),
+    ("eager calls (the tiers' first calls and new paths)", [("jitted.py", "_run_eagerly")]),
+    ("trace and build (all traces)", [("jitted.py", "_trace_plan")]),
+    ("  plan building (passes, rolling, codegen, compile)", [("plan.py", "__init__")]),
+    ("fusing (regions, kernels)", [("plan.py", "fuse")]),
+    ("kernel compile or cache load (Numba)", [("dispatcher.py", "compile"),
+                                              ("dispatcher.py", "_compile_for_args")]),
     ("replay (plan calls)", [("plan.py", "__call__")]),
     ("signature and cache lookup", [("jitted.py", "call_signature")]),
 ]
@@ -355,8 +362,8 @@ def program_table(rows, contenders):
     names = [NAMES[key] for key in contenders]
     head = (["workload", "size", "calls"] + names
             + [f"jit / {NAMES[k]}" for k in contenders if k != "jit" and "jit" in contenders]
-            + ["jit first call", "eager first call", "peak RSS growth, jit / eager",
-               "jit traces / replays / fallbacks"])
+            + ["jit / eager, CPU time", "jit first call", "eager first call",
+               "peak RSS growth, jit / eager", "jit traces / replays / eager calls / fallbacks"])
     lines = ["| " + " | ".join(head) + " |",
              "| --- | --- | --- |" + " ---: |" * (len(head) - 3)]
     for row in rows:
@@ -369,7 +376,9 @@ def program_table(rows, contenders):
             cells.append(row["failed"].get(key) or _seconds(medians[key]) + flag)
         cells += [_ratio(medians.get("jit"), medians[k]) for k in contenders
                   if k != "jit" and "jit" in contenders]
-        cells += [_seconds(median(row["samples"].get("jit", []), "first_call")),
+        cells += [_ratio(median(row["samples"].get("jit", []), "cpu_seconds"),
+                         median(row["samples"].get("eager", []), "cpu_seconds")),
+                  _seconds(median(row["samples"].get("jit", []), "first_call")),
                   _seconds(median(row["samples"].get("eager", []), "first_call")),
                   " / ".join(_megabytes(median(row["samples"].get(k, []), "peak_resident_growth"))
                              for k in ("jit", "eager")),
@@ -382,7 +391,8 @@ def _counters(samples):
     stats = [s["jit_stats"] for s in samples if s.get("jit_stats")]
     if not stats:
         return ""
-    return " / ".join(str(stats[0][key]) for key in ("traces", "hits", "fallbacks"))
+    return " / ".join(str(stats[0].get(key, 0))
+                      for key in ("traces", "hits", "eager_calls", "fallbacks"))
 
 
 def first_call_table(rows):
@@ -456,9 +466,14 @@ def report(command, settings, contenders, rows, first_calls, loads, skipped, sta
         "excluded; Numba's import, paid by the jit alone, is inside); loss workloads make "
         "*calls* gradient calls with the first argument moved between calls; "
         "*optimizer_loop* and *ode_callback* run their program once",
-        "- *jit / X* below 1: the jitted program is faster; *first call*: the first call of "
-        "the first operator built; *peak RSS growth*: the process's peak resident memory "
-        "during the program over its size before",
+        "- *jit / X* below 1: the jitted program is faster (wall time); *CPU time*: the same "
+        "ratio in the processes' own CPU time, less disturbed by other load on the machine; "
+        "*first call*: the first call of the first operator built (with the jit's default "
+        "tiers an eager call: the trace is the second); *peak RSS growth*: the process's "
+        "peak resident memory during the program over its size before",
+        "- the jit at its default tiers (`JITGRAD_TRACE_AFTER`, `JITGRAD_FUSE_AFTER` unset "
+        "in the children): a signature's first call runs eagerly, the second traces, plans "
+        "fuse once fusing has been paid for",
         f"- results agree with eager's to {TOLERANCE:g} (relative) unless marked",
     ]
     for name, reason in skipped:
@@ -477,6 +492,9 @@ def report(command, settings, contenders, rows, first_calls, loads, skipped, sta
     if first_calls:
         lines += [f"## First call of fluidsim {FLUIDSIM_GRID}x{FLUIDSIM_GRID}'s jitted gradient",
                   "",
+                  "The trace's cost: the gradient traced at its first call "
+                  "(`JITGRAD_TRACE_AFTER=0`; with the default tiers the first call runs "
+                  "eagerly and this cost moves to the second). "
                   "Cold: an empty kernel cache; warm: a second new process on the cache the "
                   "cold one filled. *Traced peak*: the most memory `tracemalloc` saw allocated "
                   "during the call (a run of its own); *peak RSS growth*: the process's, "
