@@ -18,7 +18,7 @@ EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, "examples")
 
 @pytest.fixture(autouse=True)
 def _small_loops_roll(monkeypatch):
-    """Loops of a few nodes roll too (by default only those of 64 nodes and more)."""
+    """Loops of a few nodes roll too (by default only those of 24 nodes and more)."""
     monkeypatch.setattr(rolling, "MIN_ROLLED_NODES", 8)
     monkeypatch.delenv("JITGRAD_ROLL", raising=False)
 
@@ -261,7 +261,6 @@ def fluidsim_args(fluidsim, size, k):
 
 
 def test_fluidsim_replays_as_the_straight_line_plan(monkeypatch):
-    monkeypatch.setattr(rolling, "MIN_ROLLED_NODES", 64)
     fluidsim, loss = fluidsim_loss(4)
     rolled = value_and_grad(loss, jit=True)
     for k in range(3):
@@ -274,7 +273,6 @@ def test_fluidsim_replays_as_the_straight_line_plan(monkeypatch):
 
 
 def test_fluidsim_plan_source_is_flat_in_the_number_of_steps(monkeypatch):
-    monkeypatch.setattr(rolling, "MIN_ROLLED_NODES", 64)
     monkeypatch.setenv("JITGRAD_FUSE", "0")  # the plan's own source, quickly
     sizes = {}
     for steps in (10, 100):

@@ -148,7 +148,8 @@ def test_import_jitgrad_does_not_import_numba():
     assert out.strip() == "False"
 
 
-def test_regions_of_the_same_structure_share_one_kernel():
+def test_regions_of_the_same_structure_share_one_kernel(monkeypatch):
+    monkeypatch.setenv("JITGRAD_ROLL", "0")  # six turns straight-line (rolled: one kernel)
     def simulate(x):
         for _ in range(6):
             x = np.tan(x * 0.5 + x * x * 0.1)  # the same arithmetic each step (tan: NumPy)

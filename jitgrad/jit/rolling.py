@@ -26,13 +26,15 @@ from .passes import Constant
 # A loop must repeat at least twice and cover this many nodes: shorter ones are
 # clearer, and as fast, as straight-line code (whose fused kernels span turns).
 MIN_REPETITIONS = 2
-MIN_ROLLED_NODES = 64
+MIN_ROLLED_NODES = 24
 # The longest block looked for (a fluid simulation step and its backward pass are a
 # few hundred nodes).
 MAX_PERIOD = 3000
 # Blocks of up to this many turns of a repeated run are tried when one turn is not a
 # block of its own.
 MAX_MULTIPLE = 4
+# Signatures hashed together to skip periods with no repetition quickly.
+GRAM = 8
 # Constant arrays up to this size are compared by content (each repetition of a loop
 # folds its own copy of np.arange(n), say); larger ones by identity.
 MAX_COMPARED_CONSTANT = 1 << 16
@@ -152,14 +154,25 @@ class _Keys:
         self._cache = {}
 
     def __call__(self, value):
-        if type(value) is np.ndarray:
-            cached = self._cache.get(id(value))
-            if cached is None or cached[0] is not value:
-                cached = self._cache[id(value)] = (value, self._array(value))
-            return cached[1]
-        if type(value) in (tuple, list):
-            return (type(value), tuple(self(v) for v in value))
-        if type(value) is dict:
+        kind = type(value)
+        if kind in _PLAIN:
+            return (kind, value) if kind is not float else constant_key(value)
+        cached = self._cache.get(id(value))
+        if cached is None or cached[0] is not value:
+            cached = self._cache[id(value)] = (value, self._key(value))
+        return cached[1]
+
+    def _key(self, value):
+        kind = type(value)
+        if kind is np.ndarray:
+            if value.dtype.hasobject or value.size > MAX_COMPARED_CONSTANT:
+                return ("id", id(value))
+            return ("array", value.shape, value.dtype.str, value.tobytes())
+        if kind in (tuple, list):
+            return (kind, tuple(self(v) for v in value))
+        if kind is slice:
+            return (slice, self(value.start), self(value.stop), self(value.step))
+        if kind is dict:
             return ("id", id(value))
         if isinstance(value, (float, complex, np.floating, np.complexfloating)):
             return constant_key(value)
@@ -167,13 +180,11 @@ class _Keys:
             hash(value)
         except TypeError:
             return ("id", id(value))
-        return (type(value), value)
+        return (kind, value)
 
-    @staticmethod
-    def _array(value):
-        if value.dtype.hasobject or value.size > MAX_COMPARED_CONSTANT:
-            return ("id", id(value))
-        return ("array", value.shape, value.dtype.str, value.tobytes())
+
+# Values keyed as they are (floats bit for bit, by constant_key).
+_PLAIN = frozenset([int, bool, str, type(None), float])
 
 
 def _signatures(nodes, resolve, guards_of, keys):
@@ -182,27 +193,31 @@ def _signatures(nodes, resolve, guards_of, keys):
     ids = {}
     out = np.empty(len(nodes), dtype=np.int64)
     for p, node in enumerate(nodes):
-        parents = dict(zip(node.parent_argnums, node.parents))
-        args = []
-        for argnum, arg in enumerate(node.args):
-            if argnum in parents:
-                parent = resolve(parents[argnum])
-                args.append(("const", keys(parent.value)) if isinstance(parent, Constant)
-                            else "node")
-            else:
-                args.append(keys(arg))
-        value = node.value
-        key = (node.kind, _fun_key(node.fun), tuple(args),
-               tuple((k, keys(v)) for k, v in node.kwargs.items()),
-               _value_key(value),
-               tuple(_fun_key(g.convert) for _, g in guards_of.get(node.index, ())))
         if node.kind == "input":
-            key = ("input", p)
+            out[p] = ids.setdefault(("input", p), len(ids))
+            continue
+        args = list(node.args)
+        for argnum, parent in zip(node.parent_argnums, node.parents):
+            parent = resolve(parent)
+            args[argnum] = _Operand(keys(parent.value) if isinstance(parent, Constant) else None)
+        args = [arg.key if type(arg) is _Operand else keys(arg) for arg in args]
+        key = (node.kind, _fun_key(node.fun), tuple(args),
+               tuple((k, keys(v)) for k, v in node.kwargs.items()) if node.kwargs else (),
+               _value_key(node.value),
+               tuple(_fun_key(g.convert) for _, g in guards_of.get(node.index, ())))
         try:
             out[p] = ids.setdefault(key, len(ids))
         except TypeError:  # something unhashable slipped through: never repeated
             out[p] = -1 - p
     return out
+
+
+class _Operand:
+    """A traced operand's place in a signature: a constant's key, or None for a node."""
+    __slots__ = ["key"]
+
+    def __init__(self, key):
+        self.key = ("const", key) if key is not None else "node"
 
 
 def _value_key(value):
@@ -225,15 +240,23 @@ def _periodic_spans(signatures):
     runs covering most nodes chosen first."""
     n = len(signatures)
     candidates = []
+    # A hash of each run of GRAM signatures: two positions a period apart in a run of
+    # repetitions have equal hashes, while chance equalities of single signatures (a
+    # plan has many adds of one shape) mostly do not survive it. It only skips periods
+    # quickly: runs are found on the signatures themselves.
+    grams = np.zeros(n, dtype=np.int64)
+    for shift in range(GRAM):
+        grams = grams * np.int64(1000003) + np.roll(signatures, shift)
     for period in range(1, min(MAX_PERIOD, n // MIN_REPETITIONS) + 1):
-        same = signatures[period:] == signatures[:-period]
-        if np.count_nonzero(same) < period:
+        if np.count_nonzero(grams[period:] == grams[:-period]) < period - GRAM:
             continue
+        same = signatures[period:] == signatures[:-period]
         edges = np.flatnonzero(np.diff(np.concatenate(([0], same.view(np.int8), [0]))))
-        for start, end in zip(edges[::2], edges[1::2]):
-            reps = (end - start + period) // period
-            if reps >= MIN_REPETITIONS and reps * period >= MIN_ROLLED_NODES:
-                candidates.append((-reps * period, period, int(start), int(reps)))
+        starts = edges[::2]
+        reps = (edges[1::2] - starts + period) // period
+        keep = (reps >= MIN_REPETITIONS) & (reps * period >= MIN_ROLLED_NODES)
+        candidates.extend((-int(r) * period, period, int(start), int(r))
+                          for start, r in zip(starts[keep], reps[keep]))
     candidates.sort()
     taken = np.zeros(n, dtype=bool)
     spans = []
