@@ -1,7 +1,6 @@
-"""One fused region as a callable step: generated Numba source, outputs preallocated."""
+"""One fused region as a callable step: compiled source (``source.py``), outputs allocated."""
 import logging
 import math
-import re
 import time
 import warnings
 
@@ -9,6 +8,7 @@ import numpy as np
 
 from .cache import load_kernel
 from .regions import operand_key, used_positions
+from .source import Layout, _literal, kernel_source
 
 logger = logging.getLogger("jitgrad.kernels")
 _announced = []
@@ -16,37 +16,74 @@ _warned = set()
 
 
 class FusedKernel:
-    """``kernel(*inputs)`` returns the region's output arrays (a list)."""
+    """``kernel(*inputs)`` returns the region's outputs (a list): arrays of the
+    region's shape and dtype, and its reductions as NumPy scalars."""
 
-    def __init__(self, region, source, dispatcher, array_inputs):
+    def __init__(self, region, source, dispatcher, array_inputs, layout=None):
         self.region = region
         self.source = source
         self.dispatcher = dispatcher
         self.array_inputs = array_inputs
+        self.layout = layout
         self.shape = region.shape
         self.n_outputs = len(region.outputs)
+        self.dtype = region.dtype
+        if layout is not None:
+            self._input_shapes = iter(layout.input_shapes)
+            self._reshape = [next(self._input_shapes) if is_array else None
+                             for is_array in array_inputs]
+            self._is_reduction = [step.index in region.reductions for step in region.outputs]
+            self._n_arrays = self._is_reduction.count(False)
+            self._pieces = ()
+            if region.reductions:
+                from .pairwise import pieces
+                self._pieces = pieces(math.prod(layout.shape))
 
     @classmethod
     def build(cls, region, scalar_bodies):
-        kind = ScalarKernel if region.scalar else cls
-        source, array_inputs = kernel_source(region, scalar_bodies)
-        kernel = kind(region, source, load_kernel(source), array_inputs)
+        if region.scalar:
+            source, array_inputs = scalar_kernel_source(region, scalar_bodies)
+            kernel = ScalarKernel(region, source, load_kernel(source), array_inputs)
+        else:
+            shapes = [np.shape(operand.value) for operand in region.inputs
+                      if type(operand.value) is np.ndarray]
+            layout = Layout(region.shape, shapes)
+            source, array_inputs = kernel_source(
+                region, getattr(scalar_bodies, "array", scalar_bodies), layout)
+            kernel = cls(region, source, load_kernel(source), array_inputs, layout)
         kernel._compile()
         return kernel
 
     def _signature(self, types):
-        array = types.float64[::1]
-        return tuple(array if is_array else types.float64 for is_array in
-                     self.array_inputs) + (array,) * self.n_outputs
+        ndim = self.layout.ndim
+        out = types.Array(types.float32 if self.dtype == np.float32 else types.float64,
+                          ndim, "C")
+        element = {np.dtype(np.float32): types.float32, np.dtype(np.float64): types.float64}
+        inputs = tuple(types.Array(element[operand.value.dtype], ndim, "C")
+                       if is_array else types.float64
+                       for operand, is_array in zip(self.region.inputs, self.array_inputs))
+        return inputs + (out,) * self._n_arrays + (types.int64,) * ndim + \
+            (types.int64[::1],) * len(self._pieces)
 
     def __repr__(self):
         return f"<fused kernel: {len(self.region.steps)} steps, {self.n_outputs} outputs>"
 
+    failed = False  # Numba could not compile it: the steps run as NumPy calls
+
     def __call__(self, *inputs):
-        outputs = [np.empty(self.shape) for _ in range(self.n_outputs)]
-        args = [np.ravel(x) if is_array else x for x, is_array in zip(inputs, self.array_inputs)]
-        self.dispatcher(*args, *[out.reshape(-1) for out in outputs])
-        return outputs
+        if self.failed:
+            return _evaluate(self.region, inputs)
+        arrays = [np.empty(self.shape, self.dtype) for _ in range(self._n_arrays)]
+        args = [np.ascontiguousarray(x).reshape(shape) if shape is not None else x
+                for x, shape in zip(inputs, self._reshape)]
+        args += [out.reshape(self.layout.shape) for out in arrays]
+        args += self.layout.shape
+        args += self._pieces
+        reduced = iter(self.dispatcher(*args))
+        arrays = iter(arrays)
+        scalar = self.dtype.type
+        return [scalar(next(reduced)) if is_reduction else next(arrays)
+                for is_reduction in self._is_reduction]
 
     def _compile(self):
         """Compile now (or load from the disk cache), so the first call pays for it.
@@ -62,7 +99,7 @@ class FusedKernel:
         except Exception as error:  # a Numba failure must not become the user's
             _warn_once(f"jitgrad: a fused kernel failed to compile ({type(error).__name__}: "
                        f"{str(error)[:200]}); its steps run as NumPy calls instead.")
-            self.dispatcher = self._numpy_steps
+            self.failed = True
             return
         _ready.add((self.dispatcher, signature))
         seconds = time.perf_counter() - start
@@ -75,13 +112,6 @@ class FusedKernel:
             logger.debug("fused kernel of %d steps ready in %.2f s", len(self.region.steps),
                          seconds)
 
-    def _numpy_steps(self, *args):
-        """The region's steps as plain NumPy calls (the fallback when Numba fails)."""
-        n_inputs = len(self.region.inputs)
-        for out, value in zip(args[n_inputs:], _evaluate(self.region, args[:n_inputs])):
-            out[:] = np.ravel(value)
-
-
 # (dispatcher, signature) of kernels compiled in this process (the set holds the
 # dispatchers, so an id is never reused for another one).
 _ready = set()
@@ -91,13 +121,12 @@ class ScalarKernel(FusedKernel):
     """A fused run of scalar steps: ``kernel(*inputs)`` returns their outputs."""
 
     def __call__(self, *inputs):
+        if self.failed:
+            return [np.float64(value) for value in _evaluate(self.region, inputs)]
         return [np.float64(value) for value in self.dispatcher(*inputs)]
 
     def _signature(self, types):
         return (types.float64,) * len(self.region.inputs)
-
-    def _numpy_steps(self, *inputs):
-        return tuple(_evaluate(self.region, inputs))
 
 
 def _evaluate(region, inputs):
@@ -117,20 +146,12 @@ def _warn_once(message):
         warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
-def kernel_source(region, scalar_bodies):
-    """Numba source of a loop computing the region element by element."""
-    params, reads, array_inputs = [], [], []
-    names = {}
+def scalar_kernel_source(region, scalar_bodies):
+    """Numba source of straight-line code computing a run of scalar steps."""
+    params, names = [], {}
     for k, operand in enumerate(region.inputs):
         params.append(f"in{k}")
-        is_array = type(operand.value) is np.ndarray
-        array_inputs.append(is_array)
-        if is_array:
-            reads.append(f"        x{k} = in{k}[i]")
-            names[operand_key(operand)] = f"x{k}"
-        else:
-            names[operand_key(operand)] = f"in{k}"
-    outputs = {step.index: f"out{j}" for j, step in enumerate(region.outputs)}
+        names[operand_key(operand)] = f"in{k}"
     body = []
     # Names count from 0 within the region, so regions of the same structure (the
     # steps of a simulation loop) share one source, hence one compiled kernel.
@@ -146,71 +167,9 @@ def kernel_source(region, scalar_bodies):
             else:
                 args.append(_literal(operand.value))
         names[operand_key(step)] = f"t{number}"
-        expression = (scalar_bodies[step.fun] if region.scalar
-                      else getattr(scalar_bodies, "array", scalar_bodies)[step.fun])
-        body.append(f"        t{number} = {expression.format(*args)}")
-        if step.index in outputs:
-            body.append(f"        {outputs[step.index]}[i] = t{number}")
-    header = ["import math", "", "import numba", ""]
-    if any("vmath." in line for line in body):
-        from . import vmath
-        # vmath's fingerprint is part of the source, hence of the cache key: a kernel
-        # compiled with another version of vmath inlined is never loaded.
-        header += ["from jitgrad.kernels import vmath  # " + vmath.fingerprint(), ""]
-    header += ["", '@numba.njit(cache=True, error_model="numpy", nogil=True)']
-    if region.scalar:  # straight-line code returning the outputs
-        body = [line[4:] for line in body if "[i] = " not in line]
-        results = ", ".join(names[operand_key(step)] for step in region.outputs)
-        lines = header + [f"def kernel({', '.join(params)}):", *body,
-                          f"    return ({results},)", ""]
-        return "\n".join(lines), array_inputs
-    signature = ", ".join(params + list(outputs.values()))
-    fast_body, slow_flags = _fast_trig(body)
-    if slow_flags is None:
-        lines = header + [f"def kernel({signature}):",
-                          "    for i in range(out0.shape[0]):",
-                          *reads, *body, ""]
-    else:
-        # Two passes: the common one vectorizes (sin_fast/cos_fast, exact up to
-        # TRIG_MAX) and flags larger arguments; only then the loop runs again with the
-        # exact sin/cos (libm beyond TRIG_MAX), rewriting every output.
-        lines = header + [f"def kernel({signature}):",
-                          "    slow = False",
-                          "    for i in range(out0.shape[0]):",
-                          *reads, *fast_body,
-                          f"        slow |= {' | '.join(slow_flags)}",
-                          "    if slow:",
-                          "        for i in range(out0.shape[0]):",
-                          *["    " + line for line in reads + body], ""]
-    return "\n".join(lines), array_inputs
-
-
-_TRIG_CALL = re.compile(r"vmath\.(sin|cos)\(([^()]*)\)")
-
-
-def _fast_trig(body):
-    """``body`` with vmath.sin/cos calls as sin_fast/cos_fast, and the trig_slow tests
-    of their arguments; (body, None) when it calls neither."""
-    flags = []
-
-    def fast(match):
-        flags.append(f"vmath.trig_slow({match.group(2)})")
-        return f"vmath.{match.group(1)}_fast({match.group(2)})"
-    fast_body = [_TRIG_CALL.sub(fast, line) for line in body]
-    if not flags or any(_TRIG_CALL.search(line) or "vmath.sin(" in line or
-                        "vmath.cos(" in line for line in fast_body):
-        return body, None  # no trig, or a call this rewrite cannot read: one exact pass
-    return fast_body, list(dict.fromkeys(flags))
-
-
-def _literal(value):
-    if isinstance(value, (bool, np.bool_)):
-        return repr(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return repr(int(value))
-    value = float(value)
-    if math.isnan(value):
-        return "math.nan"
-    if math.isinf(value):
-        return "math.inf" if value > 0 else "-math.inf"
-    return repr(value)
+        body.append(f"    t{number} = {scalar_bodies[step.fun].format(*args)}")
+    results = ", ".join(names[operand_key(step)] for step in region.outputs)
+    lines = ["import math", "", "import numba", "", "",
+             '@numba.njit(cache=True, error_model="numpy", nogil=True)',
+             f"def kernel({', '.join(params)}):", *body, f"    return ({results},)", ""]
+    return "\n".join(lines), [False] * len(params)

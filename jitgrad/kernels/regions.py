@@ -1,12 +1,16 @@
 """The fusion pass: find connected runs of elementwise steps to compile as one kernel.
 
-A step is fusable when its primitive has an arithmetic scalar body (transcendental
-ones stay NumPy calls: NumPy's vectorized loops beat scalar libm), its result is a float64
-array of at least ``min_size`` elements (below that NumPy's own calls are cheap
-and a compile is not worth it), its shape does not depend on values, and each
-operand is either an array of exactly that shape or a scalar. Runs of at least
-``MIN_SCALAR_STEPS`` steps on float64 *scalars* fuse too, transcendental ones
-included.
+A step is fusable when its primitive has a body for array loops (a transcendental
+without a vectorizable one stays a NumPy call: NumPy's vectorized loops beat scalar
+libm), its result is a float64 or float32 array of at least ``min_size`` elements
+(below that NumPy's own calls are cheap and a compile is not worth it), its shape
+does not depend on values, and each operand is a scalar or an array whose shape
+broadcasts to the result's (read with index 0 on its broadcast axes). float32
+regions take only IEEE arithmetic (the same bits in any loop; libm and vmath differ
+from NumPy's float32 loops). A sum or mean over all axes of a region's value joins
+the region as an exit: the kernel accumulates it in NumPy's order (``pairwise.py``),
+and no step of the region reads it. Runs of at least ``MIN_SCALAR_STEPS`` steps on
+float64 *scalars* fuse too, transcendental ones included.
 
 A region's kernel runs where its last step was, so a region takes no more steps
 once anything outside it has read one of its values (an unfused call, a step of
@@ -15,11 +19,17 @@ nothing the region computes is needed earlier. A region too long to compile
 quickly is cut into several kernels, run in order (see ``MAX_KERNEL_COST``).
 """
 import functools
+import re
 import string
 
 import numpy as np
 
-FUSABLE_DTYPE = np.dtype(np.float64)
+FLOAT64, FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
+FUSABLE_DTYPES = (FLOAT64, FLOAT32)
+# An array body of this form declares an all-axes reduction (trace.rules.def_reduction).
+REDUCTION_BODY = re.compile(r"reduce_(sum|mean)\(\{0\}\)")
+# Bodies of plain IEEE arithmetic (no call): what float32 regions may compute.
+ARITHMETIC_BODY = re.compile(r"[\s(){}\d.+\-*/]*")
 # A scalar region pays one kernel call (~0.3 us) instead of ~0.2 us per NumPy scalar
 # call, and a compile: worth it from a handful of steps on.
 MIN_SCALAR_STEPS = 8
@@ -37,10 +47,12 @@ MAX_PERIOD = 100
 class Region:
     """A set of steps that becomes one kernel: ``inputs`` in, ``outputs`` out."""
 
-    def __init__(self, shape, scalar=False):
+    def __init__(self, shape, scalar=False, dtype=FLOAT64):
         self.shape = shape
         self.scalar = scalar  # a run of steps on float64 scalars: one call for them all
+        self.dtype = dtype
         self.steps = []
+        self.reductions = {}  # step index -> "sum" or "mean": the region's exits
         self.open = True
         self.inputs = []   # nodes and Constants the kernel reads, in order
         self.outputs = []  # steps whose values are needed after the kernel
@@ -67,15 +79,30 @@ def find_regions(steps, resolve, scalar_bodies, needed_after, min_size, guards=(
         operands = _operands(step, resolve)
         kind = _fusable(step, operands, scalar_bodies, min_size)
         region = None
-        if kind:
+        if kind == "reduction":
+            owner = region_of.get(operands[0].index) if _is_node(operands[0]) else None
+            if owner is not None and owner.open and not owner.scalar:
+                region = owner  # an exit of the region computing what it reduces
+                region.steps.append(step)
+                region.reductions[step.index] = reduction_kind(scalar_bodies, step.fun)
+                region_of[step.index] = region
+        elif kind:
             scalar, shape = kind == "scalar", np.shape(step.value)
+            dtype = FLOAT64 if scalar else step.value.dtype
+            # A region whose reduction this step reads has to finish first.
+            reading_exits = {id(region_of[o.index]) for o in operands if _is_node(o)
+                             and o.index in region_of
+                             and o.index in region_of[o.index].reductions}
             joinable = {id(region_of[o.index]): region_of[o.index] for o in operands
                         if _is_node(o) and o.index in region_of and region_of[o.index].open
                         and region_of[o.index].scalar == scalar
-                        and region_of[o.index].shape == shape}
+                        and region_of[o.index].shape == shape
+                        and region_of[o.index].dtype == dtype
+                        and o.index not in region_of[o.index].reductions
+                        and id(region_of[o.index]) not in reading_exits}
             region = _merge(list(joinable.values()), region_of) if joinable else None
             if region is None:
-                region = Region(shape, scalar)
+                region = Region(shape, scalar, dtype)
                 regions.append(region)
             region.steps.append(step)
             region_of[step.index] = region
@@ -129,8 +156,10 @@ def _cut(region, resolve, scalar_bodies, read_outside):
             break
     pieces = []
     for start in range(0, n, length):
-        piece = Region(region.shape, region.scalar)
+        piece = Region(region.shape, region.scalar, region.dtype)
         piece.steps = region.steps[start:start + length]
+        piece.reductions = {s.index: region.reductions[s.index] for s in piece.steps
+                            if s.index in region.reductions}
         pieces.append(piece)
     return pieces
 
@@ -143,7 +172,7 @@ def _reads(region, resolve, scalar_bodies, read_outside):
     n = len(region.steps)
     reads, last_read = [], [n if step.index in read_outside else -1 for step in region.steps]
     for i, step in enumerate(region.steps):
-        used = used_positions(scalar_bodies[step.fun])
+        used = used_positions(body_of(scalar_bodies, step.fun))
         step_reads = []
         for argument, operand in enumerate(_operands(step, resolve)):
             if argument not in used:
@@ -204,6 +233,7 @@ def _merge(regions, region_of):
         for step in other.steps:
             region_of[step.index] = target
         target.steps.extend(other.steps)
+        target.reductions.update(other.reductions)
         other.steps = []
     target.steps.sort(key=lambda s: s.index)
     return target
@@ -226,9 +256,17 @@ def _is_node(operand):
 
 
 def _fusable(step, operands, scalar_bodies, min_size):
-    """"array", "scalar" or False: whether and how ``step`` can join a kernel."""
+    """"array", "scalar", "reduction" or False: whether and how ``step`` can join a
+    kernel."""
     if step.kind != "op" or step.kwargs or step.dynamic_shape:
         return False
+    if reduction_kind(scalar_bodies, step.fun):
+        # over all axes (no axis=, dtype=...) of an array a region computes
+        (operand,) = operands if len(operands) == 1 else (None,)
+        value = getattr(operand, "value", None)
+        return "reduction" if (_is_node(operand) and type(value) is np.ndarray
+                               and value.ndim and value.dtype in FUSABLE_DTYPES
+                               and getattr(step.value, "dtype", None) == value.dtype) else False
     body = scalar_bodies.get(step.fun)
     if body is None:
         return False
@@ -239,21 +277,45 @@ def _fusable(step, operands, scalar_bodies, min_size):
         # On scalars every body fuses: one compiled call replaces NumPy scalar calls
         # of ~0.2 us each, and scalar libm is what NumPy calls there too.
         return "scalar" if all(_is_scalar(o.value) for o in operands) else False
-    if step.fun not in getattr(scalar_bodies, "array", scalar_bodies):
+    array_body = getattr(scalar_bodies, "array", scalar_bodies).get(step.fun)
+    if array_body is None:
         # A libm call with no vectorizable version: in a loop Numba calls it per
         # element, 5-10x slower than NumPy's own loops, so it stays a NumPy call.
         return False
-    if type(value) is not np.ndarray or value.dtype != FUSABLE_DTYPE or value.size < min_size:
+    if type(value) is not np.ndarray or value.dtype not in FUSABLE_DTYPES or \
+            value.size < min_size:
+        return False
+    if value.dtype == FLOAT32 and not ARITHMETIC_BODY.fullmatch(array_body):
         return False
     for operand in operands:
         operand_value = operand.value
         if type(operand_value) is np.ndarray:
-            if operand_value.shape != value.shape or operand_value.dtype != FUSABLE_DTYPE:
+            if operand_value.dtype not in FUSABLE_DTYPES or (
+                    operand_value.dtype != value.dtype and value.dtype == FLOAT32) or \
+                    not _broadcasts_to(operand_value.shape, value.shape):
                 return False
         elif not isinstance(operand_value, (float, int, np.floating, np.integer)) or \
                 isinstance(operand_value, (bool, np.bool_)):
             return False
     return "array"
+
+
+def _broadcasts_to(shape, target):
+    """Whether an operand of ``shape`` broadcasts to ``target`` (and no further)."""
+    return len(shape) <= len(target) and all(
+        n in (1, m) for n, m in zip(shape[::-1], target[::-1]))
+
+
+def reduction_kind(bodies, fun):
+    """"sum" or "mean" when ``fun`` declares an all-axes reduction, else None."""
+    match = REDUCTION_BODY.fullmatch(getattr(bodies, "array", bodies).get(fun) or "")
+    return match.group(1) if match else None
+
+
+def body_of(bodies, fun):
+    """The expression the fuser reads a step's arguments from (``{0}``...)."""
+    body = bodies.get(fun)
+    return body if body is not None else getattr(bodies, "array", bodies)[fun]
 
 
 @functools.lru_cache(maxsize=None)
@@ -277,7 +339,7 @@ def _connect(regions, steps, resolve, needed_after, scalar_bodies):
     for region in regions:
         seen = set()
         for step in region.steps:
-            used = used_positions(scalar_bodies[step.fun])
+            used = used_positions(body_of(scalar_bodies, step.fun))
             for position, operand in enumerate(_operands(step, resolve)):
                 if position not in used:
                     continue

@@ -8,6 +8,7 @@ dtype even when ``dtype=`` widened the result.
 import numpy as _np
 
 from ..trace import defjvp, defvjp
+from ..trace.rules import def_reduction
 from . import numpy_wrapper as anp
 from .numpy_vjps import metadata, replace_zero, repeat_to_match_shape, unbroadcast
 
@@ -75,6 +76,7 @@ def _sum_jvp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial
 
 defvjp(anp.sum, _sum_vjp)
 defjvp(anp.sum, _sum_jvp)
+def_reduction(anp.sum, "sum")
 
 
 def _mean_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
@@ -89,6 +91,7 @@ def _mean_vjp(ans, x, axis=None, dtype=None, out=None, keepdims=False, *, where=
 
 defvjp(anp.mean, _mean_vjp)
 defjvp(anp.mean, "same")
+def_reduction(anp.mean, "mean")
 
 
 # var and std: d var = 2/(N - ddof) * sum(conj(x - mean) dx); the mean's own variation

@@ -47,6 +47,12 @@ def shape_from_values(fun, args):
     return bool(fact(args)) if callable(fact) else bool(fact)
 
 
+def def_reduction(fun, kind):
+    """Declare ``fun(x)`` (no other argument) a reduction over all of x's axes that
+    fused kernels may accumulate at a region's exit: ``kind`` "sum" or "mean"."""
+    array_bodies[fun] = f"reduce_{kind}({{0}})"
+
+
 def _name(fun):
     return getattr(fun, "__name__", repr(fun))
 
