@@ -80,3 +80,51 @@ def test_adam_with_a_jitted_gradient_matches_eager():
     jitted = adam(jitted_grad, w0, num_iters=40, step_size=0.05)
     assert_allclose(jitted, eager, rtol=1e-10)
     assert jitted_grad.stats["traces"] == 4
+
+
+def data_objective(w, X, i):
+    """The minibatch idiom with the data passed in (traced): a slice at traced bounds."""
+    k = i % 7
+    return np.sum(np.tanh(np.dot(X[k * 3:(k + 1) * 3], w)) ** 2)
+
+
+@pytest.mark.parametrize("argnum", [0, 1])
+def test_a_slice_of_a_traced_array_at_traced_bounds_traces_once_per_length(argnum):
+    X, w = numpy.random.randn(20, 4), numpy.random.randn(4)
+    jitted = grad(data_objective, argnum, jit=True)
+    for i in range(30):  # batches 0-5 have 3 rows, batch 6 (rows 18-19) has 2
+        X = X + 0.01
+        assert_allclose(jitted(w, X, i), grad(data_objective, argnum)(w, X, i), rtol=1e-12)
+    assert jitted.stats["traces"] == 2 and jitted.stats["fallbacks"] == 0
+
+
+@pytest.mark.parametrize("name, index", [
+    ("negative start", lambda i: (slice(None), slice(i - 3, i))),
+    ("stop past the end", lambda i: (i % 2, slice(i, i + 4))),
+    ("traced step", lambda i: (slice(None), slice(None, None, i % 3 + 1))),
+    ("start only", lambda i: (1, slice(i, None))),
+    ("a traced row too", lambda i: (i % 2, slice(i % 4, None))),
+])
+def test_traced_slice_bounds_follow_numpy_on_every_replay(name, index):
+    f = lambda x, i: np.sum(np.sin(x[index(i)]) ** 2)
+    x = numpy.linspace(0.5, 2.0, 10).reshape(2, 5)
+    values = [3, 5, 1, 7, 2, 0, 9, 4, 3, 5, 8]
+    jitted = grad(f, jit=True)
+    for i in values:
+        assert_allclose(jitted(x, i), grad(f)(x, i), rtol=1e-12, err_msg=f"{name}, i={i}")
+    # One trace per shape the slice gives (NumPy's own slicing of a plain array).
+    shapes = {numpy.zeros((2, 5))[index(i)].shape for i in values}
+    assert jitted.stats["traces"] == len(shapes) and jitted.stats["fallbacks"] == 0
+
+
+def test_a_view_at_traced_bounds_sees_later_writes_into_its_base():
+    def f(x, i):
+        A = x * 2.0
+        view = A[i:i + 2]
+        A[0] = 7.0  # NumPy's view sees this when i == 0
+        return np.sum(view * view)
+    jitted = grad(f, jit=True)
+    x = numpy.arange(1.0, 6.0)
+    for i in [0, 1, 2, 0, 3, 1]:
+        assert_allclose(jitted(x, i), grad(f)(x, i), rtol=1e-12)
+    assert jitted.stats["traces"] == 1

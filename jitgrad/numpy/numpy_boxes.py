@@ -22,7 +22,7 @@ from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
 from .elementwise import power_operator
 from .indexing import getitem, index_update, is_basic_index, plain_index
-from .traced_index import assemble, split_traced_index, take_traced
+from .traced_index import assemble, split_traced_index, take_at
 from .conversions import conversion_error, number_error
 
 
@@ -308,7 +308,7 @@ class NDArrayBox(ArrayBox):
             # A[t] at a traced integer t is a view in NumPy, as A[1] is.
             basic = all(_np.ndim(getval(part)) == 0 for part in parts) and is_basic_index(
                 assemble(template, [0] * len(parts)))
-            return take_traced(self, template, *parts), basic
+            return take_at(self, template, parts), basic
         idx = plain_index(idx)
         return getitem(self, idx), is_basic_index(idx)
 

@@ -6,11 +6,18 @@ indices as arguments of the step instead of constants, so a replay gathers at
 the new indices: the pattern of semi-Lagrangian advection and of table lookups.
 Boolean masks are not handled here: they change the result's shape, and
 ``plain_index`` guards them.
+
+A slice whose bounds are traced integers (``A[k * n:(k + 1) * n]`` with ``k`` an int
+argument of a jitted function) is kept the same way: the bounds are arguments of the
+step, NumPy slices with their new values on replay, and only the result's shape is
+guarded (``traced_shape``), so a minibatch index gives one trace per batch *size*,
+not one per batch. (A slice of a plain NumPy array cannot be: NumPy asks for the
+bounds' numbers, which are guarded.)
 """
 import numpy as _np
 
 from ..trace import defjvp_argnum, defvjp_argnum, getval, isbox, primitive, vspace
-from ..trace.core import concrete_value, keeps_traced_ints
+from ..trace.core import concrete, concrete_value, keeps_traced_ints
 from .fast_paths import scatter_add
 
 class _Part:
@@ -24,6 +31,41 @@ class _Part:
 _PART = _Part()
 
 
+class _TracedSlice:
+    """Marks a slice with traced integer bounds in an index template: ``bounds`` are
+    its start, stop and step, each a plain value or ``_PART``."""
+    __slots__ = ("bounds",)
+
+    def __init__(self, bounds):
+        self.bounds = bounds
+
+    def __eq__(self, other):
+        return type(other) is _TracedSlice and other.bounds == self.bounds
+
+    def __hash__(self):
+        return hash(("traced slice",) + tuple(b if b is not _PART else "part"
+                                              for b in self.bounds))
+
+    def __repr__(self):
+        return "slice(" + ", ".join(map(repr, self.bounds)) + ")"
+
+
+def _is_traced_integer(part):
+    return isbox(part) and _np.issubdtype(_np.asarray(getval(part)).dtype, _np.integer)
+
+
+def has_traced_slice(template):
+    """True when the template holds a slice with traced bounds: the result's shape
+    then depends on their values, and must be guarded (``traced_shape``)."""
+    parts = template if isinstance(template, tuple) else (template,)
+    return any(type(p) is _TracedSlice for p in parts)
+
+
+def traced_shape(x):
+    """``np.shape(x)``, recorded as a guard under the jit (at every trace level)."""
+    return concrete(x, traced_shape) if isbox(x) else _np.shape(x)
+
+
 def split_traced_index(idx):
     """``(template, parts)`` when ``idx`` holds traced integer arrays, else None.
 
@@ -32,6 +74,16 @@ def split_traced_index(idx):
     parts = []
 
     def visit(part):
+        if type(part) is slice and any(_is_traced_integer(b)
+                                       for b in (part.start, part.stop, part.step)):
+            bounds = []
+            for bound in (part.start, part.stop, part.step):
+                if _is_traced_integer(bound):
+                    parts.append(bound)
+                    bounds.append(_PART)
+                else:
+                    bounds.append(concrete_value(bound))
+            return _TracedSlice(tuple(bounds))
         if isbox(part):
             value = getval(part)
             # Integer arrays, and integer scalars (a time step t in A[t]): the shape of
@@ -47,15 +99,31 @@ def split_traced_index(idx):
 
 def assemble(template, parts):
     parts = iter(parts)
+
+    def fill(p):
+        if p is _PART:
+            return next(parts)
+        if type(p) is _TracedSlice:
+            return slice(*(next(parts) if b is _PART else b for b in p.bounds))
+        return p
     if isinstance(template, tuple):
-        return tuple(next(parts) if p is _PART else p for p in template)
-    return next(parts) if template is _PART else template
+        return tuple(fill(p) for p in template)
+    return fill(template)
 
 
 @keeps_traced_ints
 @primitive
 def take_traced(A, template, *parts):
     return A[assemble(template, parts)]
+
+
+def take_at(A, template, parts):
+    """``A`` at the index ``template`` filled with ``parts`` (``take_traced``), its
+    shape guarded where a traced slice bound decides it."""
+    result = take_traced(A, template, *parts)
+    if has_traced_slice(template):
+        traced_shape(result)
+    return result
 
 
 @keeps_traced_ints
