@@ -52,7 +52,9 @@ def array_function(func, types, args, kwargs):
             f"{name} was called on a traced value, and jitgrad.numpy has no function of "
             "that name to trace it with. Rewrite it with jitgrad.numpy functions, or wrap "
             "it as a primitive with a gradient rule (jitgrad.extend.primitive, defvjp).")
-    if getattr(target, "fun", None) is func and not _boxed_at_top(args, kwargs):
+    raw = getattr(target, "fun", None)  # NumPy's function, or one calling it (dot)
+    if (raw is func or getattr(raw, "__wrapped__", None) is func) and \
+            not _boxed_at_top(args, kwargs):
         # A primitive only unboxes its own arguments: NumPy would call us again.
         raise TypeError(
             f"{name} received traced values inside a list or another container; "

@@ -9,6 +9,7 @@ import types as _types
 
 import numpy as _np
 
+from ..kernels import blas_threads
 from ..trace import notrace_primitive, primitive
 from ..trace.core import keeps_traced_ints
 from ..trace.rules import def_shape_from_values
@@ -78,14 +79,17 @@ def wrap_namespace(source, target):
 
 
 _wrappers = {}
+_BLAS_LIMITED = {_np.dot: blas_threads.dot, _np.matmul: blas_threads.matmul}
 
 
 def wrap(fun, notrace=False):
     """One wrapper per NumPy function, so aliases (abs, absolute) share rules."""
     if id(fun) in _wrappers:
         return _wrappers[id(fun)]
-    wrapped = _wrappers[id(fun)] = (notrace_primitive(fun, array_likes) if notrace
-                                    else primitive(fun, array_likes))
+    # dot and matmul run small products on one BLAS thread (eagerly and in plans)
+    raw = _BLAS_LIMITED.get(fun, fun)
+    wrapped = _wrappers[id(fun)] = (notrace_primitive(raw, array_likes) if notrace
+                                    else primitive(raw, array_likes))
     if isinstance(fun, _np.ufunc):
         for attribute in UFUNC_ATTRIBUTES:
             setattr(wrapped, attribute, getattr(fun, attribute))

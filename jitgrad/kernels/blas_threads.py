@@ -1,0 +1,108 @@
+"""One OpenBLAS thread for small matrix products.
+
+On a busy machine a multithreaded BLAS call waits for threads that are not running:
+a product of a few million multiply-adds, 0.2-2 ms on one thread, took 1-4x that
+with two OpenBLAS threads on this 2-core machine under load (mean over repeats,
+``python benchmarks/blas_threads.py``; less loaded, two threads gained up to 1.7x), and
+OpenBLAS's own single-thread cut-off is far lower. Above ``SMALL_PRODUCT`` the
+call is long enough to pay for the threads' start. So ``dot`` and ``matmul`` (the
+functions jitgrad's primitives call, eagerly and in jitted plans) run products
+below that size with OpenBLAS limited to one thread, then restore the user's count.
+
+threadpoolctl finds the OpenBLAS libraries loaded; their thread counts are read and
+set through their C entry points (~0.2 us a call; threadpoolctl's own context
+manager costs ~1 ms). Other BLAS libraries (MKL, BLIS) are left alone. With
+OpenBLAS built on pthreads the count is process-wide: a thread running a big
+product while another limits a small one may run it on one thread.
+"""
+import ctypes
+import logging
+
+import numpy as np
+
+logger = logging.getLogger("jitgrad.kernels")
+
+# Multiply-adds (m * k * n) below which a product runs on one thread.
+SMALL_PRODUCT = 5e7
+# Below this OpenBLAS itself uses one thread (its matrix-vector cut-off, 2304 * 4
+# elements; matrix-matrix from 65536 * 4 multiply-adds): nothing to set.
+OPENBLAS_SINGLE = 9216
+
+_state = {}  # "libs": [(get, set)] of the OpenBLAS libraries loaded, once looked up
+
+
+def _openblas():
+    """(get_num_threads, set_num_threads) of each OpenBLAS library loaded."""
+    libs = _state.get("libs")
+    if libs is None:
+        libs = _state["libs"] = []
+        try:
+            from threadpoolctl import ThreadpoolController
+            controllers = ThreadpoolController().select(internal_api="openblas")
+            paths = [info["filepath"] for info in controllers.info()]
+        except Exception as error:  # no threadpoolctl, or a library it cannot read
+            logger.debug("BLAS threads left alone: %s", error)
+            paths = []
+        for path in paths:
+            pair = _entry_points(path)
+            if pair is not None:
+                libs.append(pair)
+    return libs
+
+
+def _entry_points(path):
+    """openblas_get_num_threads and _set_ of the library at ``path`` (symbol names
+    carry a prefix or suffix in some builds: scipy_..., ...64_)."""
+    try:
+        library = ctypes.CDLL(path)
+    except OSError:
+        return None
+    for prefix in ("", "scipy_"):
+        for suffix in ("", "64_", "_64"):
+            get = getattr(library, f"{prefix}openblas_get_num_threads{suffix}", None)
+            set_ = getattr(library, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and set_ is not None:
+                get.restype, get.argtypes = ctypes.c_int, []
+                set_.restype, set_.argtypes = None, [ctypes.c_int]
+                return get, set_
+    return None
+
+
+def multiply_adds(a, b):
+    """About m * k * n for a product of ``a`` and ``b`` (dot or matmul, any ndim)."""
+    try:
+        return a.size * b.size / a.shape[-1]
+    except (AttributeError, IndexError, ZeroDivisionError):  # lists, scalars, empty
+        inner = np.shape(a)[-1] if np.ndim(a) else 1
+        return np.size(a) * np.size(b) / inner if inner else 0
+
+
+def _limited(product, a, b, *args, **kwargs):
+    """``product(a, b, ...)`` on one OpenBLAS thread when it is small."""
+    work = multiply_adds(a, b)
+    if work < OPENBLAS_SINGLE or work >= SMALL_PRODUCT:
+        return product(a, b, *args, **kwargs)
+    restore = []
+    for get, set_ in _openblas():
+        threads = get()
+        if threads > 1:
+            set_(1)
+            restore.append((set_, threads))
+    try:
+        return product(a, b, *args, **kwargs)
+    finally:
+        for set_, threads in restore:
+            set_(threads)
+
+
+def dot(a, b, out=None):
+    """``numpy.dot``, on one OpenBLAS thread below ``SMALL_PRODUCT`` multiply-adds."""
+    return _limited(np.dot, a, b, out=out)
+
+
+def matmul(a, b, *args, **kwargs):
+    """``numpy.matmul``, on one OpenBLAS thread below ``SMALL_PRODUCT`` multiply-adds."""
+    return _limited(np.matmul, a, b, *args, **kwargs)
+
+
+dot.__wrapped__, matmul.__wrapped__ = np.dot, np.matmul  # what they stand for
