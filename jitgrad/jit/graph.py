@@ -28,7 +28,7 @@ class TraceUnsupported(Exception):
 
 class GraphNode(Node):
     __slots__ = ["index", "kind", "fun", "args", "kwargs", "parent_argnums", "parents",
-                 "value", "description", "dynamic_shape"]
+                 "value", "description", "dynamic_shape", "varies"]
 
     def __init__(self, value, fun, args, kwargs, parent_argnums, parents):
         self._record("op", value, fun, args, kwargs, parent_argnums, parents)
@@ -40,11 +40,25 @@ class GraphNode(Node):
         self._record("const", value, None, (), {}, (), [])
 
     def _record(self, kind, value, fun, args, kwargs, parent_argnums, parents):
-        self.kind, self.value, self.fun = kind, value, fun
+        # A value that varies with the inputs (or a random draw) is needed later only
+        # for its shape and dtype (the plan computes it anew); keeping it would hold
+        # every forward and backward value of the trace at once (fluidsim 64x64's
+        # first call: 8x eager's memory). Values that do not vary are folded into
+        # the plan as constants, so they are kept.
+        self.varies = kind in ("input", "source") or any(p.varies for p in parents)
+        self.kind, self.fun = kind, fun
+        self.value = stand_in(value) if self.varies and kind != "input" else value
         # Only inputs and constants show their value in explain(); ops show their call.
         self.description = describe_value(value) if kind in ("input", "const") else None
         self.dynamic_shape = any(p.dynamic_shape for p in parents) or (
             kind in ("op", "source") and shape_from_values(fun, args))
+        if parent_argnums and kind in ("op", "effect"):
+            # A parent's value in the arguments is read through the parent (passes,
+            # rolling, kernels and the plan all do): keep only its shape and dtype,
+            # or the arguments would hold the trace's values as the nodes would.
+            # (A random draw keeps its arguments: check_random_draws draws again.)
+            args = tuple(stand_in(arg) if argnum in parent_argnums else arg
+                         for argnum, arg in enumerate(args))
         self.args, self.kwargs = args, kwargs
         self.parent_argnums, self.parents = tuple(parent_argnums), list(parents)
         hooks.observer().graph.add(self)
@@ -54,6 +68,14 @@ class GraphNode(Node):
         if self.fun is None:
             return self.kind
         return getattr(self.fun, "__name__", type(self.fun).__name__)
+
+
+def stand_in(value):
+    """An array's shape and dtype without its data (a zero-stride view of one zero);
+    scalars, small arrays and everything else stay as they are."""
+    if type(value) is np.ndarray and value.size > 1:
+        return np.broadcast_to(np.zeros((), value.dtype), value.shape)
+    return value
 
 
 class Guard:
