@@ -179,3 +179,15 @@ def test_explain_traces_a_signature_the_tiers_would_run_eagerly(capsys):
     for w in numpy.random.randn(2, 3):  # replays of the plan explain traced
         assert_allclose(jitted(w, x), grad(loss)(w, x), rtol=1e-12)
     assert jitted.stats["hits"] == 2 and jitted.stats["eager_calls"] == 0
+
+
+def test_a_copy_keeps_a_given_trace_after_and_reads_the_environment_otherwise(monkeypatch):
+    import copy
+    import pickle
+    given = jit(numpy.sin, trace_after=3)
+    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "2")
+    assert pickle.loads(pickle.dumps(given)).trace_after == 3
+    assert copy.deepcopy(given).trace_after == 3
+    from_environment = jit(numpy.cos)
+    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "5")
+    assert pickle.loads(pickle.dumps(from_environment)).trace_after == 5

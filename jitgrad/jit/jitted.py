@@ -86,6 +86,7 @@ class JitFunction:
         self.stats = {"traces": 0, "hits": 0, "guard_misses": 0, "fallbacks": 0,
                       "passthrough": 0, "eager_calls": 0}
         # Tier settings, read once: the call path stays free of environment lookups.
+        self._trace_after_given = trace_after  # None: the environment's, where it is made
         self.trace_after = trace_after_calls() if trace_after is None else max(0, int(trace_after))
         self._fuse_after = fuse_after_seconds()
         # Plans (and the lock guarding them) are shared with every jitted object made
@@ -115,11 +116,11 @@ class JitFunction:
         if found is self:  # a module-level @jit function: pickled by name
             return self.__qualname__
         return (JitFunction, (self.fun, tuple(self.static_argnums),
-                              tuple(self.static_argnames), self.trace_after))
+                              tuple(self.static_argnames), self._trace_after_given))
 
     def __deepcopy__(self, memo):
         return JitFunction(copy.deepcopy(self.fun, memo), tuple(self.static_argnums),
-                           tuple(self.static_argnames), self.trace_after)
+                           tuple(self.static_argnames), self._trace_after_given)
 
     def __get__(self, instance, owner):
         return self if instance is None else functools.partial(self, instance)
