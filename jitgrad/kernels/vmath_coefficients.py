@@ -1,18 +1,18 @@
-"""Derives the constants of ``vmath.py``: run ``python -m jitgrad.kernels.vmath_coefficients``.
+"""Derives the constants of ``vmath_core.py``: run ``python -m jitgrad.kernels.vmath_coefficients``.
 
 Each polynomial is a minimax fit (Remez exchange, weighted for relative error of the
 function it serves) computed with mpmath at 100 digits, then rounded to doubles; the
 printed ``max rel err`` is that of the *rounded* polynomial, measured on a dense grid.
 Range-reduction constants are the high-precision values split into doubles whose low
 bits are zero, so that ``k * part`` is exact for the ``k`` each reduction can produce.
-The output is the constant block of ``vmath.py``, pasted there verbatim;
+The output is the constant block of ``vmath_core.py``, pasted there verbatim;
 ``tests/test_vmath.py`` checks that the two agree (when mpmath is installed).
 """
 import mpmath
 from mpmath import mp, mpf
 
 mp.dps = 100
-TANH_SMALL = 0.3  # as in vmath.py
+TANH_SMALL = 0.3  # as in vmath_core.py
 SINH_SMALL = 1.0
 
 
