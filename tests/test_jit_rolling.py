@@ -283,3 +283,79 @@ def test_fluidsim_plan_source_is_flat_in_the_number_of_steps(monkeypatch):
         assert value == pytest.approx(value_and_grad(loss)(*args)[0], rel=1e-12)
         sizes[steps] = len(the_plan(jitted).source)
     assert sizes[100] <= 1.5 * sizes[10], sizes
+
+
+# -- per-turn values from outside: a Python int counting along the turns -------------
+def rnn_like(params, text):
+    W, U = params
+    hidden = np.zeros(W.shape[0])
+    total = 0.0
+    for t in range(len(text) - 1):
+        hidden = np.tanh(np.dot(W, hidden) + np.dot(U, text[t]))  # text[t]: t counts
+        total = total + np.sum(np.dot(hidden, U) * text[t + 1])
+    return total
+
+
+def rnn_args(k):
+    rs = numpy.random.RandomState(k)
+    return (rs.randn(5, 5) * 0.4, rs.randn(5, 3)), rs.randn(9, 3)
+
+
+def test_an_index_counting_along_the_turns_rolls_and_replays_as_eager():
+    jitted = jit(rnn_like)
+    replays_match(jitted, rnn_like, lambda k: rnn_args(k))
+    plan = the_plan(jitted)
+    assert plan.rolled and max(plan.rolled) >= 6, plan.source
+    assert "_r0" in plan.source and " * _r" in plan.source
+    jitted_grad = grad(rnn_like, jit=True)
+    for k in range(3):
+        for a, b in zip(jitted_grad(*rnn_args(k)), grad(rnn_like)(*rnn_args(k))):
+            numpy.testing.assert_allclose(a, b, rtol=1e-12)
+    assert len(the_plan(jitted_grad).rolled) >= 2, the_plan(jitted_grad).source
+
+
+# -- random loops: carried states, invariants and kept values drawn at random --------
+BODY_OPS = [
+    lambda a, b: np.tanh(a * b),
+    lambda a, b: a + b * 0.5,
+    lambda a, b: a - b,
+    lambda a, b: np.sin(a) * b,
+    lambda a, b: a * 0.9,
+    lambda a, b: np.cos(b) + np.sum(a) * 0.1,
+]
+
+
+def random_loop(seed):
+    """A loop of ``turns`` turns over ``n_states`` carried arrays and ``n_invariants``
+    invariant ones, its body a random chain of BODY_OPS; some turns' values are kept."""
+    rs = numpy.random.RandomState(seed)
+    n_states, n_invariants = rs.randint(1, 4), rs.randint(0, 3)
+    turns = rs.randint(1, 9)
+    body = [(rs.randint(len(BODY_OPS)), rs.randint(100), rs.randint(100))
+            for _ in range(rs.randint(3, 9))]
+    keep = rs.randint(0, 3)  # 0: only the end; 1: one value of every turn; 2: every other turn
+
+    def f(*args):
+        states, invariants = list(args[:n_states]), list(args[n_states:])
+        kept = []
+        for t in range(turns):
+            values = states + invariants
+            for op, i, j in body:
+                values.append(BODY_OPS[op](values[i % len(values)], values[j % len(values)]))
+            states = [values[-1 - k] for k in range(n_states)]
+            if keep == 1 or (keep == 2 and t % 2 == 0):
+                kept.append(values[len(values) // 2])
+        return sum(np.sum(s * s) for s in states + kept)
+    return f, n_states + n_invariants
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_loops_replay_as_eager(seed):
+    f, n_args = random_loop(seed)
+
+    def args(k):
+        rs = numpy.random.RandomState(100 + k)
+        return tuple(rs.randn(7) for _ in range(n_args))
+    replays_match(jit(f), f, args)
+    replays_match(grad(f, argnum=tuple(range(n_args)), jit=True),
+                  grad(f, argnum=tuple(range(n_args))), args)

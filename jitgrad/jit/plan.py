@@ -112,7 +112,11 @@ def fused_kernels(rolled, guards, outputs, resolve):
                            for position, index in looked_at.get(loop, ())]
         needed.update(index for _, index in template_guards)
         del first
-        regions += kernels.find_regions(loop.template, resolve, scalar_bodies, needed,
+        # A step whose argument counts along the turns stays a call: a kernel would
+        # hold one turn's value.
+        counting = {j for j, _ in loop.counting}
+        steps = [_Opaque(node) if j in counting else node for j, node in enumerate(loop.template)]
+        regions += kernels.find_regions(steps, resolve, scalar_bodies, needed,
                                         kernels.fusion_min_size(), template_guards)
     return kernels.compile_regions(regions, scalar_bodies)
 
@@ -127,6 +131,17 @@ class _LoopRead:
         self.parents = _outside_reads(loop, resolve, where)
         self.parent_argnums = tuple(range(len(self.parents)))
         self.args = tuple(self.parents)
+
+
+class _Opaque:
+    """A node as the fusion search sees a step it must leave alone."""
+    kind = "opaque"
+
+    def __init__(self, node):
+        self.node = node
+
+    def __getattr__(self, name):
+        return getattr(self.node, name)
 
 
 def _outside_reads(loop, resolve, where):
@@ -303,7 +318,7 @@ class _Writer:
             elif step.node.kind == "input":
                 self.names[step.node.index] = f"a{step.node.args[0]}"
             else:
-                self.call(step.node, read, indent)
+                self.call(step.node, read, indent, loop)
             if step.loop is None:
                 for defined in step.defines:
                     self.guard_lines(defined, indent, loop)
@@ -350,11 +365,17 @@ class _Writer:
         elif kind == "carried":
             self.lines.append(f"{indent}del s{first}_{second}")
 
-    def call(self, node, read, indent):
+    def call(self, node, read, indent, loop=None):
         name = self.names[node.index] = f"v{node.index}"
         fun = self.function(node.fun.fun if hasattr(node.fun, "fun") else node.fun)
         parents = dict(zip(node.parent_argnums, node.parents))
-        args = [read(self.resolve(parents[i])) if i in parents else self.constant(arg)
+        counting = {}
+        if loop is not None:  # Python ints counting along the turns
+            position = self.where[node.index][2]
+            counting = {argnum: f"{first} + {step} * {loop.counter}"
+                        for (j, argnum), (first, step) in loop.counting.items() if j == position}
+        args = [read(self.resolve(parents[i])) if i in parents else
+                counting[i] if i in counting else self.constant(arg)
                 for i, arg in enumerate(node.args)]
         args += [f"{k}={self.constant(v)}" for k, v in node.kwargs.items()]
         self.lines.append(f"{indent}{name} = {fun}({', '.join(args)})")

@@ -11,7 +11,8 @@ kind: a node of the same repetition (internal), of the repetition before at a fi
 position (carried state), one value for all repetitions (invariant: a node before the
 loop or a constant), or a node of an earlier rolled loop whose repetition moves by
 -1, 0 or +1 per repetition (a *tape*: the backward loop reading its forward loop's
-values in reverse; that loop keeps those values in a list). Anything else ends the
+values in reverse; that loop keeps those values in a list). A Python int argument may
+count along the turns (``x[t]`` in ``for t in range(n)``). Anything else ends the
 run, and what does not roll stays straight-line code.
 
 ``roll`` returns a ``Rolled``: the top-level items (nodes and ``Loop``s) in order.
@@ -65,6 +66,9 @@ class Loop:
         self.taped = set()
         self.read_after = set()  # positions whose last value is read after the loop
         self.guards = {}    # template position -> [GuardSlot]
+        # (position, argument) -> (first turn's value, step): a Python int argument
+        # counting along the turns (the t of x[t] in ``for t in range(n)``).
+        self.counting = {}
 
     def carried_name(self, position):
         return f"s{self.number}_{position}"
@@ -200,7 +204,9 @@ def _signatures(nodes, resolve, guards_of, keys):
         for argnum, parent in zip(node.parent_argnums, node.parents):
             parent = resolve(parent)
             args[argnum] = _Operand(keys(parent.value) if isinstance(parent, Constant) else None)
-        args = [arg.key if type(arg) is _Operand else keys(arg) for arg in args]
+        # A Python int may count along the turns: its values are checked per block.
+        args = [arg.key if type(arg) is _Operand else "int" if type(arg) is int else keys(arg)
+                for arg in args]
         key = (node.kind, _fun_key(node.fun), tuple(args),
                tuple((k, keys(v)) for k, v in node.kwargs.items()) if node.kwargs else (),
                _value_key(node.value),
@@ -210,6 +216,12 @@ def _signatures(nodes, resolve, guards_of, keys):
         except TypeError:  # something unhashable slipped through: never repeated
             out[p] = -1 - p
     return out
+
+
+def _static_ints(node):
+    """argument number -> value, for each Python int the node takes as it is."""
+    return {argnum: arg for argnum, arg in enumerate(node.args)
+            if type(arg) is int and argnum not in node.parent_argnums}
 
 
 class _Operand:
@@ -317,6 +329,11 @@ def _verified(nodes, start, period, reps, number, position, where, resolve, guar
                 step = a[3] - b[3]
                 a = ("loop", a[1], a[2], a[3] - step * middle, step)
             kinds[j, slot] = a
+        now, before = _static_ints(nodes[start + middle * period + j]), \
+            _static_ints(nodes[start + (middle - 1) * period + j])
+        for argnum, value in now.items():
+            kinds[j, "int", argnum] = (value - (value - before[argnum]) * middle,
+                                       value - before[argnum])
 
     def matches(rep, first):
         """Whether repetition ``rep`` follows the slots' kinds (``first``: as the
@@ -331,6 +348,10 @@ def _verified(nodes, start, period, reps, number, position, where, resolve, guar
                     if a[0] in ("internal", "far"):
                         return False
                 elif a != kind:
+                    return False
+            for argnum, value in _static_ints(nodes[start + rep * period + j]).items():
+                first, step = kinds[j, "int", argnum]
+                if value != first + step * rep:
                     return False
             if not _same_guards(guards_of, nodes[start + rep * period + j],
                                 nodes[start + middle * period + j]):
@@ -364,6 +385,9 @@ def _verified(nodes, start, period, reps, number, position, where, resolve, guar
         return None
     loop = Loop(number, start + low * period, period, high - low + 1, nodes)
     loop.carried = initial
+    for (j, *rest), kind in kinds.items():
+        if rest and rest[0] == "int" and kind[1] != 0:
+            loop.counting[j, rest[1]] = (kind[0] + kind[1] * low, kind[1])
     for j, node in enumerate(loop.template):
         for slot, parent in enumerate(node.parents):
             kind = kinds[j, slot]
