@@ -167,3 +167,39 @@ def test_a_reduction_kernel_loaded_from_disk_in_a_new_process(tmp_path):
         assert run.returncode == 0, run.stderr[-2000:]
     assert int(runs[0].stdout.split()[0]) >= 1
     assert runs[1].stdout.split()[1] != "Counter()"  # loaded from disk
+
+
+def affine_loss(x, w, b):
+    z = x * w + b
+    return np.sum(z * z - z)
+
+
+@pytest.mark.parametrize("dtype", [numpy.float64, numpy.float32])
+@pytest.mark.parametrize("shapes", [[(20, 30), (30,), (1, 30)], [(4, 5, 30), (5, 30), (30,)],
+                                    [(6, 7, 9), (1, 7, 9), (1, 1, 9)]],
+                         ids=["row_bias", "3d", "keepdims_shapes"])
+def test_unbroadcast_sums_over_leading_axes_fuse_and_replay_as_eager_bitwise(shapes, dtype):
+    """The backward pass sums a broadcast operand's cotangent over its leading axes: the
+    kernel adds row after row into each element, as NumPy does."""
+    jitted = grad(affine_loss, (1, 2), jit=True)
+    for _ in range(3):
+        x, w, b = (rng.standard_normal(s).astype(dtype) for s in shapes)
+        for got, want in zip(jitted(x, w, b), grad(affine_loss, (1, 2))(x, w, b)):
+            assert type(got) is type(want) and same_bits(got, want)
+    leading = [axes for k in kernels(jitted) for _, axes in k.region.reductions.values()
+               if axes is not None]
+    assert leading, [k.source for k in kernels(jitted)]
+
+
+def test_user_sums_over_leading_axes_and_others():
+    def f(x, y):
+        z = x * y - 0.5
+        return np.sum(z, axis=0), np.sum(z * 2.0, axis=(0, 1), keepdims=True), \
+            np.sum(z - y, axis=-1), np.sum(z * z, axis=1)  # the last two: NumPy calls
+    jitted = jit(f)
+    for _ in range(3):
+        x, y = rng.standard_normal((6, 5, 40)), rng.standard_normal((5, 40))
+        for got, want in zip(jitted(x, y), f(x, y)):
+            assert same_bits(got, want)
+    kinds = sorted(axes for k in kernels(jitted) for _, axes in k.region.reductions.values())
+    assert kinds == [1, 2]

@@ -32,10 +32,15 @@ class FusedKernel:
             self._input_shapes = iter(layout.input_shapes)
             self._reshape = [next(self._input_shapes) if is_array else None
                              for is_array in array_inputs]
-            self._is_reduction = [step.index in region.reductions for step in region.outputs]
-            self._n_arrays = self._is_reduction.count(False)
+            # per output: None (an array of the region's shape), () (a whole reduction:
+            # a NumPy scalar) or the shape of a sum over leading axes
+            self._reduced_shape = [(() if region.reductions[step.index][1] is None
+                                    else np.shape(step.value))
+                                   if step.index in region.reductions else None
+                                   for step in region.outputs]
+            self._n_arrays = self._reduced_shape.count(None)
             self._pieces = ()
-            if region.reductions:
+            if any(axes is None for _, axes in region.reductions.values()):
                 from .pairwise import pieces
                 self._pieces = pieces(math.prod(layout.shape))
 
@@ -47,7 +52,8 @@ class FusedKernel:
         else:
             shapes = [np.shape(operand.value) for operand in region.inputs
                       if type(operand.value) is np.ndarray]
-            layout = Layout(region.shape, shapes)
+            splits = {axes for _, axes in region.reductions.values() if axes is not None}
+            layout = Layout(region.shape, shapes, splits)
             source, array_inputs = kernel_source(
                 region, getattr(scalar_bodies, "array", scalar_bodies), layout)
             kernel = cls(region, source, load_kernel(source), array_inputs, layout)
@@ -82,8 +88,9 @@ class FusedKernel:
         reduced = iter(self.dispatcher(*args))
         arrays = iter(arrays)
         scalar = self.dtype.type
-        return [scalar(next(reduced)) if is_reduction else next(arrays)
-                for is_reduction in self._is_reduction]
+        return [next(arrays) if shape is None else
+                scalar(next(reduced)) if shape == () else next(reduced).reshape(shape)
+                for shape in self._reduced_shape]
 
     def _compile(self):
         """Compile now (or load from the disk cache), so the first call pays for it.

@@ -19,6 +19,7 @@ nothing the region computes is needed earlier. A region too long to compile
 quickly is cut into several kernels, run in order (see ``MAX_KERNEL_COST``).
 """
 import functools
+import math
 import re
 import string
 
@@ -52,7 +53,9 @@ class Region:
         self.scalar = scalar  # a run of steps on float64 scalars: one call for them all
         self.dtype = dtype
         self.steps = []
-        self.reductions = {}  # step index -> "sum" or "mean": the region's exits
+        # The region's exits: step index -> (kind, axes), kind "sum" or "mean", axes
+        # None (all) or k (the k leading axes, a sum only: an unbroadcast)
+        self.reductions = {}
         self.open = True
         self.inputs = []   # nodes and Constants the kernel reads, in order
         self.outputs = []  # steps whose values are needed after the kernel
@@ -84,7 +87,7 @@ def find_regions(steps, resolve, scalar_bodies, needed_after, min_size, guards=(
             if owner is not None and owner.open and not owner.scalar:
                 region = owner  # an exit of the region computing what it reduces
                 region.steps.append(step)
-                region.reductions[step.index] = reduction_kind(scalar_bodies, step.fun)
+                region.reductions[step.index] = _reduction(step, operands, scalar_bodies)
                 region_of[step.index] = region
         elif kind:
             scalar, shape = kind == "scalar", np.shape(step.value)
@@ -258,15 +261,12 @@ def _is_node(operand):
 def _fusable(step, operands, scalar_bodies, min_size):
     """"array", "scalar", "reduction" or False: whether and how ``step`` can join a
     kernel."""
-    if step.kind != "op" or step.kwargs or step.dynamic_shape:
+    if step.kind != "op" or step.dynamic_shape:
         return False
     if reduction_kind(scalar_bodies, step.fun):
-        # over all axes (no axis=, dtype=...) of an array a region computes
-        (operand,) = operands if len(operands) == 1 else (None,)
-        value = getattr(operand, "value", None)
-        return "reduction" if (_is_node(operand) and type(value) is np.ndarray
-                               and value.ndim and value.dtype in FUSABLE_DTYPES
-                               and getattr(step.value, "dtype", None) == value.dtype) else False
+        return "reduction" if _reduction(step, operands, scalar_bodies) else False
+    if step.kwargs:
+        return False
     body = scalar_bodies.get(step.fun)
     if body is None:
         return False
@@ -304,6 +304,36 @@ def _broadcasts_to(shape, target):
     """Whether an operand of ``shape`` broadcasts to ``target`` (and no further)."""
     return len(shape) <= len(target) and all(
         n in (1, m) for n, m in zip(shape[::-1], target[::-1]))
+
+
+def _reduction(step, operands, bodies):
+    """(kind, axes) of a reduction a kernel can compute at a region's exit (see
+    ``Region.reductions``), or None. A sum over leading axes adds row after row into
+    each output element (NumPy's order there, for a C-ordered operand): only where
+    the rows and the reduced part both have more than one element (else NumPy
+    reduces the whole as one pairwise sum)."""
+    kind = reduction_kind(bodies, step.fun)
+    operand = operands[0] if len(operands) == 1 else None
+    value = getattr(operand, "value", None)
+    if not (_is_node(operand) and type(value) is np.ndarray and value.ndim
+            and value.dtype in FUSABLE_DTYPES
+            and getattr(step.value, "dtype", None) == value.dtype):
+        return None
+    if not step.kwargs:
+        return kind, None
+    if kind != "sum" or set(step.kwargs) - {"axis", "keepdims"} or \
+            not isinstance(step.kwargs.get("keepdims", False), bool):
+        return None
+    axis = step.kwargs.get("axis")
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    if not isinstance(axes, tuple) or not all(isinstance(a, (int, np.integer)) for a in axes):
+        return None
+    leading = sorted(int(a) % value.ndim for a in axes)
+    k = len(leading)
+    if leading != list(range(k)) or not 0 < k < value.ndim or \
+            math.prod(value.shape[:k]) < 2 or math.prod(value.shape[k:]) < 2:
+        return None
+    return kind, k
 
 
 def reduction_kind(bodies, fun):

@@ -11,7 +11,9 @@ float32, with literals as float32.
 
 Reductions (sum, mean over all axes) are accumulated in NumPy's pairwise order (see
 ``pairwise.py``): a flat loop runs piece by piece, summing each piece from a small
-buffer; nested loops write the reduced values to a scratch array summed after.
+buffer; nested loops write the reduced values to a scratch array summed after. A sum
+over leading axes (the backward pass's unbroadcast) adds each row into an array of
+the remaining axes, in order, as NumPy does for a C-ordered operand.
 Kernels calling ``vmath.sin``/``cos`` run a vectorized pass first and an exact one
 only when an argument was too large for it (see ``vmath.sin_fast``).
 """
@@ -27,25 +29,32 @@ _TRIG_CALL = re.compile(r"vmath\.(sin|cos)\(([^()]*)\)")
 
 class Layout:
     """The loop nest of a region: ``shape`` (collapsed), and for each array input its
-    shape in that nest (1 on broadcast axes)."""
+    shape in that nest (1 on broadcast axes). No loop spans a boundary in ``splits``
+    (an axis k: the k leading axes a sum reduces), so ``loops_before(k)`` is exact."""
 
-    def __init__(self, region_shape, input_shapes):
+    def __init__(self, region_shape, input_shapes, splits=()):
         axes = [a for a, n in enumerate(region_shape) if n != 1]
         padded = [(1,) * (len(region_shape) - len(s)) + tuple(s) for s in input_shapes]
         groups = []  # runs of axes merged into one loop
         for a in axes:
             pattern = tuple(s[a] == 1 for s in padded)
-            if groups and groups[-1][1] == pattern:
+            if groups and groups[-1][1] == pattern and \
+                    not any(groups[-1][0][-1] < k <= a for k in splits):
                 groups[-1][0].append(a)
             else:
                 groups.append(([a], pattern))
         if not groups:
             groups = [([], tuple(True for _ in padded))]
-        self.shape = tuple(math.prod(region_shape[a] for a in group) for group, _ in groups)
+        self.groups = [group for group, _ in groups]
+        self.shape = tuple(math.prod(region_shape[a] for a in group) for group in self.groups)
         self.input_shapes = [tuple(1 if pattern[k] else n for (_, pattern), n in
                                    zip(groups, self.shape)) for k in range(len(padded))]
         self.broadcast = [tuple(pattern[k] for _, pattern in groups) for k in range(len(padded))]
         self.ndim = len(self.shape)
+
+    def loops_before(self, k):
+        """How many outer loops run over the axes before axis ``k``."""
+        return sum(1 for group in self.groups if group and group[-1] < k)
 
 
 def kernel_source(region, bodies, layout):
@@ -96,8 +105,8 @@ def kernel_source(region, bodies, layout):
     reductions = [(f"r{j}", step.index) for j, step in enumerate(region.outputs)
                   if step.index in region.reductions]
     sizes = [f"n{a}" for a in range(layout.ndim)]
-    signature = params + list(outputs.values()) + sizes + (
-        ["starts", "order"] if reductions else [])
+    whole = any(region.reductions[i][1] is None for _, i in reductions)
+    signature = params + list(outputs.values()) + sizes + (["starts", "order"] if whole else [])
     fast_body, slow_flags = _fast_trig(body)
     lines = [f"def kernel({', '.join(signature)}):"]
     lines += ["    " + line for line in prologue]
@@ -116,7 +125,7 @@ def kernel_source(region, bodies, layout):
     results = "".join(f"{name}, " for name, _ in reductions)
     lines += [f"    return ({results})", ""]
     header = ["import math", "", "import numba", "import numpy as np", ""]
-    if reductions:
+    if whole:
         from . import pairwise  # its fingerprint keys the cache, as vmath's does
         header += ["from jitgrad.kernels import pairwise  # " + pairwise.fingerprint(), ""]
     if any("vmath." in line for line in body):
@@ -132,46 +141,60 @@ def _loops(layout, reads, body, reductions, reduced, kinds, dtype, after):
     """The loop nest computing every element (indented for the kernel's body),
     accumulating the reductions, then setting r0, r1... to their values."""
     index = [f"i{a}" for a in range(layout.ndim)]
-    reduce_names = [(name, reduced[index_]) for name, index_ in reductions]
-    element = reads + body + after
+    whole = [(name, reduced[i]) for name, i in reductions if kinds[i][1] is None]
+    leading = [(name, reduced[i], layout.loops_before(kinds[i][1])) for name, i in reductions
+               if kinds[i][1] is not None]
+    # Sums over leading axes: each output element adds its rows in order, from 0.0.
+    accumulate = []
     lines = []
-    if not reduce_names:
+    for name, value, lead in leading:
+        rest = [a for a in range(lead, layout.ndim)]
+        flat = _flat(index, rest)
+        lines.append(f"{name} = np.zeros({' * '.join(f'n{a}' for a in rest)}, np.{dtype})")
+        accumulate.append(f"{name}[{flat}] = {name}[{flat}] + {value}")
+    element = reads + body + after + accumulate
+    if not whole:
         lines += _nest(index, element)
     elif layout.ndim == 1:
         # piece by piece in NumPy's order: the piece's values in a small buffer
         lines += [f"sums{j} = np.empty(starts.shape[0] - 1, np.{dtype})"
-                  for j in range(len(reduce_names))]
-        lines += [f"buf{j} = np.empty({_block()}, np.{dtype})" for j in range(len(reduce_names))]
+                  for j in range(len(whole))]
+        lines += [f"buf{j} = np.empty({_block()}, np.{dtype})" for j in range(len(whole))]
         lines += ["for leaf in range(starts.shape[0] - 1):",
                   "    lo = starts[leaf]",
                   "    for i0 in range(lo, starts[leaf + 1]):"]
         lines += ["        " + line for line in element]
-        lines += [f"        buf{j}[i0 - lo] = {value}"
-                  for j, (_, value) in enumerate(reduce_names)]
+        lines += [f"        buf{j}[i0 - lo] = {value}" for j, (_, value) in enumerate(whole)]
         lines += [f"    sums{j}[leaf] = pairwise.leaf_sum(buf{j}, starts[leaf + 1] - lo)"
-                  for j in range(len(reduce_names))]
+                  for j in range(len(whole))]
         lines += [f"{name}_sum = pairwise.combine(sums{j}, order)"
-                  for j, (name, _) in enumerate(reduce_names)]
+                  for j, (name, _) in enumerate(whole)]
     else:
         # nested loops: the reduced values in C order into scratch arrays, summed after
         total = " * ".join(f"n{a}" for a in range(layout.ndim))
-        flat = index[0]
-        for a in range(1, layout.ndim):
-            flat = f"({flat}) * n{a} + i{a}"
-        lines += [f"scratch{j} = np.empty({total}, np.{dtype})"
-                  for j in range(len(reduce_names))]
+        flat = _flat(index, range(layout.ndim))
+        lines += [f"scratch{j} = np.empty({total}, np.{dtype})" for j in range(len(whole))]
         lines += _nest(index, element + [f"scratch{j}[{flat}] = {value}"
-                                         for j, (_, value) in enumerate(reduce_names)])
+                                         for j, (_, value) in enumerate(whole)])
         lines += [f"{name}_sum = pairwise.pairwise_sum(scratch{j}, starts, order)"
-                  for j, (name, _) in enumerate(reduce_names)]
+                  for j, (name, _) in enumerate(whole)]
     total = " * ".join(f"n{a}" for a in range(layout.ndim))
     for name, step_index in reductions:
-        if kinds[step_index] == "mean":
+        if kinds[step_index] == ("mean", None):
             # np.mean: the sum divided by the count (an int64), in float64, then cast
             lines.append(f"{name} = np.{dtype}(np.float64({name}_sum) / ({total}))")
-        else:
+        elif kinds[step_index][1] is None:
             lines.append(f"{name} = {name}_sum")
     return ["    " + line for line in lines]
+
+
+def _flat(index, loops):
+    """The C-order flat index over ``loops`` of the nest."""
+    loops = list(loops)
+    flat = index[loops[0]]
+    for a in loops[1:]:
+        flat = f"({flat}) * n{a} + i{a}"
+    return flat
 
 
 def _nest(index, element):
