@@ -49,10 +49,12 @@ def eliminate_common_subexpressions(graph, replacement):
         key = _expression_key(node, replacement)
         if key is None:
             continue
-        if key in seen:
-            replacement[node.index] = seen[key]
-        else:
-            seen[key] = node
+        try:
+            earlier = seen.setdefault(key, node)
+        except TypeError:  # an unhashable static argument: never merged
+            continue
+        if earlier is not node:
+            replacement[node.index] = earlier
 
 
 def _expression_key(node, replacement):
@@ -66,13 +68,8 @@ def _expression_key(node, replacement):
             parts.append(("node", parent.index))
         else:
             parts.append(_constant_key(arg))
-    kwargs = tuple((k, _constant_key(v)) for k, v in node.kwargs.items())
-    try:
-        key = (node.fun, tuple(parts), kwargs)
-        hash(key)
-        return key
-    except TypeError:
-        return None
+    kwargs = tuple((k, _constant_key(v)) for k, v in node.kwargs.items()) if node.kwargs else ()
+    return (node.fun, tuple(parts), kwargs)
 
 
 def _constant_key(value):

@@ -52,8 +52,9 @@ class Plan:
         self.fused = fuse
         # The graph kept traced values alive; the plan needs only its constants, and
         # fusing later only the shapes and dtypes (kept in stand-ins that hold no data).
+        stand_ins = {}
         for node in graph.nodes:
-            node.value = _stand_in(node.value)
+            node.value = _stand_in(node.value, stand_ins)
 
     def _build(self, kernels):
         self.kernels = kernels
@@ -75,11 +76,15 @@ class Plan:
         return self.run(*leaves)
 
 
-def _stand_in(value):
-    """An array's shape and dtype without its data (a zero-stride view of one zero);
-    scalars and everything else stay as they are."""
+def _stand_in(value, made):
+    """An array's shape and dtype without its data (a zero-stride view of one zero, one
+    per shape and dtype in ``made``); scalars and everything else stay as they are."""
     if type(value) is np.ndarray and value.size > 1:
-        return np.broadcast_to(np.zeros((), value.dtype), value.shape)
+        key = (value.shape, value.dtype)
+        stand_in = made.get(key)
+        if stand_in is None:
+            stand_in = made[key] = np.broadcast_to(np.zeros((), value.dtype), value.shape)
+        return stand_in
     return value
 
 

@@ -156,6 +156,7 @@ class _Keys:
 
     def __init__(self):
         self._cache = {}
+        self._interned = {}
 
     def __call__(self, value):
         kind = type(value)
@@ -163,7 +164,14 @@ class _Keys:
             return (kind, value) if kind is not float else constant_key(value)
         cached = self._cache.get(id(value))
         if cached is None or cached[0] is not value:
-            cached = self._cache[id(value)] = (value, self._key(value))
+            # Interned: a signature holding a small int hashes without rehashing the
+            # value (a vector space's hash walks its shape each time).
+            key = self._key(value)
+            try:
+                key = self._interned.setdefault(key, len(self._interned))
+            except TypeError:
+                key = ("id", id(value))
+            cached = self._cache[id(value)] = (value, key)
         return cached[1]
 
     def _key(self, value):
@@ -423,6 +431,8 @@ def _same_constant(a, b, keys):
 
 
 def _same_guards(guards_of, node, model):
+    if not guards_of:
+        return True
     mine, theirs = guards_of.get(node.index, ()), guards_of.get(model.index, ())
     return len(mine) == len(theirs) and all(
         a.convert is b.convert for (_, a), (_, b) in zip(mine, theirs))
