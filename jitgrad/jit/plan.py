@@ -287,10 +287,7 @@ class _Writer:
             return loop.carried_name(found[2])  # the turn before's value
         tape = loop.tapes.get(operand.index)
         if tape is not None and tape[3] != 0:
-            tape_loop, position, first, step = tape
-            sign = "+" if step > 0 else "-"
-            index = f"{first} {sign} {loop.counter}" if first or step < 0 else loop.counter
-            return f"{tape_loop.tape_name(position)}[{index}]"
+            return _tape_entry(loop, tape)
         return self.operand(operand)
 
     def key(self, operand, loop):
@@ -312,7 +309,10 @@ class _Writer:
         last_use, kept = self._last_uses(steps, loop)
         for position, step in enumerate(steps):
             if step.loop is not None:
-                self.loop(step.loop, indent)
+                # Tapes this loop reads last: each turn lets go of what it read.
+                done = {key for key, last in last_use.items()
+                        if last == position and key not in kept}
+                released_early = self.loop(step.loop, indent, done)
             elif step.kernel is not None:
                 number = self.n_kernels
                 self.n_kernels += 1
@@ -334,7 +334,8 @@ class _Writer:
             if step.loop is not None:
                 released.update(("tape", t[0].number, t[1]) for t in step.loop.tapes.values())
             for key in sorted(released, key=str):
-                if last_use.get(key, position) == position and key not in kept:
+                if last_use.get(key, position) == position and key not in kept and \
+                        (step.loop is None or key not in released_early):
                     self._release(key, indent)
 
     def _last_uses(self, steps, loop):
@@ -404,13 +405,23 @@ class _Writer:
             self.lines.append(f"{indent}if not _same(_seen, {expected}): "
                               f"raise GuardFailed({number}, _seen)")
 
-    def loop(self, loop, indent):
+    def loop(self, loop, indent, done=()):
         """``loop`` as a Python for loop over its block: carried values are rebound at
         the end of each turn, taped ones kept in a list for later readers."""
         for position in sorted(loop.taped):
             self.lines.append(f"{indent}{loop.tape_name(position)} = [None] * {loop.reps}")
         for position, operand in sorted(loop.carried.items()):
             self.lines.append(f"{indent}{loop.carried_name(position)} = {self.operand(operand)}")
+        # A first value nothing reads after this loop lives on in the carried name only.
+        invariant = {self.use_key(o) for o in _outside_reads(loop, self.resolve, self.where)
+                     if not any(o is init for init in loop.carried.values())}
+        released_early = set()
+        for operand in loop.carried.values():
+            key = None if isinstance(operand, Constant) else self.use_key(operand)
+            if key in done and key[0] == "node" and key not in invariant and \
+                    key not in released_early:
+                released_early.add(key)
+                self._release(key, indent)
         self.lines.append(f"{indent}for {loop.counter} in range({loop.reps}):")
         inner = indent + "    "
         self.block(_steps(loop.template, self.resolve, self.kernels), inner, loop)
@@ -423,12 +434,29 @@ class _Writer:
         for position in sorted(loop.taped | set(loop.carried)):
             if position not in loop.read_after:
                 self.lines.append(f"{inner}del {self.names[loop.template[position].index]}")
+        # A tape read at one place per turn, for the last time: its entry is done with
+        # (the backward loop frees the forward values as it goes, as straight-line code did).
+        reads = {}
+        for tape in loop.tapes.values():
+            reads.setdefault(("tape", tape[0].number, tape[1]), []).append(tape)
+        for key in sorted(reads, key=str):
+            if key in done and len(reads[key]) == 1 and reads[key][0][3] != 0:
+                self.lines.append(f"{inner}{_tape_entry(loop, reads[key][0])} = None")
         for position in sorted(loop.carried):
             self.lines.append(f"{indent}del {loop.carried_name(position)}")
         for position, node in enumerate(loop.last):
             name = self.names.get(loop.template[position].index)
             if name is not None:  # (a value inside a fused kernel has none)
                 self.names[node.index] = name
+        return released_early
+
+
+def _tape_entry(loop, tape):
+    """Source for the entry of ``tape`` a turn of ``loop`` reads."""
+    tape_loop, position, first, step = tape
+    sign = "+" if step > 0 else "-"
+    index = f"{first} {sign} {loop.counter}" if first or step < 0 else loop.counter
+    return f"{tape_loop.tape_name(position)}[{index}]"
 
 
 def _progression(numbers, counter, constant):

@@ -118,8 +118,13 @@ def roll(nodes, guards, outputs, resolve):
     for number, guard in enumerate(guards):
         guards_of.setdefault(resolve(guard.node).index, []).append((number, guard))
     keys = _Keys()
-    signatures = _signatures(nodes, resolve, guards_of, keys)
-    spans = _periodic_spans(signatures)
+    exact, loose = _signatures(nodes, resolve, guards_of, keys)
+    spans = _periodic_spans(exact)
+    # Then, where nothing repeated exactly, blocks whose Python ints may count along
+    # the turns (they are checked when the loop is verified).
+    for start, period, reps in spans:
+        loose[start:start + period * reps] = -1 - np.arange(start, start + period * reps)
+    spans += _periodic_spans(loose)
     position = {node.index: p for p, node in enumerate(nodes)}
     loops, where = [], {}
     loop = None
@@ -200,19 +205,20 @@ _PLAIN = frozenset([int, bool, str, type(None), float])
 
 
 def _signatures(nodes, resolve, guards_of, keys):
-    """An integer per node, equal for nodes that could stand at one position of a
-    block: kind, primitive, static arguments, constants, shape, dtype and guards."""
+    """Two integers per node, equal for nodes that could stand at one position of a
+    block: kind, primitive, static arguments, constants, shape, dtype and guards; the
+    second leaves out the values of Python int arguments."""
     ids = {}
-    out = np.empty(len(nodes), dtype=np.int64)
+    exact, loose = np.empty(len(nodes), dtype=np.int64), np.empty(len(nodes), dtype=np.int64)
     for p, node in enumerate(nodes):
         if node.kind == "input":
-            out[p] = ids.setdefault(("input", p), len(ids))
+            exact[p] = loose[p] = ids.setdefault(("input", p), len(ids))
             continue
         args = list(node.args)
         for argnum, parent in zip(node.parent_argnums, node.parents):
             parent = resolve(parent)
             args[argnum] = _Operand(keys(parent.value) if isinstance(parent, Constant) else None)
-        # A Python int may count along the turns: its values are checked per block.
+        ints = tuple(arg for arg in args if type(arg) is int)
         args = [arg.key if type(arg) is _Operand else "int" if type(arg) is int else keys(arg)
                 for arg in args]
         key = (node.kind, _fun_key(node.fun), tuple(args),
@@ -220,10 +226,11 @@ def _signatures(nodes, resolve, guards_of, keys):
                _value_key(node.value),
                tuple(_fun_key(g.convert) for _, g in guards_of.get(node.index, ())))
         try:
-            out[p] = ids.setdefault(key, len(ids))
+            loose[p] = ids.setdefault(key, len(ids))
+            exact[p] = ids.setdefault((key, ints), len(ids)) if ints else loose[p]
         except TypeError:  # something unhashable slipped through: never repeated
-            out[p] = -1 - p
-    return out
+            exact[p] = loose[p] = -1 - p
+    return exact, loose
 
 
 def _static_ints(node):
@@ -358,8 +365,8 @@ def _verified(nodes, start, period, reps, number, position, where, resolve, guar
                 elif a != kind:
                     return False
             for argnum, value in _static_ints(nodes[start + rep * period + j]).items():
-                first, step = kinds[j, "int", argnum]
-                if value != first + step * rep:
+                counted_from, counted_by = kinds[j, "int", argnum]
+                if value != counted_from + counted_by * rep:
                     return False
             if not _same_guards(guards_of, nodes[start + rep * period + j],
                                 nodes[start + middle * period + j]):
