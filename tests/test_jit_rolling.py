@@ -89,6 +89,22 @@ def test_rolling_off_gives_straight_line_plans_with_the_same_answers(monkeypatch
     assert the_plan(jitted).rolled == [] and "for " not in the_plan(jitted).source
 
 
+def test_a_first_value_also_read_on_every_turn_stays_alive():
+    def f(x0, W):
+        y = x0 * 2.0
+        x = y
+        for _ in range(6):
+            x = np.dot(W, x) * 0.5 - y  # y: the first state, and an invariant
+        return x
+
+    def args(k):
+        rs = numpy.random.RandomState(k)
+        return rs.randn(4), rs.randn(4, 4)
+    jitted = jit(f)
+    replays_match(jitted, f, args)
+    assert the_plan(jitted).rolled, the_plan(jitted).source
+
+
 def test_kept_states_of_every_turn_are_returned_fresh():
     def trajectory(x, W):
         states = []

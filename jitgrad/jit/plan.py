@@ -111,12 +111,10 @@ def fused_kernels(rolled, guards, outputs, resolve):
     for loop in rolled.loops:
         kept = loop.taped | loop.read_after | set(loop.carried)
         needed = {loop.template[j].index for j in kept}
-        # A guard on a block's node is looked at in every turn: in the template's terms.
-        first = loop.start + loop.period
-        template_guards = [(position, loop.template[rolled.where[index][2]].index)
-                           for position, index in looked_at.get(loop, ())]
+        # A guard on a block's node is looked at in every turn: the template's own.
+        template_guards = [(position, index) for position, index in looked_at.get(loop, ())
+                           if rolled.where[index][1] == 1]
         needed.update(index for _, index in template_guards)
-        del first
         # A step whose argument counts along the turns stays a call: a kernel would
         # hold one turn's value.
         counting = {j for j, _ in loop.counting}
@@ -149,10 +147,11 @@ class _Opaque:
         return getattr(self.node, name)
 
 
-def _outside_reads(loop, resolve, where):
-    """The nodes before ``loop`` that its block reads by name (not through a tape)."""
+def _outside_reads(loop, resolve, where, initial=True):
+    """The nodes before ``loop`` that its block reads by name (not through a tape), and
+    with ``initial`` those its first turn starts from."""
     reads = {}
-    for operand in loop.carried.values():
+    for operand in loop.carried.values() if initial else ():
         if not isinstance(operand, Constant):
             reads[operand.index] = operand
     for node in loop.template:
@@ -413,8 +412,8 @@ class _Writer:
         for position, operand in sorted(loop.carried.items()):
             self.lines.append(f"{indent}{loop.carried_name(position)} = {self.operand(operand)}")
         # A first value nothing reads after this loop lives on in the carried name only.
-        invariant = {self.use_key(o) for o in _outside_reads(loop, self.resolve, self.where)
-                     if not any(o is init for init in loop.carried.values())}
+        invariant = {self.use_key(o) for o in
+                     _outside_reads(loop, self.resolve, self.where, initial=False)}
         released_early = set()
         for operand in loop.carried.values():
             key = None if isinstance(operand, Constant) else self.use_key(operand)
