@@ -22,6 +22,10 @@ Loud (eager, with one warning)
   L2 An argument compared by identity (an object with attributes, a RandomState):
      its state could change unseen. Register its class with ``jitgrad.tree.register``.
   L3 Writing into an argument array in place; returning a generator.
+  L4 A plain NumPy array indexed by indices the jit traces (``table[np.floor(x *
+     n).astype(int)]``) whose values change on three calls in a row: NumPy needs the
+     indices' numbers, so each call would be a new path. Pass the array as an
+     argument: then the gather is traced, and one plan serves every call.
 
 Slow, never wrong
   W1 Python code that needs a traced value's number (``float(x)``, ``range(i)``, a
@@ -108,6 +112,35 @@ def test_l3_writing_into_an_argument_runs_eagerly():
     with pytest.warns(UserWarning, match="writes into one of its argument"):
         jit(bump)(1.0, counts)
     assert counts.tolist() == [1.0, 1.0]
+
+
+def test_l4_plain_array_indexed_by_changing_traced_indices_runs_eagerly():
+    table = numpy.linspace(0.0, 1.0, 50)
+
+    def look_up(x):
+        return np.sum(table[np.floor(x * 49).astype(int)] * x)
+    jitted = jit(look_up)
+    rng = numpy.random.default_rng(1)
+    with pytest.warns(UserWarning, match="pass that plain array as an argument"):
+        for _ in range(6):
+            x = rng.random(20)
+            assert jitted(x) == look_up(x)
+    assert jitted.stats["fallbacks"] == 1 and jitted.stats["traces"] == 3
+    passed = jit(lambda x, t: np.sum(t[np.floor(x * 49).astype(int)] * x))
+    for _ in range(4):
+        x = rng.random(20)
+        assert passed(x, table) == look_up(x)
+    assert passed.stats["traces"] == 1 and passed.stats["fallbacks"] == 0
+
+
+def test_l4_indices_taken_in_turn_keep_their_plans():
+    table = numpy.linspace(0.0, 1.0, 50)
+    jitted = jit(lambda x: np.sum(table[np.floor(x * 49).astype(int)] * x))
+    xs = [numpy.linspace(0.1, 0.9, 5), numpy.linspace(0.2, 0.3, 5)]
+    for x in xs * 3:
+        assert jitted(x) == numpy.sum(table[numpy.floor(x * 49).astype(int)] * x)
+    assert jitted.stats["traces"] == 2 and jitted.stats["hits"] == 4
+    assert jitted.stats["fallbacks"] == 0
 
 
 def test_w1_values_python_needs_are_guarded_per_value():

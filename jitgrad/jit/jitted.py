@@ -45,6 +45,9 @@ MAX_PATHS_PER_SIGNATURE = 32
 # Calls that needed a new path, past which a signature whose calls mostly do runs
 # eagerly (more than the paths kept: a cycle through all of them is no such case).
 MAX_NEW_PATHS = MAX_PATHS_PER_SIGNATURE + 1
+# New paths in a row, each named by a guard on an array that saw other values, after
+# which a signature runs eagerly.
+MAX_ARRAY_GUARD_MISSES = 3
 MAX_SIGNATURES = 64
 RETRACE_WARNING_THRESHOLD = 10
 _EAGER = "eager"
@@ -185,7 +188,7 @@ class JitFunction:
             self.stats["guard_misses"] += 1
             number, seen = failure.args
             self.last_miss = f"{plan.guards[number]} failed"
-            path.append((_ledger(plan).serial, number, _seen_key(seen)))
+            path.append((_ledger(plan).serial, number, _seen_key(seen), _is_array(seen)))
             key = _guard_key(number, seen)
             if key is not None:
                 failures.append((plan, key))
@@ -229,6 +232,20 @@ class JitFunction:
         seen = entry.new_paths.get(path, 0) if self.trace_after and path else 0
         if not seen:
             entry.retraces += 1
+        if path and path[3]:
+            if entry.hits != entry.hits_at_array_miss:  # a replay fitted in between
+                entry.hits_at_array_miss, entry.array_misses = entry.hits, 0
+            entry.array_misses += 1
+            if entry.array_misses >= MAX_ARRAY_GUARD_MISSES:
+                # An array Python needed as numbers (a plain NumPy array indexed by
+                # indices the jit traces) differs on every call: no plan will fit.
+                self._fall_back(signature, f"{self.last_miss} on {entry.array_misses} "
+                                "calls in a row: a plain NumPy array is indexed by (or "
+                                "given to NumPy with) an array of values the jit traces, "
+                                "which changes from call to call; pass that plain array "
+                                "as an argument of the jitted function, so that the "
+                                "indexing is traced too")
+                return self.fun(*args, **kwargs)
         if entry.retraces > MAX_NEW_PATHS and entry.retraces > entry.hits:
             # Python's control flow takes a new path on most calls (a loop that stops
             # on a value, a plain table indexed by traced indices): tracing each time
@@ -581,11 +598,14 @@ class _Paths(list):
     cached ones served a call and how often none fitted (a new path); the calls run
     eagerly before the first trace, the fastest of them, and the new paths seen
     (fewer times than ``trace_after``) by where the plans failed."""
-    __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "new_paths")
+    __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "new_paths",
+                 "array_misses", "hits_at_array_miss")
 
     def __init__(self):
         super().__init__()
         self.hits = self.retraces = self.eager_calls = 0
+        # New paths in a row named by a guard on an array (hits since: a reset).
+        self.array_misses = self.hits_at_array_miss = 0
         self.eager_seconds = None
         self.new_paths = {}
 
@@ -632,6 +652,10 @@ def _guard_key(number, seen):
     except TypeError:  # an array (a guarded index): not remembered
         return None
     return number, type(seen), seen
+
+
+def _is_array(seen):
+    return isinstance(seen, np.ndarray) and seen.size > 1
 
 
 def _seen_key(seen):
