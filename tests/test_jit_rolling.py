@@ -241,6 +241,27 @@ def test_arrays_fused_in_the_block_replay_as_eager(monkeypatch):
     assert plan.n_kernels <= 8, plan.source
 
 
+def test_a_rolled_plan_fused_later_replays_as_eager(monkeypatch):
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "1e9")  # built unfused, fused below
+    monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "100")
+
+    def f(x, y):
+        for _ in range(8):
+            x = np.tanh(x * 0.5 + y) * 0.9 + x * 0.1
+        return np.sum(x * x)
+
+    def args(k):
+        rs = numpy.random.RandomState(k)
+        return rs.randn(300), rs.randn(300)
+    jitted, eager = grad(f, argnum=(0, 1), jit=True), grad(f, argnum=(0, 1))
+    replays_match(jitted, eager, args, exact=False)
+    plan = the_plan(jitted)
+    assert plan.n_kernels == 0 and len(plan.rolled) >= 2
+    plan.fuse()
+    assert plan.n_kernels >= 2
+    replays_match(jitted, eager, lambda k: args(k + 5), exact=False)
+
+
 # -- what plans show --------------------------------------------------------------
 def test_explain_reports_the_rolled_loops(capsys):
     jitted = grad(recurrence(12), argnum=(0, 1, 2), jit=True)

@@ -124,7 +124,9 @@ def roll(nodes, guards, outputs, resolve):
     # the turns (they are checked when the loop is verified).
     for start, period, reps in spans:
         loose[start:start + period * reps] = -1 - np.arange(start, start + period * reps)
-    spans += _periodic_spans(loose)
+        exact[start:start + period * reps] = loose[start:start + period * reps]
+    if not np.array_equal(loose, exact):
+        spans += _periodic_spans(loose)
     position = {node.index: p for p, node in enumerate(nodes)}
     loops, where = [], {}
     loop = None
@@ -275,7 +277,13 @@ def _periodic_spans(signatures):
     for shift in range(GRAM):
         grams = grams * np.int64(1000003) + np.roll(signatures, shift)
     for period in range(1, min(MAX_PERIOD, n // MIN_REPETITIONS) + 1):
-        if np.count_nonzero(grams[period:] == grams[:-period]) < period - GRAM:
+        # A run of at least period equal signatures (period - GRAM equal grams) holds
+        # two consecutive positions of any sample this sparse: periods without such a
+        # pair are skipped.
+        hashed = grams if period > 3 * GRAM else signatures
+        stride = max(1, (period - GRAM) // 2 if period > 3 * GRAM else period // 2)
+        sample = hashed[period::stride] == hashed[:n - period:stride]
+        if not np.any(sample[1:] & sample[:-1]):
             continue
         same = signatures[period:] == signatures[:-period]
         edges = np.flatnonzero(np.diff(np.concatenate(([0], same.view(np.int8), [0]))))
