@@ -190,3 +190,24 @@ def test_a_copy_keeps_a_given_trace_after_and_reads_the_environment_otherwise(mo
     from_environment = jit(numpy.cos)
     monkeypatch.setenv("JITGRAD_TRACE_AFTER", "5")
     assert pickle.loads(pickle.dumps(from_environment)).trace_after == 5
+
+
+class _QuickPlan(_Plan):
+    fused = False
+
+    def __call__(self, leaves):
+        return sum(leaves)
+
+
+def test_a_replay_is_credited_at_most_its_own_time_against_eager():
+    # The eager call timed is a signature's first (warm-up included): crediting each
+    # replay with all of its difference would fuse plans that never earn it back.
+    jitted = jit(loss)
+    jitted._fuse_after = 1e9
+    entry = jitted_module._Paths()
+    entry.eager_seconds = 10.0
+    plan = _QuickPlan(n_steps=10, replay_seconds=0.0)
+    for _ in range(5):
+        assert jitted._replay_unfused(entry, plan, [1.0, 2.0]) == 3.0
+    ledger = jitted_module._ledger(plan)
+    assert 0.0 < ledger.saved <= plan.replay_seconds < 1.0

@@ -299,7 +299,11 @@ class JitFunction:
         plan.replay_seconds += seconds
         ledger = _ledger(plan)
         if entry.eager_seconds is not None:
-            ledger.saved += entry.eager_seconds - seconds
+            # A replay is credited with what eager would have taken more, but at most
+            # its own time again: the eager call timed is a signature's first, which can
+            # take several times a later call (rnn: 0.1 s, later 0.024 s), and would
+            # have the jit fuse a plan whose compile it never earns back.
+            ledger.saved += min(entry.eager_seconds - seconds, seconds)
         if self._fusion_due(entry, plan, ledger):
             with self._lock:
                 plan.fuse()
