@@ -2,8 +2,11 @@
 
 ``find_regions`` picks the steps to fuse; ``compile_regions`` turns each region
 into a ``FusedKernel`` (generated source, compiled by Numba, cached in memory and
-on disk). Numba is imported only when a kernel is compiled, so ``import jitgrad``
-and eager users never pay for it. Knows nothing of differentiation.
+on disk; ``source.py`` writes their loops, ``pairwise.py`` sums in NumPy's order,
+``vmath*.py`` are the vectorized transcendentals). Numba is imported only when a kernel
+is compiled, so ``import jitgrad`` and eager users never pay for it. Knows nothing of
+differentiation. ``blas_threads`` (no Numba) runs small matrix products on one
+OpenBLAS thread.
 
 Settings (environment): ``JITGRAD_FUSE=0`` turns fusion off;
 ``JITGRAD_FUSE_MIN_SIZE`` (default 4096) is the smallest array worth a kernel;
