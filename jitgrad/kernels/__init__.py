@@ -35,7 +35,9 @@ def fusion_min_size():
 class Bodies(dict):
     """What the fuser knows of each elementwise function: ``bodies[fun]`` is its scalar
     expression (``"math.exp({0})"``), ``bodies.array[fun]`` the one its array loops use
-    (``"vmath.exp({0})"``); a function missing there stays a NumPy call on arrays."""
+    (``"vmath.exp({0})"``); a function missing there stays a NumPy call on arrays. An
+    array body ``"reduce_sum({0})"`` or ``"reduce_mean({0})"`` declares a reduction a
+    kernel may accumulate at a region's exit (``trace.rules.def_reduction``)."""
 
     def __init__(self, scalar, array):
         super().__init__(scalar)
