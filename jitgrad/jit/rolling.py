@@ -119,25 +119,25 @@ def roll(nodes, guards, outputs, resolve):
         guards_of.setdefault(resolve(guard.node).index, []).append((number, guard))
     keys = _Keys()
     exact, loose = _signatures(nodes, resolve, guards_of, keys)
-    spans = _periodic_spans(exact)
+    spans = [span + (False,) for span in _periodic_spans(exact)]
     # Then, where nothing repeated exactly, blocks whose Python ints may count along
     # the turns (they are checked when the loop is verified).
-    for start, period, reps in spans:
+    for start, period, reps, _ in spans:
         loose[start:start + period * reps] = -1 - np.arange(start, start + period * reps)
         exact[start:start + period * reps] = loose[start:start + period * reps]
     if not np.array_equal(loose, exact):
-        spans += _periodic_spans(loose)
+        spans += [span + (True,) for span in _periodic_spans(loose)]
     position = {node.index: p for p, node in enumerate(nodes)}
     loops, where = [], {}
     loop = None
-    for start, period, reps in sorted(spans):
+    for start, period, reps, counting in sorted(spans):
         # A block twice as long may repeat where this one does not (two turns of an
         # inner step per turn of the loop).
         for multiple in range(1, MAX_MULTIPLE + 1):
             if reps // multiple < MIN_REPETITIONS:
                 break
             loop = _verified(nodes, start, period * multiple, reps // multiple, len(loops),
-                             position, where, resolve, guards_of, keys)
+                             position, where, resolve, guards_of, keys, counting)
             if loop is not None:
                 break
         if loop is None:
@@ -314,7 +314,8 @@ def _periodic_spans(signatures):
     return spans
 
 
-def _verified(nodes, start, period, reps, number, position, where, resolve, guards_of, keys):
+def _verified(nodes, start, period, reps, number, position, where, resolve, guards_of, keys,
+              loose=False):
     """The Loop over the repetitions of this span whose data flow repeats (see the
     module docstring), or None."""
     def address(operand, rep):
@@ -372,13 +373,11 @@ def _verified(nodes, start, period, reps, number, position, where, resolve, guar
                         return False
                 elif a != kind:
                     return False
-            for argnum, value in _static_ints(nodes[start + rep * period + j]).items():
-                counted_from, counted_by = kinds[j, "int", argnum]
-                if value != counted_from + counted_by * rep:
-                    return False
-            if not _same_guards(guards_of, nodes[start + rep * period + j],
-                                nodes[start + middle * period + j]):
-                return False
+            if loose:  # (equal signatures hold equal ints, guards and constants)
+                for argnum, value in _static_ints(nodes[start + rep * period + j]).items():
+                    counted_from, counted_by = kinds[j, "int", argnum]
+                    if value != counted_from + counted_by * rep:
+                        return False
         return True
 
     if not matches(middle, False):
@@ -443,14 +442,6 @@ def _initial_state(kinds, operands, keys):
 def _same_constant(a, b, keys):
     return isinstance(a, Constant) and isinstance(b, Constant) and \
         keys(a.value) == keys(b.value)
-
-
-def _same_guards(guards_of, node, model):
-    if not guards_of:
-        return True
-    mine, theirs = guards_of.get(node.index, ()), guards_of.get(model.index, ())
-    return len(mine) == len(theirs) and all(
-        a.convert is b.convert for (_, a), (_, b) in zip(mine, theirs))
 
 
 def _guard_slots(guards_of, reps, keys):
