@@ -33,7 +33,8 @@ def array_likes(args):
 _PLAIN_ENTRIES = frozenset((int, float, bool, complex, type(None), slice, _np.int64,
                             _np.float64))
 # Box types of traced lists and tuples (namedtuples' box registers itself lazily).
-_TRACED_SEQUENCES = (SequenceBox, NamedTupleBox)
+# (A set: testing a tuple for a box type would call the box metaclass's __eq__.)
+_TRACED_SEQUENCES = frozenset((SequenceBox, NamedTupleBox))
 
 
 def _hides_traced(arg):

@@ -6,6 +6,7 @@ contracts the cotangent with the other operands. Products are complex-bilinear
 (no conjugation; vdot and vecdot conjugate their first argument), so by autograd's
 convention a VJP is the plain transpose; a real operand keeps the real part.
 """
+import functools
 import string
 
 import numpy as _np
@@ -27,33 +28,43 @@ def _normalize_tensordot_axes(a_ndim, b_ndim, axes):
     return [int(a) % a_ndim for a in axes_a], [int(b) % b_ndim for b in axes_b]
 
 
-def _tensordot_parts(a, b, axes):
-    axes_a, axes_b = _normalize_tensordot_axes(anp.ndim(a), anp.ndim(b), axes)
-    free_a = [i for i in range(anp.ndim(a)) if i not in axes_a]
-    free_b = [i for i in range(anp.ndim(b)) if i not in axes_b]
-    return axes_a, axes_b, free_a, free_b
-
-
 # The cotangent g has a's free axes, then b's free axes. Contracting it with the other
 # operand over the free axes leaves that operand's contracted axes in *ascending* order,
 # which need not be the order they were paired in (axes=[(1, 0), (2, 1)]): each is put
-# back where its partner axis sits in the argument.
-def _tensordot_vjp_a(ans, a, b, axes=2):
-    axes_a, axes_b, free_a, free_b = _tensordot_parts(a, b, axes)
+# back where its partner axis sits in the argument. The bookkeeping depends on the
+# ranks and the axes only, so it is worked out once per combination (a gradient makes
+# one VJP per product, and a Hessian-vector product differentiates those again).
+@functools.lru_cache(maxsize=1024)
+def _tensordot_adjoint_axes(a_ndim, b_ndim, axes):
+    """For each operand: the axes to contract g and the other operand over, and the
+    transpose that puts the result's axes back in the operand's order."""
+    axes_a, axes_b = _normalize_tensordot_axes(a_ndim, b_ndim, axes)
+    free_a = [i for i in range(a_ndim) if i not in axes_a]
+    free_b = [i for i in range(b_ndim) if i not in axes_b]
+    g_free_a = list(range(len(free_a)))
     g_free_b = list(range(len(free_a), len(free_a) + len(free_b)))
-    partners = [axes_a[k] for k in _np.argsort(axes_b)]
-    order = tuple(int(i) for i in _np.argsort(free_a + partners))
-    return lambda g: match_complex(
-        a, anp.transpose(anp.tensordot(g, b, (g_free_b, free_b)), order))
+    partners_of_a = [axes_a[k] for k in _np.argsort(axes_b)]
+    partners_of_b = [axes_b[k] for k in _np.argsort(axes_a)]
+    order_a = tuple(int(i) for i in _np.argsort(free_a + partners_of_a))
+    order_b = tuple(int(i) for i in _np.argsort(partners_of_b + free_b))
+    return ((tuple(g_free_b), tuple(free_b)), order_a), ((tuple(free_a), tuple(g_free_a)), order_b)
+
+
+def _axes_key(axes):
+    """``axes`` as a hashable value: nested lists become tuples."""
+    if isinstance(axes, (list, tuple)):
+        return tuple(_axes_key(a) for a in axes)
+    return int(axes)
+
+
+def _tensordot_vjp_a(ans, a, b, axes=2):
+    (contract, order), _ = _tensordot_adjoint_axes(anp.ndim(a), anp.ndim(b), _axes_key(axes))
+    return lambda g: match_complex(a, anp.transpose(anp.tensordot(g, b, contract), order))
 
 
 def _tensordot_vjp_b(ans, a, b, axes=2):
-    axes_a, axes_b, free_a, free_b = _tensordot_parts(a, b, axes)
-    g_free_a = list(range(len(free_a)))
-    partners = [axes_b[k] for k in _np.argsort(axes_a)]
-    order = tuple(int(i) for i in _np.argsort(partners + free_b))
-    return lambda g: match_complex(
-        b, anp.transpose(anp.tensordot(a, g, (free_a, g_free_a)), order))
+    _, (contract, order) = _tensordot_adjoint_axes(anp.ndim(a), anp.ndim(b), _axes_key(axes))
+    return lambda g: match_complex(b, anp.transpose(anp.tensordot(a, g, contract), order))
 
 
 defvjp(anp.tensordot, _tensordot_vjp_a, _tensordot_vjp_b)

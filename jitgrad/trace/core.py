@@ -58,11 +58,14 @@ class PlainScope:
     __slots__ = ()
     id = None
 
-    def __enter__(self):
-        _active_traces().append(self)
+    def __enter__(self):  # entered for every rule and body: kept to two lookups
+        try:
+            _local.stack.append(self)
+        except AttributeError:
+            _active_traces().append(self)
 
     def __exit__(self, *exc):
-        _active_traces().pop()
+        _local.stack.pop()
         return False
 
 
@@ -284,18 +287,24 @@ def primitive(f_raw, coerce=None):
         if kwargs.get("out") is not None:
             _traced_out(f_wrapped, args, top)
         argnums, parents, unboxed = [], [], list(args)
+        older = False  # whether an older level's box is left among the arguments
         for argnum, arg in enumerate(args):
             if type(arg) in Box.types:
                 if arg._trace == top:
                     argnums.append(argnum)
                     parents.append(arg._node)
-                    unboxed[argnum] = arg._value
+                    value = unboxed[argnum] = arg._value
+                    older = older or type(value) in Box.types
                 else:  # an older level's box: this level's node keeps it as it is now
                     unboxed[argnum] = arg._as_operand()
+                    older = True
         node_type = type(parents[0])
         if notrace_primitives and f_wrapped in notrace_primitives.get(node_type, ()):
             return f_wrapped(*unboxed, **kwargs)
-        ans = f_wrapped(*unboxed, **kwargs)
+        if older or kwargs:
+            ans = f_wrapped(*unboxed, **kwargs)  # older levels record it too
+        else:
+            ans = body(*unboxed)  # what the call on plain values would do
         if all(getattr(args[argnum], "_constant", False) for argnum in argnums):
             return constant_box(ans, top, node_type)  # nothing here to differentiate
         node = node_type(ans, f_wrapped, unboxed, kwargs, argnums, parents)

@@ -56,23 +56,23 @@ def backward_pass(g, end_node):
     outgrads = {end_node: g}
     owned = set()  # nodes whose summed cotangent is an array we made (so may add into)
     result = None
-    for node in toposort(end_node):
-        outgrad = outgrads.pop(node)
-        if node.vjp is None:
-            continue  # a constant: its cotangent goes nowhere
-        if not node.parents:
-            result = outgrad  # the root: the only parentless node that is not a constant
-        with plain_scope:
+    with plain_scope:  # the rules and the sums create plain values
+        for node in toposort(end_node):
+            outgrad = outgrads.pop(node)
+            if node.vjp is None:
+                continue  # a constant: its cotangent goes nowhere
+            if not node.parents:
+                result = outgrad  # the root: the only parentless node not a constant
             ingrads = tuple(node.vjp(outgrad))
-        for parent, ingrad in zip(node.parents, ingrads):
-            prev = outgrads.get(parent)
-            if prev is None:
-                outgrads[parent] = ingrad
-            elif parent in owned and _can_add_into(prev, ingrad):
-                np.add(prev, ingrad, out=prev)
-            else:
-                outgrads[parent] = accumulate(prev, ingrad)
-                owned.add(parent)
+            for parent, ingrad in zip(node.parents, ingrads):
+                prev = outgrads.get(parent)
+                if prev is None:
+                    outgrads[parent] = ingrad
+                elif parent in owned and _can_add_into(prev, ingrad):
+                    np.add(prev, ingrad, out=prev)
+                else:
+                    outgrads[parent] = accumulate(prev, ingrad)
+                    owned.add(parent)
     return None if result is None else densify(result)
 
 
