@@ -16,6 +16,7 @@ from .passes import Constant, optimize, tree_leaves
 from .rolling import GuardSlot, Loop, roll, rolling_enabled, unrolled
 from ..trace import tree as trees
 from .identity import same
+from .whole_plan import install as compile_whole
 
 
 class GuardFailed(Exception):
@@ -30,6 +31,7 @@ class Plan:
     new process, Numba's start-up and compiles (seconds), which a program calling the
     function a few times would never earn back. ``fuse()`` rebuilds it with kernels
     once its replays have taken long enough (see ``jitted``)."""
+    whole_plan = None  # the WholePlan running it, once fused (whole_plan.py)
 
     def __init__(self, graph, n_inputs, fuse=True):
         nodes, guards, outputs, resolve = optimize(graph)
@@ -50,6 +52,8 @@ class Plan:
         self.replay_seconds = 0.0
         self._build(fused_kernels(*self._optimized) if fuse else [])
         self.fused = fuse
+        if fuse:  # every step in one compiled function, where all compile
+            compile_whole(self)
         # The graph kept traced values alive; the plan needs only its constants, and
         # fusing later only the shapes and dtypes (kept in stand-ins that hold no data).
         stand_ins = {}
@@ -71,6 +75,7 @@ class Plan:
             kernels = fused_kernels(*self._optimized)
             if kernels:
                 self._build(kernels)
+            compile_whole(self)
 
     def __call__(self, leaves):
         return self.run(*leaves)
