@@ -32,7 +32,9 @@ class LoopGradient:
 
     def setup(self, mode):
         self.x = numpy.random.RandomState(0).randn(10**5)
-        self.gradient = jitgrad.grad(hundred_steps, jit=mode == "jit")
+        # Traced at the first call (by default that call runs eagerly).
+        self.gradient = (jitgrad.jit(jitgrad.grad(hundred_steps), trace_after=0)
+                         if mode == "jit" else jitgrad.grad(hundred_steps))
         if mode == "jit":
             self.gradient(self.x)
 
@@ -71,7 +73,10 @@ def make_gradient(mode):
         import autograd
         import autograd.numpy as anp
         return autograd.grad(thousand_steps(anp))
-    return jitgrad.grad(thousand_steps(np), jit=mode != "jitgrad eager")
+    if mode == "jitgrad eager":
+        return jitgrad.grad(thousand_steps(np))
+    # Traced at the first call (by default that call runs eagerly).
+    return jitgrad.jit(jitgrad.grad(thousand_steps(np)), trace_after=0)
 
 
 def measure(mode):

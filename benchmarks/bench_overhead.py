@@ -1,7 +1,9 @@
 """Core overhead: gradients of small scalar functions, where tracing is all the cost."""
 import jitgrad
 import jitgrad.numpy as np
+from jitgrad.jit import clear_shared_plans
 
+from .bench_workloads import steady_gradient
 from .workloads import sin_chain_loss
 
 MODES = ["eager", "jit"]
@@ -29,7 +31,7 @@ class ScalarGradient:
     param_names = ["function", "mode"]
 
     def setup(self, function, mode):
-        self.gradient = jitgrad.grad(FUNCTIONS[function], jit=mode == "jit")
+        self.gradient = steady_gradient(FUNCTIONS[function], mode == "jit")
         self.gradient(0.7)
 
     def time_grad(self, function, mode):
@@ -51,6 +53,8 @@ class PrimitiveOnBox:
 
     def time_1000_primitive_calls(self, mode):
         if mode == "jit":
-            jitgrad.jit(jitgrad.grad(many_calls))(0.7)
+            # Traced at this call: no tiers, no plans shared from the previous call.
+            clear_shared_plans()
+            jitgrad.jit(jitgrad.grad(many_calls), trace_after=0)(0.7)
         else:
             jitgrad.grad(many_calls)(0.7)
