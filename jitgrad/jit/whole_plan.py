@@ -112,7 +112,9 @@ def _compile(program):
     start = time.perf_counter()
     try:
         dispatcher = load_kernel(program.source)
-        dispatcher.compile(signature)
+        if signature not in dispatcher.overloads:  # (plans of one source share it)
+            dispatcher.disable_compile(False)
+            dispatcher.compile(signature)
     except Exception as error:  # a Numba failure must not become the user's
         logger.debug("whole plan failed to compile (%s: %s); the plan runs step by step",
                      type(error).__name__, str(error)[:300])
@@ -151,6 +153,9 @@ def _wrapper(program, dispatcher, fallback):
             return name
         if leaf.index in program.returned:
             position, convert = program.returned[leaf.index]
+            if isinstance(position, list):  # a tuple or list of cotangents
+                entries = ", ".join(f"_r[{p}]" for p in position)
+                return f"({entries},)" if convert is tuple else f"[{entries}]"
             if convert is None:
                 return f"_r[{position}]"
             namespace[f"_t{position}"] = convert
@@ -176,6 +181,36 @@ def _wrapper(program, dispatcher, fallback):
 
 # -- translation -----------------------------------------------------------------
 
+_TRANSPOSED = {"C": "F", "F": "C", "A": "A"}
+
+
+class _Container:
+    """A tuple or list of cotangent entries: ``_Value``s, None for a placeholder."""
+    __slots__ = ["slots", "kind"]
+
+    def __init__(self, slots, kind):
+        self.slots, self.kind = slots, kind
+
+
+def _basic_index(operand, ndim):
+    """Source of a basic index (ints and slices) that is a constant of the plan."""
+    index = operand.value if isinstance(operand, Constant) else None
+    parts = index if type(index) is tuple else (index,)
+    if len(parts) > ndim or not parts:
+        raise Unsupported("an index of more axes than the array")
+    text = []
+    for part in parts:
+        if type(part) is int:
+            text.append(repr(part))
+        elif type(part) is slice and all(v is None or type(v) is int
+                                         for v in (part.start, part.stop, part.step)):
+            text.append(":".join("" if v is None else repr(v)
+                                 for v in (part.start, part.stop, part.step)))
+        else:
+            raise Unsupported("an index that is not basic")
+    return ", ".join(text) + ("," if len(text) == 1 else "")
+
+
 class _Value:
     """A value in the generated function: a local ``name``; ``shape`` None for a
     scalar; ``layout`` "C" or "F" (a transposed matrix); ``base``: the node whose
@@ -196,7 +231,13 @@ def _kind_of(raw):
     from ..kernels import blas_threads
     table = {np.matmul: "product", np.dot: "product", np.sum: "sum", np.mean: "mean",
              np.reshape: "reshape", np.expand_dims: "reshape", np.squeeze: "reshape",
-             np.transpose: "transpose", np.swapaxes: "transpose"}
+             np.transpose: "transpose", np.swapaxes: "transpose",
+             np.broadcast_to: "broadcast_to", np.tensordot: "tensordot"}
+    from ..numpy import indexing
+    from ..trace import containers
+    table[indexing.getitem.fun] = "getitem"
+    table[indexing.untake.fun] = "untake"
+    table[containers.container_untake.fun] = "container_untake"
     table[getattr(blas_threads, "matmul", np.matmul)] = "product"
     table[getattr(blas_threads, "dot", np.dot)] = "product"
     try:
@@ -246,7 +287,11 @@ class _Translator:
             if item.kind == "input":
                 params.append(self.input(item))
             elif item.kind == "op":
-                self.step(item)
+                try:
+                    self.step(item)
+                except Unsupported as why:
+                    name = getattr(getattr(item.fun, "fun", item.fun), "__name__", "?")
+                    raise Unsupported(f"{why} (step %{item.index}, {name})") from None
             else:
                 raise Unsupported(f"a {item.kind} step")
         self.flush()
@@ -259,6 +304,14 @@ class _Translator:
             value = self.values[leaf.index]
             if leaf.index in self.input_positions:
                 inputs_returned[leaf.index] = self.input_positions[leaf.index]
+                continue
+            if isinstance(value, _Container):
+                if any(slot is None for slot in value.slots):
+                    raise Unsupported("a placeholder entry in the outputs")
+                returned[leaf.index] = (list(range(len(results) + 1,
+                                                   len(results) + 1 + len(value.slots))),
+                                        value.kind)
+                results.extend(value.slots)
                 continue
             returned[leaf.index] = (len(results) + 1, _output_convert(leaf.value))
             results.append(value)
@@ -358,6 +411,11 @@ class _Translator:
         if is_array and (value.dtype != np.float64 or value.size == 0):
             raise Unsupported(f"an array of {value.dtype}")
         array_body = self.array_bodies.get(node.fun)
+        if any(isinstance(self.values.get(getattr(o, "index", None)), _Container)
+               for _, o in self.arguments(node)):
+            self.flush()
+            self.container_add(node, array_body)
+            return
         if array_body is not None and not array_body.startswith("reduce_") and \
                 not node.kwargs:
             if is_array:
@@ -378,6 +436,16 @@ class _Translator:
             self.reshape(node)
         elif kind == "transpose":
             self.transpose(node, raw)
+        elif kind == "tensordot":
+            self.tensordot(node)
+        elif kind == "broadcast_to":
+            self.broadcast_to(node)
+        elif kind == "getitem":
+            self.getitem(node)
+        elif kind == "untake":
+            self.untake(node)
+        elif kind == "container_untake":
+            self.container_untake(node)
         else:
             raise Unsupported(f"a step of {getattr(raw, '__name__', raw)!r}")
         self.check_guards(node)
@@ -526,42 +594,112 @@ class _Translator:
         n = math.prod(value.shape)
         if value.layout == "C":
             return f"{value.name}.reshape({n})"
-        if sum(1 for k in value.shape if k != 1) <= 1:
-            return f"{value.name}.T.reshape({n})"
-        raise Unsupported("a transposed matrix read in C order")
+        if sum(1 for k in value.shape if k != 1) <= 1:  # one run, in any layout
+            return f"np.ascontiguousarray({value.name}).reshape({n})"
+        raise Unsupported("a transposed or strided matrix read in C order")
 
     def product(self, node):
         if node.kwargs or len(node.args) != 2:
             raise Unsupported("a product with options")
         a, b = (self.array_operand(o) for _, o in self.arguments(node))
+        out = node.value
+        self.define(node, self.matrix_product(
+            f"v{node.index}", a, b, out.shape if type(out) is np.ndarray else ()))
+
+    def matrix_product(self, name, a, b, out_shape):
+        """``a @ b`` of 1-D or 2-D values in the BLAS routine NumPy picks (dot for vector
+        by vector, gemv where one side is a vector, gemm otherwise), reshaped to
+        ``out_shape``."""
         if not (1 <= len(a.shape) <= 2 and 1 <= len(b.shape) <= 2):
             raise Unsupported("a product of more than two dimensions")
+        if "A" in (a.layout, b.layout):
+            raise Unsupported("a product of a strided view (NumPy may not call BLAS)")
         if a.base is not None and a.base == b.base and len(a.shape) == len(b.shape) == 2:
             raise Unsupported("a product of a matrix with its own transpose (syrk)")
         rows = 1 if len(a.shape) == 1 else a.shape[0]
         columns = 1 if len(b.shape) == 1 else b.shape[1]
-        name = f"v{node.index}"
-        out = node.value
-        out_shape = out.shape if type(out) is np.ndarray else ()
-        # The BLAS routine NumPy's matmul picks: dot for vector by vector, gemv where
-        # one side is a vector, gemm otherwise.
         if rows == 1 and columns == 1:
             expression = f"np.dot({self.flat(a)}, {self.flat(b)})"
             if out_shape == ():
                 self.lines.append(f"    {name} = {expression}")
-                self.define(node, _Value(name, None))
-                return
+                return _Value(name, None)
             self.lines.append(f"    {name} = np.full({out_shape!r}, {expression})")
         elif columns == 1:
-            matrix = a.name if len(a.shape) == 2 else None
-            self.lines.append(f"    {name} = np.dot({matrix}, {self.flat(b)})"
+            self.lines.append(f"    {name} = np.dot({a.name}, {self.flat(b)})"
                               f".reshape({out_shape!r})")
         elif rows == 1:
             self.lines.append(f"    {name} = np.dot({self.flat(a)}, {b.name})"
                               f".reshape({out_shape!r})")
         else:
-            self.lines.append(f"    {name} = np.dot({a.name}, {b.name})")
-        self.define(node, _Value(name, out_shape))
+            self.lines.append(f"    {name} = np.dot({a.name}, {b.name})"
+                              f".reshape({out_shape!r})")
+        return _Value(name, out_shape)
+
+    def tensordot(self, node):
+        """NumPy's tensordot: both operands' axes moved and merged into matrices, one
+        ``dot``, the result's axes split again."""
+        args = self.arguments(node)
+        options = dict(node.kwargs)
+        if len(args) > 2:
+            options["axes"] = args[2][1]
+        axes = options.pop("axes", Constant(2))
+        if options or not isinstance(axes, Constant):
+            raise Unsupported("a tensordot with traced axes")
+        a, b = (self.operand(o) for _, o in args[:2])
+        out = node.value
+        if type(out) is not np.ndarray or out.ndim == 0:
+            raise Unsupported("a tensordot to a scalar")
+        scalars = [v if isinstance(v, str) else v.name for v in (a, b)
+                   if isinstance(v, str) or v.shape is None]
+        if scalars:  # NumPy's dot multiplies by a scalar (axes 0), element by element
+            if len(scalars) == 2:
+                raise Unsupported("a tensordot of two scalars")
+            array_first = not (isinstance(a, str) or a.shape is None)
+            array = a if array_first else b
+            n, name, flat = math.prod(out.shape), f"v{node.index}", f"f{node.index}"
+            factors = (f"{flat}[i]", scalars[0]) if array_first else (scalars[0], f"{flat}[i]")
+            self.lines += [f"    {flat} = np.ascontiguousarray({array.name}).reshape({n})",
+                           f"    {name} = np.empty({n})",
+                           f"    for i in range({n}):",
+                           f"        {name}[i] = {factors[0]} * {factors[1]}",
+                           f"    {name} = {name}.reshape({out.shape!r})"]
+            self.define(node, _Value(name, out.shape))
+            return
+        axes = axes.value
+        na, nb = len(a.shape), len(b.shape)
+        if isinstance(axes, (int, np.integer)):
+            axes_a, axes_b = list(range(na - int(axes), na)), list(range(int(axes)))
+        else:
+            axes_a, axes_b = ([int(x)] if isinstance(x, (int, np.integer)) else
+                              [int(v) for v in x] for x in axes)
+        axes_a, axes_b = [x % na for x in axes_a], [x % nb for x in axes_b]
+        free_a = [k for k in range(na) if k not in axes_a]
+        free_b = [k for k in range(nb) if k not in axes_b]
+        inner = math.prod(a.shape[k] for k in axes_a)
+        at = self.matrix_view(f"m{node.index}a", a, free_a + axes_a,
+                              (math.prod(a.shape[k] for k in free_a), inner))
+        bt = self.matrix_view(f"m{node.index}b", b, axes_b + free_b,
+                              (inner, math.prod(b.shape[k] for k in free_b)))
+        out_shape = tuple(a.shape[k] for k in free_a) + tuple(b.shape[k] for k in free_b)
+        if out_shape == () or type(node.value) is not np.ndarray:
+            raise Unsupported("a tensordot to a scalar")
+        self.define(node, self.matrix_product(f"v{node.index}", at, bt, out_shape))
+
+    def matrix_view(self, name, x, order, shape):
+        """``x.transpose(order).reshape(shape)`` as NumPy makes it: a view where it can
+        (the same array, or a transposed matrix), else a C-ordered copy."""
+        if list(order) == list(range(len(x.shape))):
+            if x.shape == shape:
+                return x
+            source = x.name if x.layout == "C" else f"np.ascontiguousarray({x.name})"
+            self.lines.append(f"    {name} = {source}.reshape({shape!r})")
+            return _Value(name, shape, "C", x.base)
+        if list(order) == [1, 0] and shape == x.shape[::-1]:
+            self.lines.append(f"    {name} = {x.name}.T")
+            return _Value(name, shape, _TRANSPOSED[x.layout], x.base)
+        self.lines.append(f"    {name} = np.ascontiguousarray({x.name}.transpose("
+                          f"{tuple(order)!r})).reshape({shape!r})")
+        return _Value(name, shape, "C", x.base)
 
     def reduction(self, node, kind):
         args = self.arguments(node)
@@ -606,7 +744,7 @@ class _Translator:
                 return
             self.lines.append(f"    {name} = np.full({out_shape!r}, {total})")
         elif R == 1:
-            self.lines.append(f"    {name} = (0.0 + {self.flat(x)}){scale}"
+            self.lines.append(f"    {name} = ((0.0 + {self.flat(x)}){scale})"
                               f".reshape({out_shape!r})")
         elif max(reduced) < min(kept):  # rows added into the kept axes, in order
             self.lines += [f"    r{node.index} = np.zeros({K})",
@@ -631,37 +769,142 @@ class _Translator:
         self.define(node, _Value(name, out_shape))
 
     def reshape(self, node):
-        x = self.array_operand(self.arguments(node)[0][1])
+        x = self.operand(self.arguments(node)[0][1])
         if node.kwargs.get("order", "C") != "C" or \
                 (len(node.args) > 2 and getattr(node.fun, "fun", None) is np.reshape
                  and node.args[2] != "C"):
             raise Unsupported("a reshape in another order")
         out = node.value
-        if type(out) is not np.ndarray or out.ndim == 0:
+        if type(out) is not np.ndarray:
             raise Unsupported("a reshape to a scalar")
         name = f"v{node.index}"
-        self.lines.append(f"    {name} = {self.flat(x)}.reshape({out.shape!r})")
+        if isinstance(x, str) or x.shape is None:  # a scalar as an array (expand_dims)
+            if out.ndim == 0:
+                self.define(node, x if not isinstance(x, str) else _Value(x, None))
+                return
+            self.lines.append(f"    {name} = np.full({out.shape!r}, "
+                              f"{x if isinstance(x, str) else x.name})")
+            self.define(node, _Value(name, out.shape))
+            return
+        if out.ndim == 0:
+            self.lines.append(f"    {name} = {self.flat(x)}[0]")
+            self.define(node, _Value(name, None))
+            return
+        # NumPy copies a view it cannot reshape, in C order: so does ascontiguousarray.
+        source = x.name if x.layout == "C" else f"np.ascontiguousarray({x.name})"
+        self.lines.append(f"    {name} = {source}.reshape({out.shape!r})")
         self.define(node, _Value(name, out.shape, base=x.base))
 
     def transpose(self, node, raw):
-        x = self.array_operand(self.arguments(node)[0][1])
-        out = node.value
+        args = self.arguments(node)
+        x = self.array_operand(args[0][1])
+        rest = [o.value if isinstance(o, Constant) else None for _, o in args[1:]]
+        ndim = len(x.shape)
+        if raw is np.swapaxes:
+            if len(rest) != 2 or node.kwargs:
+                raise Unsupported("a swapaxes with traced axes")
+            order = list(range(ndim))
+            i, j = (int(r) % ndim for r in rest)
+            order[i], order[j] = order[j], order[i]
+        else:
+            axes = node.kwargs.get("axes", rest[0] if rest else None)
+            order = list(range(ndim))[::-1] if axes is None else [int(k) % ndim for k in axes]
         name = f"v{node.index}"
-        if len(x.shape) == 1 or out.shape == x.shape and len(set(x.shape)) < len(x.shape):
-            if out.shape != x.shape or len(x.shape) != 1:
-                raise Unsupported("a transpose that may keep the axes")
-            self.define(node, _Value(x.name, x.shape, x.layout, x.base))
-            return
-        if len(x.shape) != 2 or out.shape != x.shape[::-1]:
-            raise Unsupported("a transpose of more than two axes")
-        rest = [arg for _, arg in self.arguments(node)[1:]] + list(node.kwargs.values())
-        rest = [r.value if isinstance(r, Constant) else None for r in rest]
-        if raw is np.transpose and rest not in ([], [None], [(1, 0)], [[1, 0]]):
-            raise Unsupported("a transpose with axes")
-        if raw is np.swapaxes and sorted(a % 2 for a in rest) != [0, 1]:
-            raise Unsupported("a swap of one axis with itself")
-        self.lines.append(f"    {name} = {x.name}.T")
-        self.define(node, _Value(name, out.shape, "F" if x.layout == "C" else "C", x.base))
+        shape = tuple(x.shape[k] for k in order)
+        if order == list(range(ndim)):
+            self.define(node, x)
+        elif order == [1, 0]:
+            self.lines.append(f"    {name} = {x.name}.T")
+            self.define(node, _Value(name, shape, _TRANSPOSED[x.layout], x.base))
+        else:
+            self.lines.append(f"    {name} = {x.name}.transpose({tuple(order)!r})")
+            self.define(node, _Value(name, shape, "A", x.base))
+
+    def broadcast_to(self, node):
+        """A copy of the broadcast values, marked strided ("A"): NumPy's sums and
+        products treat a zero-stride view differently from a contiguous array."""
+        x = self.operand(self.arguments(node)[0][1])
+        out = node.value
+        if type(out) is not np.ndarray or out.ndim == 0 or node.kwargs:
+            raise Unsupported("a broadcast to a scalar")
+        name = f"v{node.index}"
+        if isinstance(x, str) or x.shape is None:
+            self.lines.append(f"    {name} = np.full({out.shape!r}, "
+                              f"{x if isinstance(x, str) else x.name})")
+        else:
+            ndim, offset = out.ndim, out.ndim - len(x.shape)
+            index = [f"i{a}" for a in range(ndim)]
+            at = ["0" if n == 1 and out.shape[offset + k] != 1 else index[offset + k]
+                  for k, n in enumerate(x.shape)]
+            self.lines.append(f"    {name} = np.empty({out.shape!r})")
+            for depth, (i, n) in enumerate(zip(index, out.shape)):
+                self.lines.append("    " * (depth + 1) + f"for {i} in range({n}):")
+            self.lines.append("    " * (ndim + 1) +
+                              f"{name}[{', '.join(index)}] = {x.name}[{', '.join(at)}]")
+        self.define(node, _Value(name, out.shape, "A"))
+
+    def getitem(self, node):
+        args = self.arguments(node)
+        x = self.array_operand(args[0][1])
+        index = _basic_index(args[1][1], len(x.shape))
+        name = f"v{node.index}"
+        self.lines.append(f"    {name} = {x.name}[{index}]")
+        out = node.value
+        if type(out) is np.ndarray and out.ndim > 0:
+            self.define(node, _Value(name, out.shape, "A", x.base))
+        else:
+            self.define(node, _Value(name, None, dtype=_scalar_dtype(out)))
+
+    def untake(self, node):
+        args = self.arguments(node)
+        x = self.operand(args[0][1])
+        vs = args[2][1].value if isinstance(args[2][1], Constant) else None
+        shape = getattr(vs, "shape", None)
+        if isinstance(x, str) or not isinstance(shape, tuple) or not shape or \
+                np.dtype(getattr(vs, "dtype", None)) != np.float64:
+            raise Unsupported("an untake into another space")
+        index = _basic_index(args[1][1], len(shape))
+        name = f"v{node.index}"
+        self.lines.append(f"    {name} = np.zeros({shape!r})")
+        self.lines.append(f"    {name}[{index}] = {x.name}")
+        self.define(node, _Value(name, shape))
+
+    def container_untake(self, node):
+        """A cotangent container: ``x`` at ``idx``, the others placeholder zeros (None
+        here: sums skip them)."""
+        from ..trace.containers import SequenceVSpace
+        args = self.arguments(node)
+        x = self.operand(args[0][1])
+        idx, vs = (o.value if isinstance(o, Constant) else None for _, o in args[1:3])
+        if not isinstance(vs, SequenceVSpace) or type(idx) is not int or \
+                isinstance(x, str) or x.shape is None or \
+                vs.container_type not in (tuple, list):
+            raise Unsupported("a cotangent container other than a tuple or list of arrays")
+        slots = [None] * len(vs.shape)
+        slots[idx] = x
+        if tuple(getattr(vs.shape[idx], "shape", ())) != x.shape:
+            raise Unsupported("a cotangent entry of another shape")
+        self.define(node, _Container(slots, vs.container_type))
+
+    def container_add(self, node, body):
+        """A sum of cotangent containers, entry by entry, placeholders skipped."""
+        if body != "({1} + {2})" or len(node.args) != 3:
+            raise Unsupported("a container step other than a cotangent sum")
+        a, b = (self.operand(o) for _, o in self.arguments(node)[1:])
+        if not (isinstance(a, _Container) and isinstance(b, _Container)) or \
+                len(a.slots) != len(b.slots) or a.kind is not b.kind:
+            raise Unsupported("a sum of a container with a constant")
+        slots = []
+        for k, (x, y) in enumerate(zip(a.slots, b.slots)):
+            if x is None or y is None:
+                slots.append(y if x is None else x)
+                continue
+            if x.shape != y.shape or x.shape is None:
+                raise Unsupported("a container sum of entries of other shapes")
+            name = f"v{node.index}_{k}"
+            self.lines.append(f"    {name} = {x.name} + {y.name}")
+            slots.append(_Value(name, x.shape))
+        self.define(node, _Container(slots, a.kind))
 
     # -- guards -------------------------------------------------------------
     def check_guards(self, node):

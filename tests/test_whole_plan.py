@@ -1,0 +1,268 @@
+"""Whole small plans compiled into one Numba function (jit/whole_plan.py): jitted
+replays (2nd, 3rd calls, new values) against eager, and that the whole-plan path was
+taken where it should be and not where it cannot be.
+
+Arithmetic, products and sums are compared bit for bit (products run the BLAS routine
+NumPy picks, sums NumPy's order); functions with transcendentals at 1e-12 relative
+(``vmath``'s few ulp, as fused kernels)."""
+import numpy
+import pytest
+
+pytest.importorskip("numba")
+import jitgrad.numpy as np  # noqa: E402
+from jitgrad import grad, jit  # noqa: E402
+
+pytestmark = pytest.mark.eager_only  # these tests set jit= and the settings themselves
+rng = numpy.random.default_rng(12)
+
+
+@pytest.fixture(autouse=True)
+def whole_plans_on(monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("JITGRAD_FUSE", "1")
+    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "1")
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "0")
+    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "0")
+    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def plans(jitted):
+    return [plan for entry in jitted._cache.values() for plan in entry]
+
+
+def same_bits(a, b):
+    a, b = numpy.asarray(a), numpy.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def check_replays(fun, jitted, make_args, exact, calls=3):
+    """Calls ``jitted`` with new values ``calls`` times, each against ``fun`` (eager)."""
+    for _ in range(calls):
+        args = make_args()
+        expected, got = fun(*args), jitted(*args)
+        for e, g in zip(_leaves(expected), _leaves(got)):
+            assert type(g) is type(e)
+            if exact:
+                assert same_bits(g, e), (g, e)
+            else:  # relative to the largest entry: cancellation can leave tiny ones
+                assert numpy.shape(g) == numpy.shape(e)
+                assert numpy.max(numpy.abs(g - e)) <= 1e-12 * numpy.max(numpy.abs(e)), (g, e)
+
+
+def _leaves(tree):
+    if isinstance(tree, (tuple, list)):
+        return [leaf for part in tree for leaf in _leaves(part)]
+    return [tree]
+
+
+def whole(jitted):
+    """Whether every plan of ``jitted`` runs as one compiled function."""
+    found = plans(jitted)
+    assert found
+    return all(plan.whole_plan is not None for plan in found)
+
+
+# -- the target workload -----------------------------------------------------
+def logistic(w, X, y):
+    p = 1 / (1 + np.exp(-(X @ w)))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+@pytest.mark.parametrize("shape", [(100, 10), (7, 3)])
+def test_logistic_regression_replays_as_eager(shape):
+    n, d = shape
+
+    def args():
+        return (0.1 * rng.standard_normal(d), rng.standard_normal((n, d)),
+                (rng.random(n) > 0.5).astype(float))
+    jitted = grad(logistic, jit=True)
+    check_replays(grad(logistic), jitted, args, exact=False)
+    assert whole(jitted)
+    (plan,) = plans(jitted)
+    assert plan.run is plan.whole_plan
+
+
+def mlp(params, X, Y):
+    W1, b1, W2, b2 = params
+    h = np.tanh(X @ W1 + b1)
+    z = h @ W2 + b2
+    return np.mean(np.sum((z - Y) * (z - Y), axis=1))
+
+
+def test_small_mlp_with_tanh_replays_as_eager():
+    def args():
+        return ((rng.standard_normal((5, 8)), rng.standard_normal(8),
+                 rng.standard_normal((8, 3)), rng.standard_normal(3)),
+                rng.standard_normal((6, 5)), rng.standard_normal((6, 3)))
+    jitted = grad(mlp, jit=True)
+    check_replays(grad(mlp), jitted, args, exact=False)
+    assert whole(jitted)
+
+
+# -- bit for bit: arithmetic, broadcasting, products, sums, shapes --------------
+def affine(W, X, b, c):
+    r = X @ W + b           # broadcast bias: its gradient is a sum over rows
+    s = r * r - c * r / 3.0
+    t = np.expand_dims(np.sum(s, axis=1), 1) * X
+    u = np.reshape(t, (-1,))
+    v = np.transpose(W) @ np.sum(t, axis=0)
+    return np.sum(u * u) + np.dot(v, v) + np.mean(s, axis=0)[0] * c
+
+
+def test_arithmetic_products_and_sums_bit_for_bit():
+    def args():
+        return (rng.standard_normal((4, 3)), rng.standard_normal((9, 4)),
+                rng.standard_normal(3), float(rng.standard_normal()))
+    for f in (affine, grad(affine), grad(affine, argnum=1)):
+        jitted = jit(f)
+        check_replays(f, jitted, args, exact=True)
+        assert whole(jitted)
+
+
+PRODUCT_SHAPES = [((7,), (7,)), ((5, 7), (7,)), ((7,), (7, 5)), ((5, 7), (7, 4)),
+                  ((1, 7), (7, 1)), ((5, 7), (7, 1)), ((1, 7), (7, 4)), ((100, 10), (10,)),
+                  ((30, 40), (40, 20))]
+
+
+@pytest.mark.parametrize("a_shape,b_shape", PRODUCT_SHAPES)
+@pytest.mark.parametrize("product", ["matmul", "dot"])
+def test_products_are_numpys_bit_for_bit(a_shape, b_shape, product):
+    op = getattr(np, product)
+
+    def f(a, b):
+        return op(a, b) * 1.5
+
+    def args():
+        return rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    jitted = jit(f)
+    check_replays(f, jitted, args, exact=True)
+    assert whole(jitted)
+    # and through the backward pass (products with transposes, vectors as matrices)
+    def square(a, b):
+        r = op(a, b)
+        return np.sum(r * r)
+    loss = grad(square, argnum=(0, 1))
+    jitted = jit(loss)
+    check_replays(loss, jitted, args, exact=True)
+    assert whole(jitted)
+
+
+SUMS = [((6, 5), None, False), ((6, 5), 0, False), ((6, 5), 1, False), ((6, 5), -1, True),
+        ((6, 5), 0, True), ((3, 4, 5), (0, 1), False), ((3, 4, 5), (1, 2), False),
+        ((3, 4, 5), 2, True), ((1, 6), 0, False), ((6, 1), 0, False), ((6, 1), 1, False),
+        ((300,), None, False), ((200, 3), 0, False), ((3, 200), 1, False)]
+
+
+@pytest.mark.parametrize("shape,axis,keepdims", SUMS)
+@pytest.mark.parametrize("kind", ["sum", "mean"])
+def test_sums_and_means_are_numpys_bit_for_bit(shape, axis, keepdims, kind):
+    op = getattr(np, kind)
+
+    def f(x, y):
+        return op(x * y - 0.5, axis=axis, keepdims=keepdims)
+
+    def args():
+        scale = 10.0 ** rng.integers(-5, 5, shape)
+        return rng.standard_normal(shape) * scale, rng.standard_normal(shape)
+    jitted = jit(f)
+    check_replays(f, jitted, args, exact=True)
+    assert whole(jitted)
+
+
+def test_a_sum_of_negative_zeros_is_positive_zero_as_numpys():
+    def f(x):
+        return np.sum(-x, axis=0), np.sum(-x)
+    jitted = jit(f)
+    for _ in range(3):
+        x = numpy.zeros((4, 3))
+        for e, g in zip(f(x), jitted(x)):
+            assert same_bits(g, e)
+    assert whole(jitted)
+
+
+# -- guards --------------------------------------------------------------------
+def branchy(w, x):
+    if np.sum(w * x) > 0:
+        return np.sum(np.tanh(w * x))
+    return np.sum(w * w)
+
+
+def test_value_guard_that_changes_retraces_never_stale():
+    jitted = grad(branchy, jit=True)
+    eager = grad(branchy)
+    x = rng.standard_normal(5)
+    for sign in [1, 1, -1, -1, 1, -1]:
+        w = sign * numpy.abs(rng.standard_normal(5)) * numpy.sign(x)
+        numpy.testing.assert_allclose(jitted(w, x), eager(w, x), rtol=1e-12)
+    assert len(plans(jitted)) == 2 and whole(jitted)
+
+
+def counted(w, x):
+    k = int(np.sum(w))            # an int guard
+    scale = float(np.sum(x * x))  # a float guard: a new value retraces
+    return np.sum(w * x) * k + scale
+
+
+def test_int_and_float_guards_compiled_inline():
+    jitted = jit(counted)
+    x = rng.standard_normal(4)
+    for total in [2.5, 2.7, 3.5, 2.1, -1.5]:
+        w = numpy.full(4, total / 4)
+        assert same_bits(jitted(w, x), counted(w, x))
+    assert whole(jitted)
+    x = rng.standard_normal(4)  # the float guard fails on every plan: traced anew
+    w = numpy.full(4, 0.6)
+    assert same_bits(jitted(w, x), counted(w, x))
+
+
+# -- what stays a plan ----------------------------------------------------------
+def with_max(x):
+    return np.sum(np.max(x, axis=1) * x[:, 0])
+
+
+def with_random(x):
+    return np.sum(x * np.random.randn(*x.shape))
+
+
+def test_unsupported_steps_keep_the_normal_plan():
+    jitted = grad(with_max, jit=True)
+    check_replays(grad(with_max), jitted, lambda: (rng.standard_normal((4, 3)),), exact=True)
+    assert all(plan.whole_plan is None for plan in plans(jitted))
+    jitted = jit(with_random)
+    jitted(numpy.ones(3))
+    assert all(plan.whole_plan is None for plan in plans(jitted))
+
+
+def test_switched_off(monkeypatch):
+    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "0")
+    jitted = grad(logistic, jit=True)
+    args = (numpy.ones(3), rng.standard_normal((5, 3)), numpy.ones(5))
+    jitted(*args), jitted(*args)
+    assert all(plan.whole_plan is None for plan in plans(jitted))
+
+
+def test_strided_and_readonly_inputs_run_the_plans_code():
+    def f(a, b):
+        return np.sum(a @ b * a[:, :1])
+    jitted = jit(f)
+    a, b = rng.standard_normal((5, 4)), rng.standard_normal(4)
+    assert same_bits(jitted(a, b), f(a, b))
+    assert whole(jitted)
+    wide = rng.standard_normal((5, 8))
+    for a in [wide[:, ::2], numpy.asfortranarray(a)]:
+        assert same_bits(jitted(a, b), f(a, b))
+    a = rng.standard_normal((5, 4))
+    a.flags.writeable = False
+    assert same_bits(jitted(a, b), f(a, b))
+
+
+def test_outputs_keep_their_types_and_inputs_pass_through():
+    def f(x, s):
+        return x, np.sum(x) * s, x * s, np.sum(x) > s
+    jitted = jit(f)
+    for _ in range(3):
+        x, s = rng.standard_normal(3), float(rng.standard_normal())
+        expected, got = f(x, s), jitted(x, s)
+        assert got[0] is x
+        for e, g in zip(expected[1:], got[1:]):
+            assert type(g) is type(e) and same_bits(g, e)
+    assert whole(jitted)
