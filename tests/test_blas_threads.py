@@ -1,8 +1,10 @@
-"""kernels/blas_threads: small dot/matmul products run on one OpenBLAS thread, then the
-user's count is back; large and tiny ones are left alone; jitgrad's dot and matmul
-(eager and in jitted plans) go through it and give NumPy's answers."""
+"""kernels/blas_threads: small dot/matmul products and small linear algebra (NumPy's and
+SciPy's) run on one OpenBLAS thread, then the user's count is back; large and tiny ones
+are left alone; jitgrad's dot and matmul (eager and in jitted plans) go through it and
+give NumPy's answers."""
 import numpy
 import pytest
+import scipy.linalg
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 import jitgrad.numpy as np  # noqa: E402
@@ -77,3 +79,28 @@ def test_jitgrads_dot_and_matmul_go_through_it_eagerly_and_in_plans(two_threads)
     plan_source = jit(lambda W, x: np.dot(x, W) @ W.T).explain(W, x)
     assert "dot(" in plan_source and "matmul(" in plan_source
     assert numpy.array_equal(np.dot([[1.0, 2.0]], [3.0, 4.0]), numpy.dot([[1.0, 2.0]], [3.0, 4.0]))
+
+
+def test_small_linear_algebra_runs_on_one_thread(two_threads):
+    def probe_solve(a, b, **kwargs):
+        probe_solve.seen = openblas_threads()
+        return scipy.linalg.solve_triangular(a, b, **kwargs)
+    a, b = numpy.tril(rng.standard_normal((2, 2))) + 3 * numpy.eye(2), rng.standard_normal((2, 300))
+    before = openblas_threads()
+    out = blas_threads.limited(probe_solve)(a, b, lower=True)
+    assert numpy.array_equal(out, scipy.linalg.solve_triangular(a, b, lower=True))
+    assert max(probe_solve.seen) == 1 and openblas_threads() == before
+    big = numpy.eye(400)
+    blas_threads.limited(probe_solve)(big, big, lower=True)  # 400**3 * 2: left alone
+    assert max(probe_solve.seen) == max(before)
+
+
+def test_numpys_and_scipys_linear_algebra_go_through_it():
+    import jitgrad.scipy.linalg as jsl
+    assert np.linalg.inv.fun.__wrapped__ is numpy.linalg.inv
+    assert np.linalg.cholesky.fun.__wrapped__ is numpy.linalg.cholesky
+    assert jsl.lu.fun.__wrapped__ is scipy.linalg.lu
+    a = rng.standard_normal((4, 4)) + 4 * numpy.eye(4)
+    assert numpy.array_equal(np.linalg.inv(a), numpy.linalg.inv(a))
+    assert numpy.array_equal(jsl.solve_triangular(a, a[0], lower=True),
+                             scipy.linalg.solve_triangular(a, a[0], lower=True))

@@ -16,6 +16,7 @@ OpenBLAS built on pthreads the count is process-wide: a thread running a big
 product while another limits a small one may run it on one thread.
 """
 import ctypes
+import functools
 import logging
 
 import numpy as np
@@ -82,6 +83,34 @@ def _limited(product, a, b, *args, **kwargs):
     work = multiply_adds(a, b)
     if work < OPENBLAS_SINGLE or work >= SMALL_PRODUCT:
         return product(a, b, *args, **kwargs)
+    return _on_one_thread(product, (a, b, *args), kwargs)
+
+
+def lapack_work(*args, **kwargs):
+    """About the multiply-adds of a LAPACK routine on these arguments: every array
+    argument's elements times the first one's last dimension (n**3 for an n x n
+    factorization, n**2 * k for a triangular solve with k right-hand sides)."""
+    arrays = [arg for arg in args if isinstance(arg, np.ndarray)]
+    if not arrays or not arrays[0].ndim:
+        return 0
+    return sum(a.size for a in arrays) * arrays[0].shape[-1]
+
+
+def limited(routine):
+    """``routine`` (a LAPACK-backed function of NumPy or SciPy) run on one OpenBLAS
+    thread below ``SMALL_PRODUCT`` multiply-adds. OpenBLAS threads its triangular
+    solves and factorizations at far smaller sizes than its products: a 2 x 2
+    triangular solve with 300 right-hand sides took 10-100x longer with two threads
+    on this busy machine."""
+    @functools.wraps(routine)
+    def on_one_thread_if_small(*args, **kwargs):
+        if lapack_work(*args) >= SMALL_PRODUCT:
+            return routine(*args, **kwargs)
+        return _on_one_thread(routine, args, kwargs)
+    return on_one_thread_if_small
+
+
+def _on_one_thread(fun, args, kwargs):
     restore = []
     for get, set_ in _openblas():
         threads = get()
@@ -89,7 +118,7 @@ def _limited(product, a, b, *args, **kwargs):
             set_(1)
             restore.append((set_, threads))
     try:
-        return product(a, b, *args, **kwargs)
+        return fun(*args, **kwargs)
     finally:
         for set_, threads in restore:
             set_(threads)

@@ -86,8 +86,11 @@ def wrap(fun, notrace=False):
     """One wrapper per NumPy function, so aliases (abs, absolute) share rules."""
     if id(fun) in _wrappers:
         return _wrappers[id(fun)]
-    # dot and matmul run small products on one BLAS thread (eagerly and in plans)
+    # dot and matmul run small products on one BLAS thread (eagerly and in plans), and
+    # NumPy's and SciPy's linear algebra small problems
     raw = _BLAS_LIMITED.get(fun, fun)
+    if raw is fun and _uses_lapack(fun):
+        raw = blas_threads.limited(fun)
     wrapped = _wrappers[id(fun)] = (notrace_primitive(raw, array_likes) if notrace
                                     else primitive(raw, array_likes))
     if isinstance(fun, _np.ufunc):
@@ -95,6 +98,11 @@ def wrap(fun, notrace=False):
             setattr(wrapped, attribute, getattr(fun, attribute))
         keeps_traced_ints(wrapped)  # elementwise: an integer is just a value
     return wrapped
+
+
+def _uses_lapack(fun):
+    module = getattr(fun, "__module__", None) or ""
+    return module.startswith(("numpy.linalg", "scipy.linalg")) and callable(fun)
 
 
 __all__ = wrap_namespace(_np.__dict__, globals())

@@ -9,15 +9,24 @@ symmetric input both triangles move together). The matrix functions' derivatives
 are Fréchet derivatives computed with the same function on the block matrix
 ``[[A, E], [0, A]]``, whose upper-right block is the derivative at A along E.
 """
+import types
+
 import numpy as _np
 import scipy.linalg as _linalg
 
+from ..kernels import blas_threads
 from ..numpy import numpy_wrapper as anp
 from ..numpy.numpy_wrapper import wrap_namespace
 from ..numpy import concatenate
 from ..trace import defjvp, defjvp_argnums, defvjp, defvjp_argnum, primitive
 
 __all__ = wrap_namespace(_linalg.__dict__, globals())
+
+# The routines the primitives below call, each on one BLAS thread for small problems.
+_lapack = types.SimpleNamespace(**{
+    name: blas_threads.limited(getattr(_linalg, name)) for name in (
+        "solve_triangular", "cholesky", "solve_sylvester", "sqrtm", "expm", "logm", "inv",
+        "det", "solve_banded")})
 
 
 def _T(x):
@@ -35,7 +44,7 @@ _TRANS = {0: 0, "N": 0, 1: 1, "T": 1, 2: 2, "C": 2}
 # solve_triangular: x = op(A)^-1 b, op(A) = A, A^T or A^H by ``trans``.
 @primitive
 def _solve_triangular(a, b, trans, lower, unit_diagonal):
-    return _linalg.solve_triangular(a, b, trans=trans, lower=lower,
+    return _lapack.solve_triangular(a, b, trans=trans, lower=lower,
                                     unit_diagonal=unit_diagonal)
 
 
@@ -96,7 +105,7 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 # dL = L phi(L^-1 dA L^-T) where phi keeps the lower triangle and halves the diagonal.
 @primitive
 def _cholesky(a, lower):
-    return _linalg.cholesky(a, lower=lower)
+    return _lapack.cholesky(a, lower=lower)
 
 
 def _phi(x):
@@ -152,7 +161,7 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
 # Sylvester equations: A X + X B = Q.
 @primitive
 def solve_sylvester(a, b, q):
-    return _linalg.solve_sylvester(a, b, q)
+    return _lapack.solve_sylvester(a, b, q)
 
 
 def _sylvester_vjp(argnum):
@@ -176,7 +185,7 @@ defjvp(solve_sylvester,
 # sqrtm: X X = A, so X dX + dX X = dA, a Sylvester equation.
 @primitive
 def sqrtm(A, *args, **kwargs):
-    return _linalg.sqrtm(A, *args, **kwargs)
+    return _lapack.sqrtm(A, *args, **kwargs)
 
 
 defvjp(sqrtm, lambda ans, A, *args, **kwargs: lambda g:
@@ -196,12 +205,12 @@ def _frechet(fun, A, E):
 
 @primitive
 def expm(A):
-    return _linalg.expm(A)
+    return _lapack.expm(A)
 
 
 @primitive
 def logm(A, *args, **kwargs):
-    return _linalg.logm(A, *args, **kwargs)
+    return _lapack.logm(A, *args, **kwargs)
 
 
 # A matrix function's Fréchet derivative satisfies <G, L(A, E)> = <L(A^T, G), E>.
@@ -245,7 +254,7 @@ defjvp_argnums(block_diag, _block_diag_jvp)
 # inv and det. The overwrite flags are dropped: the rules need the input afterwards.
 @primitive
 def _inv(a, **kwargs):
-    return _linalg.inv(a, **kwargs)
+    return _lapack.inv(a, **kwargs)
 
 
 defvjp(_inv, lambda ans, a, **kwargs: lambda g:
@@ -260,7 +269,7 @@ def inv(a, overwrite_a=False, check_finite=True, **kwargs):
 
 @primitive
 def _det(a):
-    return _linalg.det(a)
+    return _lapack.det(a)
 
 
 def _expand_scalar(x):
@@ -281,7 +290,7 @@ def det(a, overwrite_a=False, check_finite=True):
 # rows through index arrays, so they cost O(n (l + u)) like the solve itself.
 @primitive
 def _solve_banded(l_and_u, ab, b):
-    return _linalg.solve_banded(l_and_u, ab, b)
+    return _lapack.solve_banded(l_and_u, ab, b)
 
 
 def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
