@@ -79,6 +79,7 @@ def marker_payload(marker):
 def small_kernels(monkeypatch):
     monkeypatch.setenv("JITGRAD_FUSE", "1")
     monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "8")
+    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "0")  # the fused kernels, not whole plans
 
 
 @pytest.fixture

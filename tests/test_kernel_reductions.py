@@ -24,6 +24,7 @@ SIZES = list(range(0, 300)) + [1000, 8191, 8192, 8193, 65537, 10 ** 5 + 3]
 def small_kernels_and_private_cache(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("JITGRAD_FUSE", "1")
     monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "8")
+    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "0")  # the fused kernels, not whole plans
     monkeypatch.setenv("JITGRAD_FUSE_AFTER", "0")
     monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 

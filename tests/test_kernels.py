@@ -21,6 +21,7 @@ def small_kernels_and_private_cache(monkeypatch, tmp_path_factory):
     """Fuse small arrays too (fast tests), into a cache directory of this session."""
     monkeypatch.setenv("JITGRAD_FUSE", "1")
     monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "8")
+    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "0")  # the fused kernels, not whole plans
     monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 
 

@@ -366,7 +366,10 @@ class _Translator:
         name = f"c{len(self.constants)}"
         self.constants.append(array)
         self.arg_types.append(("array", array.ndim))
-        self.constant_values[id(value)] = _Value(name, array.shape)
+        # The plan keeps a captured array's layout (graph.snapshot), which NumPy's
+        # sums and products depend on: a copy of another layout is elementwise only.
+        layout = "C" if value.flags.c_contiguous else "A"
+        self.constant_values[id(value)] = _Value(name, array.shape, layout)
         self.keep.append(value)  # its id stays its own while translating
         return self.constant_values[id(value)]
 
@@ -392,6 +395,12 @@ class _Translator:
             value = value[()]
         if isinstance(value, (bool, np.bool_, int, float, np.integer, np.float64)) and \
                 not isinstance(value, np.float32):
+            if isinstance(value, float) and math.isnan(value) and math.copysign(1.0, value) < 0:
+                # A NaN's sign, which NumPy keeps, is lost in a literal: an argument.
+                name = f"c{len(self.constants)}"
+                self.constants.append(value)
+                self.arg_types.append(("float",))
+                return name
             return _literal(value)
         raise Unsupported(f"a constant of type {type(value).__name__}")
 
@@ -594,9 +603,16 @@ class _Translator:
         n = math.prod(value.shape)
         if value.layout == "C":
             return f"{value.name}.reshape({n})"
-        if sum(1 for k in value.shape if k != 1) <= 1:  # one run, in any layout
-            return f"np.ascontiguousarray({value.name}).reshape({n})"
-        raise Unsupported("a transposed or strided matrix read in C order")
+        if value.layout == "F" and sum(1 for k in value.shape if k != 1) <= 1:
+            return f"np.ascontiguousarray({value.name}).reshape({n})"  # one run
+        raise Unsupported("a transposed or strided array read in C order")
+
+    def c_order(self, value):
+        """``value``'s elements in C order, 1-D, for uses where layout does not matter."""
+        n = math.prod(value.shape)
+        if value.layout == "C":
+            return f"{value.name}.reshape({n})"
+        return f"np.ascontiguousarray({value.name}).reshape({n})"
 
     def product(self, node):
         if node.kwargs or len(node.args) != 2:
@@ -744,7 +760,7 @@ class _Translator:
                 return
             self.lines.append(f"    {name} = np.full({out_shape!r}, {total})")
         elif R == 1:
-            self.lines.append(f"    {name} = ((0.0 + {self.flat(x)}){scale})"
+            self.lines.append(f"    {name} = ((0.0 + {self.c_order(x)}){scale})"
                               f".reshape({out_shape!r})")
         elif max(reduced) < min(kept):  # rows added into the kept axes, in order
             self.lines += [f"    r{node.index} = np.zeros({K})",
@@ -787,7 +803,7 @@ class _Translator:
             self.define(node, _Value(name, out.shape))
             return
         if out.ndim == 0:
-            self.lines.append(f"    {name} = {self.flat(x)}[0]")
+            self.lines.append(f"    {name} = {self.c_order(x)}[0]")
             self.define(node, _Value(name, None))
             return
         # NumPy copies a view it cannot reshape, in C order: so does ascontiguousarray.
