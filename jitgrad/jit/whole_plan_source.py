@@ -1,0 +1,465 @@
+"""The translation of a plan's optimized steps into the source of one Numba function
+(see whole_plan.py): inputs and constants as arguments, consecutive elementwise steps of
+one shape in one loop, guards inline, cotangent containers entry by entry, outputs."""
+import math
+
+import numpy as np
+
+from .passes import Constant, tree_leaves
+from .whole_plan_arrays import ArraySteps, Unsupported, Container, Value, scalar_dtype
+
+
+class Program:
+    """What ``translate`` found: the Numba source, its argument types, the constant
+    arrays passed after the inputs, and how to build the outputs."""
+
+    def __init__(self, source, arg_types, constants, outputs, returned, n_inputs, n_steps):
+        self.source = source
+        self.arg_types = arg_types  # ("array", ndim) or ("float",) per argument
+        self.constants = constants
+        self.outputs = outputs      # the plan's output tree (nodes and Constants)
+        self.returned = returned    # output node index -> (position in the result, kind)
+        self.n_inputs = n_inputs
+        self.n_steps = n_steps
+
+
+_COMPARISONS = {np.greater: ">", np.less: "<", np.greater_equal: ">=",
+                np.less_equal: "<=", np.equal: "==", np.not_equal: "!="}
+
+
+def _kind_of(raw):
+    """The non-elementwise steps this module knows, by the function a primitive calls."""
+    from ..kernels import blas_threads
+    table = {np.matmul: "product", np.dot: "product", np.sum: "sum", np.mean: "mean",
+             np.reshape: "reshape", np.expand_dims: "reshape", np.squeeze: "reshape",
+             np.transpose: "transpose", np.swapaxes: "transpose",
+             np.broadcast_to: "broadcast_to", np.tensordot: "tensordot"}
+    from ..numpy import indexing
+    from ..trace import containers
+    table[indexing.getitem.fun] = "getitem"
+    table[indexing.untake.fun] = "untake"
+    table[containers.container_untake.fun] = "container_untake"
+    table[getattr(blas_threads, "matmul", np.matmul)] = "product"
+    table[getattr(blas_threads, "dot", np.dot)] = "product"
+    try:
+        return table.get(raw)
+    except TypeError:  # unhashable
+        return None
+
+
+def translate(rolled, guards, outputs, resolve, n_inputs):
+    """The ``Program`` of a plan's optimized steps; raises ``Unsupported``."""
+    if rolled.loops:
+        raise Unsupported("a rolled loop")
+    return _Translator(rolled.items, guards, outputs, resolve, n_inputs).program()
+
+
+class _Translator(ArraySteps):
+    def __init__(self, items, guards, outputs, resolve, n_inputs):
+        from ..trace.rules import array_bodies, scalar_bodies
+        self.items, self.resolve, self.outputs = items, resolve, outputs
+        self.n_inputs = n_inputs
+        self.scalar_bodies, self.array_bodies = scalar_bodies, array_bodies
+        self.values = {}
+        self.constants = []        # arrays passed after the inputs
+        self.arg_types = []
+        self.lines = []
+        self.group = []            # elementwise steps sharing one loop, not yet written
+        self.guards_by_node = {}
+        for number, guard in enumerate(guards):
+            self.guards_by_node.setdefault(resolve(guard.node).index, []).append(guard)
+        # Who reads each node: a group keeps in locals what only its own steps read.
+        self.readers = {}
+        for item in items:
+            for parent in item.parents:
+                operand = resolve(parent)
+                if not isinstance(operand, Constant):
+                    self.readers.setdefault(operand.index, set()).add(item.index)
+        self.output_indices = {leaf.index for leaf in tree_leaves(outputs)
+                               if not isinstance(leaf, Constant)}
+        self.uses_vmath = self.uses_pairwise = False
+        self.input_positions = {}
+        self.constant_values, self.keep = {}, []
+
+    # -- the function ---------------------------------------------------------
+    def program(self):
+        params = []
+        for item in self.items:
+            if item.kind == "input":
+                params.append(self.input(item))
+            elif item.kind == "op":
+                try:
+                    self.step(item)
+                except Unsupported as why:
+                    name = getattr(getattr(item.fun, "fun", item.fun), "__name__", "?")
+                    raise Unsupported(f"{why} (step %{item.index}, {name})") from None
+            else:
+                raise Unsupported(f"a {item.kind} step")
+        self.flush()
+        if len(params) != self.n_inputs:
+            raise Unsupported("inputs missing from the plan")
+        returned, results, inputs_returned = {}, [], {}
+        for leaf in tree_leaves(self.outputs):
+            if isinstance(leaf, Constant) or leaf.index in returned:
+                continue
+            value = self.values[leaf.index]
+            if leaf.index in self.input_positions:
+                inputs_returned[leaf.index] = self.input_positions[leaf.index]
+                continue
+            if isinstance(value, Container):
+                if any(slot is None for slot in value.slots):
+                    raise Unsupported("a placeholder entry in the outputs")
+                returned[leaf.index] = (list(range(len(results) + 1,
+                                                   len(results) + 1 + len(value.slots))),
+                                        value.kind)
+                results.extend(value.slots)
+                continue
+            returned[leaf.index] = (len(results) + 1, _output_convert(leaf.value))
+            results.append(value)
+        failure = ", ".join(["1"] + [self.placeholder(v) for v in results])
+        success = ", ".join(["0"] + [v.name for v in results])
+        constants = [f"c{k}" for k in range(len(self.constants))]
+        header = ["import math", "", "import numba", "import numpy as np", ""]
+        if self.uses_vmath:
+            from ..kernels import vmath
+            header += ["from jitgrad.kernels import vmath  # " + vmath.fingerprint(), ""]
+        if self.uses_pairwise:
+            from ..kernels import pairwise
+            header += ["from jitgrad.kernels import pairwise  # " + pairwise.fingerprint(), ""]
+        header += ["", '@numba.njit(cache=True, error_model="numpy", nogil=True)',
+                   f"def kernel({', '.join(params + constants)}):"]
+        body = [line.replace("@FAIL@", f"return ({failure},)") for line in self.lines]
+        source = "\n".join(header + body + [f"    return ({success},)", ""])
+        program = Program(source, self.arg_types, self.constants, self.outputs, returned,
+                          self.n_inputs, sum(1 for item in self.items if item.kind == "op"))
+        program.inputs_returned = inputs_returned
+        return program
+
+    def placeholder(self, value):
+        if value.shape is None:
+            return "False" if value.dtype == "b1" else "0.0"
+        return f"np.zeros({value.shape!r})"
+
+    def input(self, node):
+        position = node.args[0]
+        self.input_positions[node.index] = position
+        value = node.value
+        name = f"a{position}"
+        if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim >= 1 \
+                and value.size > 0:
+            self.arg_types.append(("array", value.ndim))
+            self.values[node.index] = Value(name, value.shape, base=node.index)
+        elif type(value) in (float, np.float64):
+            self.arg_types.append(("float",))
+            self.values[node.index] = Value(name, None)
+        else:
+            raise Unsupported(f"an input of type {type(value).__name__}")
+        self.check_guards(node)
+        return name
+
+    def constant_array(self, value):
+        known = self.constant_values.get(id(value))
+        if known is not None:
+            return known
+        array = np.ascontiguousarray(value)
+        if array.dtype != np.float64 or array.size == 0:
+            raise Unsupported("a constant array that is not float64")
+        name = f"c{len(self.constants)}"
+        self.constants.append(array)
+        self.arg_types.append(("array", array.ndim))
+        # The plan keeps a captured array's layout (graph.snapshot), which NumPy's
+        # sums and products depend on: a copy of another layout is elementwise only.
+        layout = "C" if value.flags.c_contiguous else "A"
+        self.constant_values[id(value)] = Value(name, array.shape, layout)
+        self.keep.append(value)  # its id stays its own while translating
+        return self.constant_values[id(value)]
+
+    def index_constant(self, array):
+        name = f"c{len(self.constants)}"
+        self.constants.append(array)
+        self.arg_types.append(("index",))
+        return name
+
+    def operand(self, operand):
+        """A step's argument as a ``Value`` (nodes, constant arrays) or a literal."""
+        if isinstance(operand, Constant):
+            return self.literal(operand.value)
+        if operand.index not in self.values:
+            raise Unsupported("a value computed outside the plan's steps")
+        return self.values[operand.index]
+
+    def literal(self, value):
+        from ..kernels.source import _literal
+        if type(value) is np.ndarray and value.ndim > 0:
+            return self.constant_array(value)
+        if isinstance(value, np.ndarray):
+            value = value[()]
+        if isinstance(value, (bool, np.bool_, int, float, np.integer, np.float64)) and \
+                not isinstance(value, np.float32):
+            if isinstance(value, float) and math.isnan(value) and math.copysign(1.0, value) < 0:
+                # A NaN's sign, which NumPy keeps, is lost in a literal: an argument.
+                name = f"c{len(self.constants)}"
+                self.constants.append(value)
+                self.arg_types.append(("float",))
+                return name
+            return _literal(value)
+        raise Unsupported(f"a constant of type {type(value).__name__}")
+
+    def arguments(self, node):
+        """(position, operand) of each argument: parents resolved, others constant."""
+        parents = dict(zip(node.parent_argnums, node.parents))
+        return [(i, self.resolve(parents[i])) if i in parents else (i, Constant(arg))
+                for i, arg in enumerate(node.args)]
+
+    # -- steps --------------------------------------------------------------
+    def step(self, node):
+        if node.dynamic_shape:
+            raise Unsupported("a step whose shape depends on values")
+        raw = getattr(node.fun, "fun", node.fun)
+        value = node.value
+        is_array = type(value) is np.ndarray and value.ndim > 0
+        if is_array and (value.dtype != np.float64 or value.size == 0):
+            raise Unsupported(f"an array of {value.dtype}")
+        array_body = self.array_bodies.get(node.fun)
+        if any(isinstance(self.values.get(getattr(o, "index", None)), Container)
+               for _, o in self.arguments(node)):
+            self.flush()
+            self.container_add(node, array_body)
+            return
+        if array_body is not None and not array_body.startswith("reduce_") and \
+                not node.kwargs:
+            if is_array:
+                self.elementwise_array(node, array_body)
+            else:
+                self.flush()
+                self.elementwise_scalar(node)
+            return
+        self.flush()
+        kind = None if node.fun is None else _kind_of(raw)
+        if raw in _COMPARISONS and not node.kwargs:
+            self.comparison(node, _COMPARISONS[raw])
+        elif kind == "product":
+            self.product(node)
+        elif kind in ("sum", "mean"):
+            self.reduction(node, kind)
+        elif kind == "reshape":
+            self.reshape(node)
+        elif kind == "transpose":
+            self.transpose(node, raw)
+        elif kind == "tensordot":
+            self.tensordot(node)
+        elif kind == "broadcast_to":
+            self.broadcast_to(node)
+        elif kind == "getitem":
+            self.getitem(node)
+        elif kind == "untake":
+            self.untake(node)
+        elif kind == "container_untake":
+            self.container_untake(node)
+        else:
+            raise Unsupported(f"a step of {getattr(raw, '__name__', raw)!r}")
+        self.check_guards(node)
+
+    def define(self, node, value):
+        self.values[node.index] = value
+        return value
+
+    def elementwise_scalar(self, node):
+        body = self.scalar_bodies.get(node.fun)
+        if body is None:
+            raise Unsupported("an elementwise step without a scalar body")
+        args = self.body_args(node, body, lambda v: None)
+        dtype = scalar_dtype(node.value)
+        name = f"v{node.index}"
+        self.lines.append(f"    {name} = {body.format(*args)}")
+        self.define(node, Value(name, None, dtype=dtype))
+        self.check_guards(node)
+
+    def body_args(self, node, body, array_read):
+        """The body's arguments: scalars by name, literals, arrays by ``array_read``."""
+        from ..kernels.regions import used_positions
+        used = used_positions(body)
+        args = []
+        for position, operand in self.arguments(node):
+            if position not in used:
+                args.append(None)
+                continue
+            value = self.operand(operand)
+            if isinstance(value, str):
+                args.append(value)
+            elif value.shape is None:
+                args.append(value.name)
+            else:
+                read = array_read(value)
+                if read is None:
+                    raise Unsupported("an array operand of a scalar step")
+                args.append(read)
+        if "vmath." in body:
+            self.uses_vmath = True
+        return args
+
+    def elementwise_array(self, node, body):
+        shape = node.value.shape
+        if self.group and self.group[0][1] != shape:
+            self.flush()
+        if node.index in self.guards_by_node:
+            raise Unsupported("a guard on an array")
+        self.group.append((node, shape, body))
+        self.define(node, Value(f"v{node.index}", shape))
+
+    def flush(self):
+        """Write the pending elementwise group: one loop nest over its shape."""
+        if not self.group:
+            return
+        from ..kernels.regions import used_positions
+        group, self.group = self.group, []
+        shape = group[0][1]
+        members = {node.index for node, _, _ in group}
+        size, ndim = math.prod(shape), len(shape)
+        # Each step's arguments: None (unused), ("local", index), a literal, or a Value.
+        steps = []
+        for node, _, body in group:
+            used = used_positions(body)
+            args = []
+            for position, operand in self.arguments(node):
+                if position not in used:
+                    args.append(None)
+                elif not isinstance(operand, Constant) and operand.index in members:
+                    args.append(("local", operand.index))
+                else:
+                    args.append(self.operand(operand))
+            if "vmath." in body:
+                self.uses_vmath = True
+            steps.append((node, body, args))
+        arrays = [a for _, _, args in steps for a in args
+                  if isinstance(a, Value) and a.shape is not None]
+        if any(len(a.shape) > ndim for a in arrays):
+            raise Unsupported("an operand of more dimensions than the result")
+        # One flat loop where every array read has the group's shape and is C-ordered.
+        flat = all(a.shape == shape and a.layout == "C" for a in arrays)
+        index = ["i"] if flat else [f"i{a}" for a in range(ndim)]
+        pre, reads, loop_body, written = [], {}, [], []
+
+        def array_read(value):
+            if value.name not in reads:
+                if flat:
+                    pre.append(f"    f_{value.name} = {value.name}.reshape({size})")
+                    reads[value.name] = f"f_{value.name}[i]"
+                else:
+                    offset = ndim - len(value.shape)
+                    at = ["0" if n == 1 and shape[offset + k] != 1 else index[offset + k]
+                          for k, n in enumerate(value.shape)]
+                    reads[value.name] = f"{value.name}[{', '.join(at)}]"
+            return reads[value.name]
+
+        for node, body, args in steps:
+            text = []
+            for arg in args:
+                if arg is None or isinstance(arg, str):
+                    text.append(arg)
+                elif isinstance(arg, tuple):
+                    text.append(f"t{arg[1]}")
+                elif arg.shape is None:
+                    text.append(arg.name)
+                else:
+                    text.append(array_read(arg))
+            loop_body.append(f"t{node.index} = {body.format(*text)}")
+            outside = self.readers.get(node.index, set()) - members
+            if outside or node.index in self.output_indices:
+                written.append(node.index)
+                target = f"o{node.index}[i]" if flat else f"v{node.index}[{', '.join(index)}]"
+                loop_body.append(f"{target} = t{node.index}")
+        for number in written:
+            self.lines.append(f"    v{number} = np.empty({shape!r})")
+            if flat:
+                self.lines.append(f"    o{number} = v{number}.reshape({size})")
+        self.lines.extend(pre)
+        if flat:
+            loops = [f"for i in range({size}):"]
+        else:
+            loops = [f"for {i} in range({n}):" for i, n in zip(index, shape)]
+        for depth, line in enumerate(loops):
+            self.lines.append("    " * (depth + 1) + line)
+        inner = "    " * (len(loops) + 1)
+        self.lines.extend(inner + line for line in loop_body)
+
+    def comparison(self, node, operator):
+        args = [self.operand(o) for _, o in self.arguments(node)]
+        if len(args) != 2 or any(not isinstance(a, str) and a.shape is not None
+                                 for a in args):
+            raise Unsupported("a comparison of arrays")
+        left, right = (a if isinstance(a, str) else a.name for a in args)
+        name = f"v{node.index}"
+        self.lines.append(f"    {name} = {left} {operator} {right}")
+        self.define(node, Value(name, None, dtype="b1"))
+
+    def container_untake(self, node):
+        """A cotangent container: ``x`` at ``idx``, the others placeholder zeros (None
+        here: sums skip them)."""
+        from ..trace.containers import SequenceVSpace
+        args = self.arguments(node)
+        x = self.operand(args[0][1])
+        idx, vs = (o.value if isinstance(o, Constant) else None for _, o in args[1:3])
+        if not isinstance(vs, SequenceVSpace) or type(idx) is not int or \
+                isinstance(x, str) or x.shape is None or \
+                vs.container_type not in (tuple, list):
+            raise Unsupported("a cotangent container other than a tuple or list of arrays")
+        slots = [None] * len(vs.shape)
+        slots[idx] = x
+        if tuple(getattr(vs.shape[idx], "shape", ())) != x.shape:
+            raise Unsupported("a cotangent entry of another shape")
+        self.define(node, Container(slots, vs.container_type))
+
+    def container_add(self, node, body):
+        """A sum of cotangent containers, entry by entry, placeholders skipped."""
+        if body != "({1} + {2})" or len(node.args) != 3:
+            raise Unsupported("a container step other than a cotangent sum")
+        a, b = (self.operand(o) for _, o in self.arguments(node)[1:])
+        if not (isinstance(a, Container) and isinstance(b, Container)) or \
+                len(a.slots) != len(b.slots) or a.kind is not b.kind:
+            raise Unsupported("a sum of a container with a constant")
+        slots = []
+        for k, (x, y) in enumerate(zip(a.slots, b.slots)):
+            if x is None or y is None:
+                slots.append(y if x is None else x)
+                continue
+            if x.shape != y.shape or x.shape is None:
+                raise Unsupported("a container sum of entries of other shapes")
+            name = f"v{node.index}_{k}"
+            self.lines.append(f"    {name} = {x.name} + {y.name}")
+            slots.append(Value(name, x.shape))
+        self.define(node, Container(slots, a.kind))
+
+    # -- guards -------------------------------------------------------------
+    def check_guards(self, node):
+        for guard in self.guards_by_node.get(node.index, ()):
+            value = self.values[node.index]
+            if value.shape is not None:
+                raise Unsupported("a guard on an array")
+            x, expected = value.name, guard.expected
+            if guard.convert is bool and type(expected) is bool:
+                test = f"({x} != 0) == {expected!r}" if value.dtype != "b1" else \
+                    f"{x} == {expected!r}"
+            elif guard.convert is float and type(expected) is float:
+                from ..kernels.source import _literal
+                e = _literal(expected)
+                test = (f"({x} == {e} or ({x} != {x} and {e} != {e})) and "
+                        f"math.copysign(1.0, {x}) == math.copysign(1.0, {e})")
+            elif guard.convert is int and type(expected) is int and abs(expected) < 2 ** 52:
+                test = f"math.isfinite({x}) and math.trunc({x}) == {expected!r}"
+            else:
+                raise Unsupported("a guard the function cannot check")
+            self.lines.append(f"    if not ({test}):")
+            self.lines.append("        @FAIL@")
+
+
+def _output_convert(value):
+    """How a Numba result becomes what the plan returns (None: as it comes)."""
+    kind = type(value)
+    if kind is np.ndarray and value.ndim > 0:
+        return None
+    if kind is np.float64 or kind is np.bool_:
+        return kind
+    if kind is float or kind is bool:
+        return kind
+    raise Unsupported(f"an output of type {kind.__name__}")
