@@ -169,6 +169,9 @@ def _gaussian_logpdf(points, mean, cov):
 def _gaussian_parts(points, mean, cov):
     """S^-1 (p - mean) for each point, as the columns of a (d, n) matrix, and S^-1."""
     S = 0.5 * (cov + anp.transpose(cov))
+    # The forward pass's check, again: a jitted gradient that needs no value of the
+    # forward pass drops it, yet must refuse an indefinite cov as eager does.
+    _check_definite(np_linalg.cholesky(S))
     return np_linalg.solve(S, anp.transpose(points - mean)), np_linalg.inv(S)
 
 
