@@ -257,10 +257,12 @@ def test_strided_and_readonly_inputs_run_the_plans_code():
 
 def test_outputs_keep_their_types_and_inputs_pass_through():
     def f(x, s):
-        return x, np.sum(x) * s, x * s, np.sum(x) > s
+        if s > 2.0:  # a guard, and a transposed output: the function has no other return
+            return x, x
+        return x, np.sum(x) * s, x * s, np.sum(x) > s, np.transpose(x * s)
     jitted = jit(f)
     for _ in range(3):
-        x, s = rng.standard_normal(3), float(rng.standard_normal())
+        x, s = rng.standard_normal((3, 2)), float(rng.standard_normal())
         expected, got = f(x, s), jitted(x, s)
         assert got[0] is x
         for e, g in zip(expected[1:], got[1:]):

@@ -22,7 +22,7 @@ SkylakeX kernels): their results were the same bit for bit on every shape in
 rounding, within the jit's 1e-12 relative contract. A product of a matrix with its own
 transpose (NumPy's syrk) and products of strided views are left to the plan.
 
-Guards are checked inline: a failing one makes the function return a failure flag and
+Guards are checked inline: a failing one raises RuntimeError in the function, and
 the wrapper runs the plan's Python code, which raises ``GuardFailed`` with the guard's
 number and the value seen, as always. So does an input Numba was not compiled for (a
 non-contiguous or read-only array). Plans with loops, random draws, effects, or any
@@ -160,9 +160,9 @@ def _wrapper(program, dispatcher, fallback):
         f"def whole({', '.join(params)}):",
         "    try:",
         f"        _r = _kernel({call})",
-        "    except TypeError:  # inputs it was not compiled for",
-        f"        return _fallback({', '.join(params)})",
-        "    if _r[0]:  # a guard failed: the plan's code raises GuardFailed",
+        "    except (TypeError, RuntimeError):",
+        "        # Inputs it was not compiled for, or a guard that failed: the plan's own",
+        "        # code runs (and raises GuardFailed as it always does).",
         f"        return _fallback({', '.join(params)})",
         f"    return {body}", ""])
     exec(compile(source, "<jitgrad whole plan>", "exec"), namespace)

@@ -9,6 +9,9 @@ from .passes import Constant, tree_leaves
 from .whole_plan_arrays import ArraySteps, Unsupported, Container, Value, scalar_dtype
 
 
+GUARD_MISS = "jitgrad: a guard of the whole plan failed"
+
+
 class Program:
     """What ``translate`` found: the Numba source, its argument types, the constant
     arrays passed after the inputs, and how to build the outputs."""
@@ -109,15 +112,14 @@ class _Translator(ArraySteps):
             if isinstance(value, Container):
                 if any(slot is None for slot in value.slots):
                     raise Unsupported("a placeholder entry in the outputs")
-                returned[leaf.index] = (list(range(len(results) + 1,
-                                                   len(results) + 1 + len(value.slots))),
+                returned[leaf.index] = (list(range(len(results),
+                                                   len(results) + len(value.slots))),
                                         value.kind)
                 results.extend(value.slots)
                 continue
-            returned[leaf.index] = (len(results) + 1, _output_convert(leaf.value))
+            returned[leaf.index] = (len(results), _output_convert(leaf.value))
             results.append(value)
-        failure = ", ".join(["1"] + [self.placeholder(v) for v in results])
-        success = ", ".join(["0"] + [v.name for v in results])
+        results = "".join(f"{v.name}, " for v in results)
         constants = [f"c{k}" for k in range(len(self.constants))]
         header = ["import math", "", "import numba", "import numpy as np", ""]
         if self.uses_vmath:
@@ -128,17 +130,11 @@ class _Translator(ArraySteps):
             header += ["from jitgrad.kernels import pairwise  # " + pairwise.fingerprint(), ""]
         header += ["", '@numba.njit(cache=True, error_model="numpy", nogil=True)',
                    f"def kernel({', '.join(params + constants)}):"]
-        body = [line.replace("@FAIL@", f"return ({failure},)") for line in self.lines]
-        source = "\n".join(header + body + [f"    return ({success},)", ""])
+        source = "\n".join(header + self.lines + [f"    return ({results})", ""])
         program = Program(source, self.arg_types, self.constants, self.outputs, returned,
                           self.n_inputs, sum(1 for item in self.items if item.kind == "op"))
         program.inputs_returned = inputs_returned
         return program
-
-    def placeholder(self, value):
-        if value.shape is None:
-            return "False" if value.dtype == "b1" else "0.0"
-        return f"np.zeros({value.shape!r})"
 
     def input(self, node):
         position = node.args[0]
@@ -450,7 +446,8 @@ class _Translator(ArraySteps):
             else:
                 raise Unsupported("a guard the function cannot check")
             self.lines.append(f"    if not ({test}):")
-            self.lines.append("        @FAIL@")
+            # (the wrapper runs the plan's code, which raises GuardFailed)
+            self.lines.append(f"        raise RuntimeError({GUARD_MISS!r})")
 
 
 def _output_convert(value):
