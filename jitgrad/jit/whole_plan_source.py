@@ -1,6 +1,7 @@
 """The translation of a plan's optimized steps into the source of one Numba function
 (see whole_plan.py): inputs and constants as arguments, consecutive elementwise steps of
 one shape in one loop, guards inline, cotangent containers entry by entry, outputs."""
+import functools
 import math
 
 import numpy as np
@@ -32,22 +33,26 @@ _COMPARISONS = {np.greater: ">", np.less: "<", np.greater_equal: ">=",
 
 def _kind_of(raw):
     """The non-elementwise steps this module knows, by the function a primitive calls."""
+    try:
+        return _step_kinds().get(raw)
+    except TypeError:  # unhashable
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def _step_kinds():
     from ..kernels import blas_threads
+    from ..numpy import indexing
+    from ..trace import containers
     table = {np.matmul: "product", np.dot: "product", np.sum: "sum", np.mean: "mean",
              np.reshape: "reshape", np.expand_dims: "reshape", np.squeeze: "reshape",
              np.transpose: "transpose", np.swapaxes: "transpose",
-             np.broadcast_to: "broadcast_to", np.tensordot: "tensordot"}
-    from ..numpy import indexing
-    from ..trace import containers
-    table[indexing.getitem.fun] = "getitem"
-    table[indexing.untake.fun] = "untake"
-    table[containers.container_untake.fun] = "container_untake"
+             np.broadcast_to: "broadcast_to", np.tensordot: "tensordot",
+             indexing.getitem.fun: "getitem", indexing.untake.fun: "untake",
+             containers.container_untake.fun: "container_untake"}
     table[getattr(blas_threads, "matmul", np.matmul)] = "product"
     table[getattr(blas_threads, "dot", np.dot)] = "product"
-    try:
-        return table.get(raw)
-    except TypeError:  # unhashable
-        return None
+    return table
 
 
 def translate(rolled, guards, outputs, resolve, n_inputs):
