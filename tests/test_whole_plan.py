@@ -123,27 +123,25 @@ PRODUCT_SHAPES = [((7,), (7,)), ((5, 7), (7,)), ((7,), (7, 5)), ((5, 7), (7, 4))
                   ((30, 40), (40, 20))]
 
 
-@pytest.mark.parametrize("a_shape,b_shape", PRODUCT_SHAPES)
 @pytest.mark.parametrize("product", ["matmul", "dot"])
-def test_products_are_numpys_bit_for_bit(a_shape, b_shape, product):
+def test_products_are_numpys_bit_for_bit(product):
+    """Every shape pair in one plan (one compile): values, then gradients (products with
+    transposes, vectors as matrices)."""
     op = getattr(np, product)
 
-    def f(a, b):
-        return op(a, b) * 1.5
+    def f(*ab):
+        return tuple(op(a, b) * 1.5 for a, b in zip(ab[::2], ab[1::2]))
+
+    def square(*ab):
+        return sum(np.sum(r * r) for r in f(*ab))
 
     def args():
-        return rng.standard_normal(a_shape), rng.standard_normal(b_shape)
-    jitted = jit(f)
-    check_replays(f, jitted, args, exact=True)
-    assert whole(jitted)
-    # and through the backward pass (products with transposes, vectors as matrices)
-    def square(a, b):
-        r = op(a, b)
-        return np.sum(r * r)
-    loss = grad(square, argnum=(0, 1))
-    jitted = jit(loss)
-    check_replays(loss, jitted, args, exact=True)
-    assert whole(jitted)
+        return [rng.standard_normal(shape) for pair in PRODUCT_SHAPES for shape in pair]
+    loss = grad(square, argnum=tuple(range(2 * len(PRODUCT_SHAPES))))
+    for fun in (f, loss):
+        jitted = jit(fun)
+        check_replays(fun, jitted, args, exact=True)
+        assert whole(jitted)
 
 
 SUMS = [((6, 5), None, False), ((6, 5), 0, False), ((6, 5), 1, False), ((6, 5), -1, True),
@@ -152,17 +150,21 @@ SUMS = [((6, 5), None, False), ((6, 5), 0, False), ((6, 5), 1, False), ((6, 5), 
         ((300,), None, False), ((200, 3), 0, False), ((3, 200), 1, False)]
 
 
-@pytest.mark.parametrize("shape,axis,keepdims", SUMS)
 @pytest.mark.parametrize("kind", ["sum", "mean"])
-def test_sums_and_means_are_numpys_bit_for_bit(shape, axis, keepdims, kind):
+def test_sums_and_means_are_numpys_bit_for_bit(kind):
+    """Every case of SUMS in one plan (one compile)."""
     op = getattr(np, kind)
 
-    def f(x, y):
-        return op(x * y - 0.5, axis=axis, keepdims=keepdims)
+    def f(*xy):
+        return tuple(op(x * y - 0.5, axis=axis, keepdims=keepdims)
+                     for x, y, (_, axis, keepdims) in zip(xy[::2], xy[1::2], SUMS))
 
     def args():
-        scale = 10.0 ** rng.integers(-5, 5, shape)
-        return rng.standard_normal(shape) * scale, rng.standard_normal(shape)
+        values = []
+        for shape, _, _ in SUMS:
+            scale = 10.0 ** rng.integers(-5, 5, shape)
+            values += [rng.standard_normal(shape) * scale, rng.standard_normal(shape)]
+        return values
     jitted = jit(f)
     check_replays(f, jitted, args, exact=True)
     assert whole(jitted)
