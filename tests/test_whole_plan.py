@@ -270,3 +270,18 @@ def test_outputs_keep_their_types_and_inputs_pass_through():
         for e, g in zip(expected[1:], got[1:]):
             assert type(g) is type(e) and same_bits(g, e)
     assert whole(jitted)
+
+
+def test_a_rolled_loop_keeps_the_normal_plan(monkeypatch):
+    from jitgrad.jit import rolling
+    monkeypatch.setattr(rolling, "MIN_ROLLED_NODES", 8)
+    monkeypatch.delenv("JITGRAD_ROLL", raising=False)
+
+    def looped(x):
+        for _ in range(12):
+            x = np.sin(x) * 0.9 + x * 0.1 - x * x * 0.01
+        return np.sum(x)
+    jitted = grad(looped, jit=True)
+    check_replays(grad(looped), jitted, lambda: (rng.standard_normal(4),), exact=True)
+    (plan,) = plans(jitted)
+    assert plan.rolled and plan.whole_plan is None
