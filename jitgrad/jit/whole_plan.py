@@ -66,6 +66,10 @@ def install(plan):
     except Unsupported as why:
         logger.debug("plan not compiled whole: %s", why)
         return
+    except Exception as error:  # a bug here must not become the user's: the plan runs
+        logger.warning("jitgrad: a plan could not be translated into one function "
+                       "(%s: %s); it runs step by step", type(error).__name__, error)
+        return
     whole = WholePlan(program, fallback)
     if whole.dispatcher is not None:
         plan.whole_plan = whole
