@@ -62,7 +62,7 @@ def install(plan):
         return
     fallback = plan.run
     try:
-        program = translate(*plan._optimized, plan.n_inputs)
+        whole = WholePlan(translate(*plan._optimized, plan.n_inputs), fallback)
     except Unsupported as why:
         logger.debug("plan not compiled whole: %s", why)
         return
@@ -70,7 +70,6 @@ def install(plan):
         logger.warning("jitgrad: a plan could not be translated into one function "
                        "(%s: %s); it runs step by step", type(error).__name__, error)
         return
-    whole = WholePlan(program, fallback)
     if whole.dispatcher is not None:
         plan.whole_plan = whole
         plan.run = whole.run  # the generated wrapper itself: one call less per replay
