@@ -285,3 +285,14 @@ def test_a_rolled_loop_keeps_the_normal_plan(monkeypatch):
     check_replays(grad(looped), jitted, lambda: (rng.standard_normal(4),), exact=True)
     (plan,) = plans(jitted)
     assert plan.rolled and plan.whole_plan is None
+
+
+def test_plans_of_large_arrays_are_left_to_the_fused_kernels():
+    def loss(x):
+        return np.sum(np.tanh(x) * np.exp(-0.5 * x ** 2) + x / (2.0 + x * x))
+    jitted = grad(loss, jit=True)
+    check_replays(grad(loss), jitted, lambda: (rng.standard_normal(100),), exact=False)
+    check_replays(grad(loss), jitted, lambda: (rng.standard_normal(5000),), exact=False)
+    small, large = sorted(plans(jitted), key=lambda p: p.whole_plan is None)
+    assert small.whole_plan is not None
+    assert large.whole_plan is None and large.n_kernels >= 1
