@@ -272,39 +272,32 @@ def check_finite_differences(program, loss, grad_at, args, extra, gradient):
 
 
 @contextlib.contextmanager
+def setting(name, value, enabled=True):
+    """Plans built meanwhile see the environment variable ``name`` set to ``value``."""
+    if not enabled:
+        yield
+        return
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = previous
+
+
 def fusion_of_small_arrays(enabled):
-    """Plans built meanwhile fuse arrays of any size (the default threshold is 4096
-    elements: the fuzzer's arrays would never reach the array kernels)."""
-    if not enabled:
-        yield
-        return
-    previous = os.environ.get("JITGRAD_FUSE_MIN_SIZE")
-    os.environ["JITGRAD_FUSE_MIN_SIZE"] = "1"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["JITGRAD_FUSE_MIN_SIZE"]
-        else:
-            os.environ["JITGRAD_FUSE_MIN_SIZE"] = previous
+    """Fuse arrays of any size (the default threshold is 4096 elements: the fuzzer's
+    arrays would never reach the array kernels)."""
+    return setting("JITGRAD_FUSE_MIN_SIZE", "1", enabled)
 
 
-@contextlib.contextmanager
 def fusion_off(enabled):
-    """Plans built meanwhile fuse nothing (``JITGRAD_FUSE=0``): they replay NumPy's own
-    calls, so values compare bitwise."""
-    if not enabled:
-        yield
-        return
-    previous = os.environ.get("JITGRAD_FUSE")
-    os.environ["JITGRAD_FUSE"] = "0"
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["JITGRAD_FUSE"]
-        else:
-            os.environ["JITGRAD_FUSE"] = previous
+    """Fuse nothing (``JITGRAD_FUSE=0``): plans replay NumPy's own calls, so values
+    compare bitwise."""
+    return setting("JITGRAD_FUSE", "0", enabled)
 
 
 # Steps whose result can change completely with the last bit of their input: after a
