@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 
 from .cache import load_kernel
-from .regions import operand_key, used_positions
-from .source import Layout, _literal, kernel_source
+from .regions import operand_key
+from .source import Layout, kernel_source, step_arguments
 
 logger = logging.getLogger("jitgrad.kernels")
 _announced = []
@@ -163,16 +163,7 @@ def scalar_kernel_source(region, scalar_bodies):
     # Names count from 0 within the region, so regions of the same structure (the
     # steps of a simulation loop) share one source, hence one compiled kernel.
     for number, step in enumerate(region.steps):
-        args = []
-        used = used_positions(scalar_bodies[step.fun])
-        for position, operand in enumerate(region.operands[step.index]):
-            key = operand_key(operand)
-            if position not in used:
-                args.append(None)  # not in the body (the vector space of a cotangent sum)
-            elif key in names:
-                args.append(names[key])
-            else:
-                args.append(_literal(operand.value))
+        args = step_arguments(region, step, scalar_bodies[step.fun], names)
         names[operand_key(step)] = f"t{number}"
         body.append(f"    t{number} = {scalar_bodies[step.fun].format(*args)}")
     results = ", ".join(names[operand_key(step)] for step in region.outputs)

@@ -85,19 +85,10 @@ def kernel_source(region, bodies, layout):
     reduced = {}  # step index of a reduction -> the name of the value it reduces
     body = []
     for number, step in enumerate(region.steps):
-        args = []
         if step.index in region.reductions:
             reduced[step.index] = names[operand_key(region.operands[step.index][0])]
             continue
-        used = used_positions(bodies[step.fun])
-        for position, operand in enumerate(region.operands[step.index]):
-            key = operand_key(operand)
-            if position not in used:
-                args.append(None)  # not in the body (the vector space of a cotangent sum)
-            elif key in names:
-                args.append(names[key])
-            else:
-                args.append(_literal(operand.value, dtype))
+        args = step_arguments(region, step, bodies[step.fun], names, dtype)
         names[operand_key(step)] = f"t{number}"
         body.append(f"t{number} = {bodies[step.fun].format(*args)}")
         if step.index in outputs:
@@ -221,6 +212,23 @@ def _fast_trig(body):
     if not flags or any("vmath.sin(" in line or "vmath.cos(" in line for line in fast_body):
         return body, None  # no trig, or a call this rewrite cannot read: one exact pass
     return fast_body, list(dict.fromkeys(flags))
+
+
+def step_arguments(region, step, body, names, dtype="float64"):
+    """What stands for each of ``step``'s operands in its ``body``: the name of a value
+    the kernel holds, a literal for a constant, None for an operand the body leaves out
+    (the vector space of a cotangent sum)."""
+    used = used_positions(body)
+    args = []
+    for position, operand in enumerate(region.operands[step.index]):
+        key = operand_key(operand)
+        if position not in used:
+            args.append(None)
+        elif key in names:
+            args.append(names[key])
+        else:
+            args.append(_literal(operand.value, dtype))
+    return args
 
 
 def _literal(value, dtype="float64"):
