@@ -20,8 +20,10 @@ class Constant:
 def optimize(graph):
     """Returns ``(nodes, guards, outputs)``: the live nodes in order, with their
     arguments resolved to nodes or Constants, and the guards that still matter."""
+    from .container_sums import merge_container_sums
     replacement = fold_constants(graph)
     eliminate_common_subexpressions(graph, replacement)
+    merge_container_sums(graph, replacement)
     resolve = lambda n: replacement.get(n.index, n)
     guards = [g for g in graph.guards if isinstance(resolve(g.node), type(g.node))]
     outputs = map_tree(graph.outputs, resolve)

@@ -49,7 +49,8 @@ def _step_kinds():
              np.transpose: "transpose", np.swapaxes: "transpose",
              np.broadcast_to: "broadcast_to", np.tensordot: "tensordot",
              indexing.getitem.fun: "getitem", indexing.untake.fun: "untake",
-             containers.container_untake.fun: "container_untake"}
+             containers.container_untake.fun: "container_untake",
+             containers.sum_untaken: "sum_untaken"}
     table[getattr(blas_threads, "matmul", np.matmul)] = "product"
     table[getattr(blas_threads, "dot", np.dot)] = "product"
     return table
@@ -222,6 +223,10 @@ class _Translator(ArraySteps):
         if is_array and (value.dtype != np.float64 or value.size == 0):
             raise Unsupported(f"an array of {value.dtype}")
         array_body = self.array_bodies.get(node.fun)
+        if _kind_of(raw) == "sum_untaken":  # its operands are containers too
+            self.flush()
+            self.sum_untaken(node)
+            return
         if any(isinstance(self.values.get(getattr(o, "index", None)), Container)
                for _, o in self.arguments(node)):
             self.flush()
@@ -397,10 +402,13 @@ class _Translator(ArraySteps):
     def container_untake(self, node):
         """A cotangent container: ``x`` at ``idx``, the others placeholder zeros (None
         here: sums skip them)."""
-        from ..trace.containers import SequenceVSpace
         args = self.arguments(node)
         x = self.operand(args[0][1])
         idx, vs = (o.value if isinstance(o, Constant) else None for _, o in args[1:3])
+        self.define(node, self._untaken(vs, idx, x))
+
+    def _untaken(self, vs, idx, x):
+        from ..trace.containers import SequenceVSpace
         if not isinstance(vs, SequenceVSpace) or type(idx) is not int or \
                 isinstance(x, str) or x.shape is None or \
                 vs.container_type not in (tuple, list):
@@ -409,13 +417,34 @@ class _Translator(ArraySteps):
         slots[idx] = x
         if tuple(getattr(vs.shape[idx], "shape", ())) != x.shape:
             raise Unsupported("a cotangent entry of another shape")
-        self.define(node, Container(slots, vs.container_type))
+        return Container(slots, vs.container_type)
 
     def container_add(self, node, body):
         """A sum of cotangent containers, entry by entry, placeholders skipped."""
         if body != "({1} + {2})" or len(node.args) != 3:
             raise Unsupported("a container step other than a cotangent sum")
         a, b = (self.operand(o) for _, o in self.arguments(node)[1:])
+        self.define(node, self._container_sum(a, b, f"v{node.index}"))
+
+    def sum_untaken(self, node):
+        """A tree of cotangent sums over untakes (jit/container_sums.py), sum by sum."""
+        args = self.arguments(node)
+        vs, structure = (o.value if isinstance(o, Constant) else None for _, o in args[:2])
+        leaves = [self.operand(o) for _, o in args[2:]]
+        sums = iter(range(len(node.args)))
+
+        def value(part):
+            if part[0] == "add":
+                a, b = value(part[1]), value(part[2])
+                return self._container_sum(a, b, f"v{node.index}_{next(sums)}")
+            if part[0] == "untake":
+                if part[2][0] != "key":
+                    raise Unsupported("a cotangent container untaken at a slice")
+                return self._untaken(vs, part[2][1], leaves[part[1]])
+            return leaves[part[1]]
+        self.define(node, value(structure))
+
+    def _container_sum(self, a, b, name):
         if not (isinstance(a, Container) and isinstance(b, Container)) or \
                 len(a.slots) != len(b.slots) or a.kind is not b.kind:
             raise Unsupported("a sum of a container with a constant")
@@ -426,10 +455,9 @@ class _Translator(ArraySteps):
                 continue
             if x.shape != y.shape or x.shape is None:
                 raise Unsupported("a container sum of entries of other shapes")
-            name = f"v{node.index}_{k}"
-            self.lines.append(f"    {name} = {x.name} + {y.name}")
-            slots.append(Value(name, x.shape))
-        self.define(node, Container(slots, a.kind))
+            self.lines.append(f"    {name}_{k} = {x.name} + {y.name}")
+            slots.append(Value(f"{name}_{k}", x.shape))
+        return Container(slots, a.kind)
 
     # -- guards -------------------------------------------------------------
     def check_guards(self, node):

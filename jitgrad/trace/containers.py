@@ -83,6 +83,77 @@ def _add_entries(vs, a, b):
     return vs.add(a, b)
 
 
+def sum_untaken(vs, structure, *values):
+    """What a tree of cotangent sums over ``container_untake``s gives, without the
+    zero arrays each untake would fill its container with (a jit plan's replacement
+    for such a tree: jitgrad/jit/container_sums.py).
+
+    ``structure`` is ``("add", left, right)``, ``("untake", k, idx)`` (``values[k]``
+    at ``idx``, an entry key or ``("slice", start, stop, step)``) or ``("whole", k)``
+    (``values[k]``, a container of space ``vs``). Entries are combined as the sums
+    would have combined them, in the same order, placeholders included; an entry no
+    leaf gives is placeholder zeros, as it was."""
+    entries = _sparse_sum(vs, structure, values)
+    return vs.build(entries[key] if key in entries else _placeholder_zeros(sub_vs)
+                    for key, sub_vs in vs.items())
+
+
+def _sparse_sum(vs, structure, values):
+    """The entries ``structure`` gives, by key; an entry absent is placeholder zeros.
+    (Entries whose zeros are no placeholder, scalars', are zeros the sums add: they
+    are given by every leaf, as each untake gave them.)"""
+    kind = structure[0]
+    if kind == "untake":
+        x, idx = values[structure[1]], structure[2]
+        if idx[0] == "slice":
+            positions = range(len(vs.shape))[slice(*idx[1:])]
+            given = {key: _as_entry(part) for key, part in zip(positions, x)}
+        else:
+            key = idx[1]
+            if isinstance(vs, SequenceVSpace) and key < 0:
+                key += len(vs.shape)
+            given = {key: _as_entry(x)}
+        for key, sub_vs in vs.items():
+            if key not in given and not _zeros_are_placeholders(sub_vs):
+                given[key] = sub_vs.zeros()
+        return given
+    if kind == "whole":
+        x = values[structure[1]]
+        return dict(zip((key for key, _ in vs.items()), vs.entries(x)))
+    left = _sparse_sum(vs, structure[1], values)
+    right = _sparse_sum(vs, structure[2], values)
+    spaces = dict(vs.items())
+    for key, a in left.items():
+        if key not in right and _is_frozen(a):  # the sum returns the other's zeros
+            left[key] = _placeholder_zeros(spaces[key])
+    for key, b in right.items():
+        left[key] = _add_present(spaces[key], left.get(key, _ABSENT), b)
+    return left
+
+
+_ABSENT = object()
+_ZEROS_ARE_PLACEHOLDERS = {}  # id(vs) -> (vs, whether its zeros are an ndarray)
+
+
+def _zeros_are_placeholders(vs):
+    known = _ZEROS_ARE_PLACEHOLDERS.get(id(vs))
+    if known is None or known[0] is not vs:
+        if len(_ZEROS_ARE_PLACEHOLDERS) > 4096:  # the spaces of plans long gone
+            _ZEROS_ARE_PLACEHOLDERS.clear()
+        known = _ZEROS_ARE_PLACEHOLDERS[id(vs)] = (vs, type(vs.zeros()) is np.ndarray)
+    return known[1]
+
+
+def _add_present(vs, a, b):
+    """``_add_entries(vs, a, b)`` where ``a`` may be absent (placeholder zeros not
+    made): made only where the sum would tell one placeholder from another."""
+    if a is _ABSENT:
+        if not is_placeholder(b):
+            return b
+        a = _placeholder_zeros(vs)
+    return _add_entries(vs, a, b)
+
+
 defvjp(container_take, lambda ans, A, idx: lambda g: container_untake(g, idx, vspace(A)))
 defjvp(container_take, "same")
 defvjp(container_untake, lambda ans, x, idx, vs: lambda g: container_take(g, idx))
