@@ -5,6 +5,8 @@ numbers, arrays, and tuples/lists/dicts of these (see ``containers``). The
 arithmetic methods are primitives so that sums of cotangents are themselves
 differentiable (their rules are in ``rules``).
 """
+import math
+
 import numpy as np
 
 from . import tree
@@ -133,7 +135,7 @@ class ArrayVSpace(VSpace):
 
     @property
     def size(self):
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
 
     @property
     def ndim(self):
@@ -161,7 +163,7 @@ class ComplexArrayVSpace(ArrayVSpace):
 
     @property
     def size(self):
-        return 2 * int(np.prod(self.shape))
+        return 2 * math.prod(self.shape)
 
     def ones(self):
         # The sum of the basis vectors, as for real spaces: 1 + 1j in every entry.
@@ -188,7 +190,7 @@ class ComplexArrayVSpace(ArrayVSpace):
 
 def array_vspace(value):
     value = np.asarray(value)
-    if np.issubdtype(value.dtype, np.complexfloating):
+    if value.dtype.kind == "c":  # complex floating (np.issubdtype costs 2 us a call)
         return ComplexArrayVSpace(value)
     return ArrayVSpace(value)
 
