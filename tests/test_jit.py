@@ -9,7 +9,7 @@ import pytest
 
 import jitgrad
 import jitgrad.numpy as np
-from jitgrad import elementwise_grad, grad, hessian, jit, make_jvp, value_and_grad
+from jitgrad import elementwise_grad, explain, grad, hessian, jit, make_jvp, value_and_grad
 from jitgrad.extend import defjvp, defvjp, primitive
 from jitgrad.jit import JitFunction
 
@@ -452,3 +452,10 @@ def test_storing_into_a_plain_numpy_array_is_guarded_under_jit():
     assert_same(jitted(2.0), f(2.0))  # never the first call's values
     assert_same(jitted(3.0), f(3.0))
     assert jitted.stats["hits"] == 1 and jitted.stats["traces"] == 3
+
+
+def test_explain_without_the_call_arguments_says_to_pass_them():
+    g = grad(lambda x: np.sum(x ** 2), jit=True)
+    with pytest.raises(TypeError, match=r"pass them, explain\(f, x, \.\.\.\)"):
+        explain(g)
+    assert "plan:" in explain(g, np.ones(3))

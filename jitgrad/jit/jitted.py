@@ -485,6 +485,17 @@ class JitFunction:
     def explain(self, *args, **kwargs):
         """Print (and return) what a call with these arguments runs: the graph, its
         guards and the plan, traced now if needed, with the cache counters."""
+        if not args and not kwargs:
+            try:
+                return self._explain((), {})
+            except Exception as error:
+                raise TypeError(
+                    f"explain({self!r}) with no arguments failed ({type(error).__name__}: "
+                    f"{error}). A plan is traced for the arguments of a call (their shapes "
+                    "and dtypes): pass them, explain(f, x, ...).") from error
+        return self._explain(args, kwargs)
+
+    def _explain(self, args, kwargs):
         signature, leaves = self.call_signature(args, kwargs)
         with self._lock:
             entry = self._cache.get(signature)
