@@ -315,7 +315,10 @@ def machine():
                     break
     except OSError:
         pass
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+    pinned = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    cores = f"{os.cpu_count()} cores" + (f" (this process pinned to {pinned})"
+                                          if pinned and pinned < os.cpu_count() else "")
+    return f"{model}, {cores}, {platform.system()} {platform.release()}"
 
 
 def versions():
@@ -414,11 +417,18 @@ def parse_args(argv):
                              "alone, comma-separated (5,50,100; --quick: 5; '' for none)")
     parser.add_argument("--profile", action="store_true",
                         help="--end-to-end: profile each program the jit made slower")
+    parser.add_argument("--one-core", action="store_true",
+                        help="pin the process to one core first: every contender then "
+                             "computes on one thread's worth of CPU (JAX's XLA threads its "
+                             "matrix products whatever its flags say; jitgrad runs products "
+                             "below 5e7 multiply-adds on one BLAS thread)")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     options = parse_args(argv)
+    if options.one_core:  # before JAX starts its thread pool
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     if options.end_to_end:
         command = " ".join(["python benchmarks/compare.py"]
                            + (sys.argv[1:] if argv is None else list(argv)))
