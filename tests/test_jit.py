@@ -459,3 +459,20 @@ def test_explain_without_the_call_arguments_says_to_pass_them():
     with pytest.raises(TypeError, match=r"pass them, explain\(f, x, \.\.\.\)"):
         explain(g)
     assert "plan:" in explain(g, np.ones(3))
+
+
+def test_a_value_tested_twice_the_same_way_is_checked_once_and_still_guarded():
+    def f(x):
+        y = x * 2 if np.sum(x) > 0 else x
+        if np.sum(x) > 0:  # the same test again: one check in the plan
+            y = y + 1
+        return np.sum(y ** 2)
+
+    g, eager = grad(f, jit=True), grad(f)
+    x = numpy.ones(3)
+    for _ in range(3):
+        assert numpy.array_equal(g(x), eager(x))
+    plan = explain(g, x).split("plan:")[1]
+    assert plan.count("raise GuardFailed") == 1
+    for value in (-1.0, 2.0, -3.0):  # the guard still fails and retraces when it flips
+        assert numpy.array_equal(g(value * numpy.ones(3)), eager(value * numpy.ones(3)))

@@ -397,7 +397,15 @@ class _Writer:
         else:
             slots = [GuardSlot(g, [number], g.expected, False)
                      for number, g in self.guards_by_node.get(node.index, ())]
+        checked = []  # (convert, expected) of this value's checks so far
         for slot in slots:
+            # A value Python looked at twice the same way (a repeated test, merged by
+            # common subexpressions) is checked once: the first check fails first.
+            seen_before = any(c is slot.guard.convert and v == slot.varies and
+                              same(e, slot.expected) for c, e, v in checked)
+            checked.append((slot.guard.convert, slot.expected, slot.varies))
+            if seen_before:
+                continue
             convert = f"g{slot.numbers[0]}"
             self.namespace[convert] = slot.guard.convert
             if slot.varies:
