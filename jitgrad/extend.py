@@ -14,6 +14,20 @@ A VJP maker takes ``(ans, *args, **kwargs)`` and returns ``g -> cotangent``; pas
 ``None`` for an argument with a zero gradient. A JVP takes ``(g, ans, *args,
 **kwargs)`` and returns the output tangent. Write rules with ``jitgrad.numpy``
 so that they can be differentiated again.
+
+An elementwise primitive may also tell the jit how to fuse it into its compiled loops,
+with its scalar body (Numba-compilable; ``{0}``, ``{1}``... are its arguments):
+
+    @primitive
+    def ratio(x, y):
+        return x / y
+
+    def_scalar_body(ratio, "({0} / {1})", exact=True)
+
+``array_body=`` gives another expression for array loops (None: arrays stay calls of
+the primitive); ``exact=True`` declares the body one correctly rounded IEEE operation
+(``+ - * /``), which lets float32 regions take it too (they must match NumPy's float32
+loops bit for bit). Leave it False for calls (``math.exp``) or several operations.
 """
 from .trace.core import Box, notrace_primitive, primitive, register_notrace  # noqa: F401
 from .trace import rules as _rules

@@ -98,10 +98,10 @@ def fused_kernels(rolled, guards, outputs, resolve):
     the straight-line code and once in each loop's block. Numba is imported (by
     ``jitgrad.kernels``) only when a region qualifies."""
     from .. import kernels
-    from ..trace.rules import array_bodies, scalar_bodies
+    from .fusion_ops import FusionOps
     if not kernels.fusion_enabled():
         return []
-    scalar_bodies = kernels.Bodies(scalar_bodies, array_bodies)
+    ops = FusionOps(resolve)
     looked_at = {}
     for guard in guards:
         index = resolve(guard.node).index
@@ -109,10 +109,10 @@ def fused_kernels(rolled, guards, outputs, resolve):
         looked_at.setdefault(found[0] if found else None, []).append((guard.position, index))
     needed_after = {n.index for n in tree_leaves(outputs) if not isinstance(n, Constant)}
     needed_after.update(index for _, index in looked_at.get(None, ()))
-    steps = [_LoopRead(item, resolve, rolled.where) if isinstance(item, Loop) else item
-             for item in rolled.items]
-    regions = kernels.find_regions(steps, resolve, scalar_bodies, needed_after,
-                                   kernels.fusion_min_size(), looked_at.get(None, ()))
+    steps = [ops.step(_LoopRead(item, resolve, rolled.where) if isinstance(item, Loop)
+                      else item) for item in rolled.items]
+    regions = kernels.find_regions(steps, needed_after, kernels.fusion_min_size(),
+                                   looked_at.get(None, ()))
     for loop in rolled.loops:
         kept = loop.taped | loop.read_after | set(loop.carried)
         needed = {loop.template[j].index for j in kept}
@@ -123,10 +123,11 @@ def fused_kernels(rolled, guards, outputs, resolve):
         # A step whose argument counts along the turns stays a call: a kernel would
         # hold one turn's value.
         counting = {j for j, _ in loop.counting}
-        steps = [_Opaque(node) if j in counting else node for j, node in enumerate(loop.template)]
-        regions += kernels.find_regions(steps, resolve, scalar_bodies, needed,
-                                        kernels.fusion_min_size(), template_guards)
-    return kernels.compile_regions(regions, scalar_bodies)
+        steps = [ops.step(node, "opaque" if j in counting else None)
+                 for j, node in enumerate(loop.template)]
+        regions += kernels.find_regions(steps, needed, kernels.fusion_min_size(),
+                                        template_guards)
+    return kernels.compile_regions(regions)
 
 
 class _LoopRead:
@@ -139,17 +140,6 @@ class _LoopRead:
         self.parents = _outside_reads(loop, resolve, where)
         self.parent_argnums = tuple(range(len(self.parents)))
         self.args = tuple(self.parents)
-
-
-class _Opaque:
-    """A node as the fusion search sees a step it must leave alone."""
-    kind = "opaque"
-
-    def __init__(self, node):
-        self.node = node
-
-    def __getattr__(self, name):
-        return getattr(self.node, name)
 
 
 def _outside_reads(loop, resolve, where, initial=True):
@@ -199,8 +189,8 @@ def _steps(items, resolve, kernels, where=None):
                                defines=item.last))
         elif item.index in fused_at:
             kernel = fused_at[item.index]
-            steps.append(_Step(kernel=kernel, uses=kernel.region.inputs,
-                               defines=kernel.region.outputs))
+            steps.append(_Step(kernel=kernel, uses=[op.origin for op in kernel.region.inputs],
+                               defines=[op.origin for op in kernel.region.outputs]))
         elif item.index not in skipped:
             steps.append(_Step(node=item, uses=[resolve(p) for p in item.parents],
                                defines=[item]))

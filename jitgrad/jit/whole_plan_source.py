@@ -230,10 +230,9 @@ class _Translator(ArraySteps):
         if any(isinstance(self.values.get(getattr(o, "index", None)), Container)
                for _, o in self.arguments(node)):
             self.flush()
-            self.container_add(node, array_body)
+            self.container_add(node)
             return
-        if array_body is not None and not array_body.startswith("reduce_") and \
-                not node.kwargs:
+        if array_body is not None and not node.kwargs:
             if is_array:
                 self.elementwise_array(node, array_body)
             else:
@@ -419,9 +418,10 @@ class _Translator(ArraySteps):
             raise Unsupported("a cotangent entry of another shape")
         return Container(slots, vs.container_type)
 
-    def container_add(self, node, body):
+    def container_add(self, node):
         """A sum of cotangent containers, entry by entry, placeholders skipped."""
-        if body != "({1} + {2})" or len(node.args) != 3:
+        from ..trace.vspace import VSpace
+        if node.fun is not VSpace.add or len(node.args) != 3:
             raise Unsupported("a container step other than a cotangent sum")
         a, b = (self.operand(o) for _, o in self.arguments(node)[1:])
         self.define(node, self._container_sum(a, b, f"v{node.index}"))

@@ -1,8 +1,9 @@
 """Kernels: fusing the jit's elementwise steps into Numba-compiled loops.
 
-``find_regions`` picks the steps to fuse; ``compile_regions`` turns each region
-into a ``FusedKernel`` (generated source, compiled by Numba, cached in memory and
-on disk; ``source.py`` writes their loops, ``pairwise.py`` sums in NumPy's order,
+``find_regions`` picks the steps to fuse, reading the plan as ``ops.FusionOp``s (the
+jit builds them: kernels/ imports nothing from the jit); ``compile_regions`` turns
+each region into a ``FusedKernel`` (generated source, compiled by Numba, cached in
+memory and on disk; ``source.py`` writes their loops, ``pairwise.py`` sums in NumPy's order,
 ``vmath*.py`` are the vectorized transcendentals). Numba is imported only when a kernel
 is compiled, so ``import jitgrad`` and eager users never pay for it. Knows nothing of
 differentiation. ``blas_threads`` (no Numba) runs small matrix products on one
@@ -16,6 +17,7 @@ Settings (environment): ``JITGRAD_FUSE=0`` turns fusion off;
 import os
 
 from .cache import clear_cache  # noqa: F401
+from .ops import FusionOp, Literal  # noqa: F401
 from .regions import find_regions  # noqa: F401
 
 DEFAULT_MIN_SIZE = 4096
@@ -32,25 +34,13 @@ def fusion_min_size():
         return DEFAULT_MIN_SIZE
 
 
-class Bodies(dict):
-    """What the fuser knows of each elementwise function: ``bodies[fun]`` is its scalar
-    expression (``"math.exp({0})"``), ``bodies.array[fun]`` the one its array loops use
-    (``"vmath.exp({0})"``); a function missing there stays a NumPy call on arrays. An
-    array body ``"reduce_sum({0})"`` or ``"reduce_mean({0})"`` declares a reduction a
-    kernel may accumulate at a region's exit (``trace.rules.def_reduction``)."""
-
-    def __init__(self, scalar, array):
-        super().__init__(scalar)
-        self.array = array
-
-
-def compile_regions(regions, scalar_bodies):
+def compile_regions(regions):
     if not regions:
         return []
     from .fused import FusedKernel
     kernels = []
     for region in regions:
-        kernel = FusedKernel.build(region, scalar_bodies)
+        kernel = FusedKernel.build(region)
         if kernel is not None:
             kernels.append(kernel)
     return kernels

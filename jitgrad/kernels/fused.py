@@ -45,17 +45,16 @@ class FusedKernel:
                 self._pieces = pieces(math.prod(layout.shape))
 
     @classmethod
-    def build(cls, region, scalar_bodies):
+    def build(cls, region):
         if region.scalar:
-            source, array_inputs = scalar_kernel_source(region, scalar_bodies)
+            source, array_inputs = scalar_kernel_source(region)
             kernel = ScalarKernel(region, source, load_kernel(source), array_inputs)
         else:
             shapes = [np.shape(operand.value) for operand in region.inputs
                       if type(operand.value) is np.ndarray]
             splits = {axes for _, axes in region.reductions.values() if axes is not None}
             layout = Layout(region.shape, shapes, splits)
-            source, array_inputs = kernel_source(
-                region, getattr(scalar_bodies, "array", scalar_bodies), layout)
+            source, array_inputs = kernel_source(region, layout)
             kernel = cls(region, source, load_kernel(source), array_inputs, layout)
         kernel._compile()
         return kernel
@@ -143,7 +142,7 @@ def _evaluate(region, inputs):
     for step in region.steps:
         operand_values = [values[operand_key(op)] if operand_key(op) in values else op.value
                           for op in region.operands[step.index]]
-        values[operand_key(step)] = getattr(step.fun, "fun", step.fun)(*operand_values)
+        values[operand_key(step)] = step.call(*operand_values)
     return [values[operand_key(step)] for step in region.outputs]
 
 
@@ -153,7 +152,7 @@ def _warn_once(message):
         warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
-def scalar_kernel_source(region, scalar_bodies):
+def scalar_kernel_source(region):
     """Numba source of straight-line code computing a run of scalar steps."""
     params, names = [], {}
     for k, operand in enumerate(region.inputs):
@@ -163,9 +162,9 @@ def scalar_kernel_source(region, scalar_bodies):
     # Names count from 0 within the region, so regions of the same structure (the
     # steps of a simulation loop) share one source, hence one compiled kernel.
     for number, step in enumerate(region.steps):
-        args = step_arguments(region, step, scalar_bodies[step.fun], names)
+        args = step_arguments(region, step, step.scalar_body, names)
         names[operand_key(step)] = f"t{number}"
-        body.append(f"    t{number} = {scalar_bodies[step.fun].format(*args)}")
+        body.append(f"    t{number} = {step.scalar_body.format(*args)}")
     results = ", ".join(names[operand_key(step)] for step in region.outputs)
     lines = ["import math", "", "import numba", "", "",
              '@numba.njit(cache=True, error_model="numpy", nogil=True)',

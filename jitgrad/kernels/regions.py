@@ -1,15 +1,19 @@
 """The fusion pass: find connected runs of elementwise steps to compile as one kernel.
 
+It reads the plan's steps as ``ops.FusionOp``s, whose facts each primitive declared
+(``trace.rules``): its scalar and array-loop bodies, ``exact`` (IEEE arithmetic),
+``reduction`` ("sum" or "mean"), and whether its shape depends on values.
+
 A step is fusable when its primitive has a body for array loops (a transcendental
 without a vectorizable one stays a NumPy call: NumPy's vectorized loops beat scalar
 libm), its result is a float64 or float32 array of at least ``min_size`` elements
 (below that NumPy's own calls are cheap and a compile is not worth it), its shape
 does not depend on values, and each operand is a scalar or an array whose shape
 broadcasts to the result's (read with index 0 on its broadcast axes). float32
-regions take only IEEE arithmetic (the same bits in any loop; libm and vmath differ
-from NumPy's float32 loops). A sum or mean over all axes of a region's value joins
-the region as an exit: the kernel accumulates it in NumPy's order (``pairwise.py``),
-and no step of the region reads it. Runs of at least ``MIN_SCALAR_STEPS`` steps on
+regions take only steps declared ``exact`` (IEEE arithmetic: the same bits in any
+loop; libm and vmath differ from NumPy's float32 loops). A sum or mean over all axes
+of a region's value joins the region as an exit: the kernel accumulates it in NumPy's
+order (``pairwise.py``), and no step of the region reads it. Runs of at least ``MIN_SCALAR_STEPS`` steps on
 float64 *scalars* fuse too, transcendental ones included.
 
 A region's kernel runs where its last step was, so a region takes no more steps
@@ -20,17 +24,14 @@ quickly is cut into several kernels, run in order (see ``MAX_KERNEL_COST``).
 """
 import functools
 import math
-import re
 import string
 
 import numpy as np
 
+from .ops import FusionOp
+
 FLOAT64, FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 FUSABLE_DTYPES = (FLOAT64, FLOAT32)
-# An array body of this form declares an all-axes reduction (trace.rules.def_reduction).
-REDUCTION_BODY = re.compile(r"reduce_(sum|mean)\(\{0\}\)")
-# Bodies of plain IEEE arithmetic (no call): what float32 regions may compute.
-ARITHMETIC_BODY = re.compile(r"[\s(){}\d.+\-*/]*")
 # A scalar region pays one kernel call (~0.3 us) instead of ~0.2 us per NumPy scalar
 # call, and a compile: worth it from a handful of steps on.
 MIN_SCALAR_STEPS = 8
@@ -57,19 +58,19 @@ class Region:
         # None (all) or k (the k leading axes, a sum only: an unbroadcast)
         self.reductions = {}
         self.open = True
-        self.inputs = []   # nodes and Constants the kernel reads, in order
+        self.inputs = []   # FusionOps and Literals the kernel reads, in order
         self.outputs = []  # steps whose values are needed after the kernel
-        self.operands = {}  # step index -> its operands (nodes and Constants)
+        self.operands = {}  # step index -> its operands (FusionOps and Literals)
         self.cost = 0  # of compiling its kernel: steps, weighted inputs and outputs
 
 
-def find_regions(steps, resolve, scalar_bodies, needed_after, min_size, guards=()):
+def find_regions(steps, needed_after, min_size, guards=()):
     """Regions of at least two steps, in the order of their first step.
 
-    ``steps`` are the plan's live nodes in order; ``resolve`` maps a parent to the
-    node or Constant that replaces it; ``needed_after`` holds the indices of
-    nodes used by outputs or guards; ``guards`` are ``(position, index)`` pairs:
-    Python looked at node ``index`` before the step numbered ``position`` ran.
+    ``steps`` are the plan's live steps in order (``FusionOp``s, each with its
+    operands); ``needed_after`` holds the indices of values used by outputs or guards;
+    ``guards`` are ``(position, index)`` pairs: Python looked at value ``index``
+    before the step numbered ``position`` ran.
     """
     region_of = {}
     regions = []
@@ -79,15 +80,15 @@ def find_regions(steps, resolve, scalar_bodies, needed_after, min_size, guards=(
         # not take steps traced after the guard (they assume the value it checks).
         while looked_at and looked_at[0][0] <= step.index:
             _close(region_of.get(looked_at.pop(0)[1]))
-        operands = _operands(step, resolve)
-        kind = _fusable(step, operands, scalar_bodies, min_size)
+        operands = step.operands
+        kind = _fusable(step, operands, min_size)
         region = None
         if kind == "reduction":
             owner = region_of.get(operands[0].index) if _is_node(operands[0]) else None
             if owner is not None and owner.open and not owner.scalar:
                 region = owner  # an exit of the region computing what it reduces
                 region.steps.append(step)
-                region.reductions[step.index] = _reduction(step, operands, scalar_bodies)
+                region.reductions[step.index] = _reduction(step, operands)
                 region_of[step.index] = region
         elif kind:
             scalar, shape = kind == "scalar", np.shape(step.value)
@@ -117,11 +118,11 @@ def find_regions(steps, resolve, scalar_bodies, needed_after, min_size, guards=(
             if owner is not region:
                 _close(owner)
     regions = [r for r in regions if len(r.steps) >= _min_steps(r)]
-    read_outside = _read_outside(steps, resolve, region_of, needed_after)
+    read_outside = _read_outside(steps, region_of, needed_after)
     regions = [piece for region in regions
-               for piece in _cut(region, resolve, scalar_bodies, read_outside)
+               for piece in _cut(region, read_outside)
                if len(piece.steps) >= _min_steps(piece)]  # a short last piece: NumPy calls
-    _connect(regions, steps, resolve, needed_after, scalar_bodies)
+    _connect(regions, steps, needed_after)
     return regions
 
 
@@ -134,22 +135,22 @@ def _min_steps(region):
     return MIN_SCALAR_STEPS if region.scalar else 2
 
 
-def _read_outside(steps, resolve, region_of, needed_after):
+def _read_outside(steps, region_of, needed_after):
     """Indices of region steps whose values something outside their region reads."""
     read = set(needed_after)
     for step in steps:
-        for operand in _operands(step, resolve):
+        for operand in step.operands:
             owner = region_of.get(operand.index) if _is_node(operand) else None
             if owner is not None and owner is not region_of.get(step.index):
                 read.add(operand.index)
     return read
 
 
-def _cut(region, resolve, scalar_bodies, read_outside):
+def _cut(region, read_outside):
     """``region`` as consecutive pieces of one length, each a kernel costing at most
     ``MAX_KERNEL_COST``. Each piece runs where its last step was: after all its steps
     read, and before the next piece, which may read its values."""
-    reads, last_read = _reads(region, resolve, scalar_bodies, read_outside)
+    reads, last_read = _reads(region, read_outside)
     n = len(region.steps)
     if _cost(region, reads, last_read, 0, n) <= MAX_KERNEL_COST:
         return [region]
@@ -167,7 +168,7 @@ def _cut(region, resolve, scalar_bodies, read_outside):
     return pieces
 
 
-def _reads(region, resolve, scalar_bodies, read_outside):
+def _reads(region, read_outside):
     """What each step of ``region`` reads: ``(key, position in region or None, weight)``
     for each operand that is not a literal; and for each step, the last position that
     reads it (``n`` when something after the region does)."""
@@ -175,9 +176,9 @@ def _reads(region, resolve, scalar_bodies, read_outside):
     n = len(region.steps)
     reads, last_read = [], [n if step.index in read_outside else -1 for step in region.steps]
     for i, step in enumerate(region.steps):
-        used = used_positions(body_of(scalar_bodies, step.fun))
+        used = used_arguments(step)
         step_reads = []
-        for argument, operand in enumerate(_operands(step, resolve)):
+        for argument, operand in enumerate(step.operands):
             if argument not in used:
                 continue
             if _is_node(operand) and operand.index in position:
@@ -242,32 +243,25 @@ def _merge(regions, region_of):
     return target
 
 
-def _operands(step, resolve):
-    parents = dict(zip(step.parent_argnums, step.parents))
-    from ..jit.passes import Constant
-    return [resolve(parents[i]) if i in parents else Constant(arg)
-            for i, arg in enumerate(step.args)]
-
-
 def operand_key(operand):
     """The same value used twice is one kernel input."""
     return ("node", operand.index) if _is_node(operand) else ("constant", id(operand.value))
 
 
 def _is_node(operand):
-    return hasattr(operand, "index")
+    return isinstance(operand, FusionOp)
 
 
-def _fusable(step, operands, scalar_bodies, min_size):
+def _fusable(step, operands, min_size):
     """"array", "scalar", "reduction" or False: whether and how ``step`` can join a
     kernel."""
     if step.kind != "op" or step.dynamic_shape:
         return False
-    if reduction_kind(scalar_bodies, step.fun):
-        return "reduction" if _reduction(step, operands, scalar_bodies) else False
+    if step.reduction:
+        return "reduction" if _reduction(step, operands) else False
     if step.kwargs:
         return False
-    body = scalar_bodies.get(step.fun)
+    body = step.scalar_body
     if body is None:
         return False
     value = step.value
@@ -277,15 +271,14 @@ def _fusable(step, operands, scalar_bodies, min_size):
         # On scalars every body fuses: one compiled call replaces NumPy scalar calls
         # of ~0.2 us each, and scalar libm is what NumPy calls there too.
         return "scalar" if all(_is_scalar(o.value) for o in operands) else False
-    array_body = getattr(scalar_bodies, "array", scalar_bodies).get(step.fun)
-    if array_body is None:
+    if step.array_body is None:
         # A libm call with no vectorizable version: in a loop Numba calls it per
         # element, 5-10x slower than NumPy's own loops, so it stays a NumPy call.
         return False
     if type(value) is not np.ndarray or value.dtype not in FUSABLE_DTYPES or \
             value.size < min_size:
         return False
-    if value.dtype == FLOAT32 and not ARITHMETIC_BODY.fullmatch(array_body):
+    if value.dtype == FLOAT32 and not step.exact:
         return False
     for operand in operands:
         operand_value = operand.value
@@ -306,13 +299,13 @@ def _broadcasts_to(shape, target):
         n in (1, m) for n, m in zip(shape[::-1], target[::-1]))
 
 
-def _reduction(step, operands, bodies):
+def _reduction(step, operands):
     """(kind, axes) of a reduction a kernel can compute at a region's exit (see
     ``Region.reductions``), or None. A sum over leading axes adds row after row into
     each output element (NumPy's order there, for a C-ordered operand): only where
     the rows and the reduced part both have more than one element (else NumPy
     reduces the whole as one pairwise sum)."""
-    kind = reduction_kind(bodies, step.fun)
+    kind = step.reduction
     operand = operands[0] if len(operands) == 1 else None
     value = getattr(operand, "value", None)
     if not (_is_node(operand) and type(value) is np.ndarray and value.ndim
@@ -336,16 +329,10 @@ def _reduction(step, operands, bodies):
     return kind, k
 
 
-def reduction_kind(bodies, fun):
-    """"sum" or "mean" when ``fun`` declares an all-axes reduction, else None."""
-    match = REDUCTION_BODY.fullmatch(getattr(bodies, "array", bodies).get(fun) or "")
-    return match.group(1) if match else None
-
-
-def body_of(bodies, fun):
-    """The expression the fuser reads a step's arguments from (``{0}``...)."""
-    body = bodies.get(fun)
-    return body if body is not None else getattr(bodies, "array", bodies)[fun]
+def used_arguments(step):
+    """The argument positions a fused step reads: a reduction its first, an elementwise
+    step those its scalar body refers to."""
+    return frozenset((0,)) if step.reduction else used_positions(step.scalar_body)
 
 
 @functools.lru_cache(maxsize=None)
@@ -360,7 +347,7 @@ def _is_scalar(value):
         isinstance(value, np.integer) and not isinstance(value, np.bool_))
 
 
-def _connect(regions, steps, resolve, needed_after, scalar_bodies):
+def _connect(regions, steps, needed_after):
     """Fill each region's inputs and outputs."""
     members = {}
     for region in regions:
@@ -369,8 +356,8 @@ def _connect(regions, steps, resolve, needed_after, scalar_bodies):
     for region in regions:
         seen = set()
         for step in region.steps:
-            used = used_positions(body_of(scalar_bodies, step.fun))
-            for position, operand in enumerate(_operands(step, resolve)):
+            used = used_arguments(step)
+            for position, operand in enumerate(step.operands):
                 if position not in used:
                     continue
                 if _is_node(operand) and members.get(operand.index) is region:
@@ -382,11 +369,11 @@ def _connect(regions, steps, resolve, needed_after, scalar_bodies):
                         region.inputs.append(operand)
     used_outside = set(needed_after)
     for step in steps:
-        for operand in _operands(step, resolve):
+        for operand in step.operands:
             if _is_node(operand) and members.get(operand.index) not in (None, members.get(step.index)):
                 used_outside.add(operand.index)
     for region in regions:
         region.outputs = [s for s in region.steps if s.index in used_outside]
-        region.operands = {s.index: _operands(s, resolve) for s in region.steps}
+        region.operands = {s.index: s.operands for s in region.steps}
         region.cost = len(region.steps) + sum(_weight(region, o) for o in region.inputs) + \
             len(region.outputs) * _weight(region)

@@ -57,7 +57,7 @@ class Layout:
         return sum(1 for group in self.groups if group and group[-1] < k)
 
 
-def kernel_source(region, bodies, layout):
+def kernel_source(region, layout):
     """(source, array_inputs): the kernel ``kernel(inputs..., outputs..., sizes...,
     starts, order)`` returning the tuple of its reductions (``pairwise.pieces``)."""
     dtype = "float32" if region.dtype == np.float32 else "float64"
@@ -88,9 +88,9 @@ def kernel_source(region, bodies, layout):
         if step.index in region.reductions:
             reduced[step.index] = names[operand_key(region.operands[step.index][0])]
             continue
-        args = step_arguments(region, step, bodies[step.fun], names, dtype)
+        args = step_arguments(region, step, step.array_body, names, dtype)
         names[operand_key(step)] = f"t{number}"
-        body.append(f"t{number} = {bodies[step.fun].format(*args)}")
+        body.append(f"t{number} = {step.array_body.format(*args)}")
         if step.index in outputs:
             body.append(f"{outputs[step.index]}[{', '.join(index)}] = t{number}")
     reductions = [(f"r{j}", step.index) for j, step in enumerate(region.outputs)

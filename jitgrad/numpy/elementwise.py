@@ -43,19 +43,21 @@ def _over(d, values):
     return lambda g: g / d(*values)
 
 
-def def_unary(fun, dfdx, body=None, reads="ans x", array_body="same"):
+def def_unary(fun, dfdx, body=None, reads="ans x", array_body="same", exact=False):
     """``body`` is the scalar expression the jit's fuser compiles (``{0}`` is x), and
-    ``array_body`` the one for array loops (see ``trace.rules.def_scalar_body``);
-    ``reads`` declares which of ``ans`` and ``x`` the derivative uses."""
+    ``array_body`` the one for array loops; ``exact`` says the body is exact IEEE
+    arithmetic (see ``trace.rules.def_scalar_body``); ``reads`` declares which of
+    ``ans`` and ``x`` the derivative uses."""
     read_ans, read_x = _reads(reads, ("ans", "x"))
     defvjp(fun, lambda ans, x: _times(dfdx, (ans if read_ans else None,
                                              x if read_x else None)))
     defjvp(fun, lambda g, ans, x: g * dfdx(ans, x))
     if body is not None:
-        def_scalar_body(fun, body, array_body)
+        def_scalar_body(fun, body, array_body, exact)
 
 
-def def_unary_quotient(fun, inverse_dfdx, body=None, reads="ans x", array_body="same"):
+def def_unary_quotient(fun, inverse_dfdx, body=None, reads="ans x", array_body="same",
+                       exact=False):
     """A unary function whose derivative is ``1 / inverse_dfdx(ans, x)``: its rules
     divide by that instead of multiplying by its reciprocal (one pass fewer)."""
     read_ans, read_x = _reads(reads, ("ans", "x"))
@@ -63,15 +65,16 @@ def def_unary_quotient(fun, inverse_dfdx, body=None, reads="ans x", array_body="
                                                     x if read_x else None)))
     defjvp(fun, lambda g, ans, x: g / inverse_dfdx(ans, x))
     if body is not None:
-        def_scalar_body(fun, body, array_body)
+        def_scalar_body(fun, body, array_body, exact)
 
 
-def def_binary(fun, dfdx, dfdy, body=None, reads=("ans x y", "ans x y")):
+def def_binary(fun, dfdx, dfdy, body=None, reads=("ans x y", "ans x y"), exact=False):
     """``dfdx(ans, x, y)``; ``None`` for a partial derivative that is always zero.
-    ``body`` is the scalar expression the jit's fuser compiles (``{0}``, ``{1}``);
+    ``body`` is the scalar expression the jit's fuser compiles (``{0}``, ``{1}``), and
+    ``exact`` says it is exact IEEE arithmetic (``trace.rules.def_scalar_body``);
     ``reads`` declares which of ``ans x y`` each partial derivative uses."""
     if body is not None:
-        def_scalar_body(fun, body)
+        def_scalar_body(fun, body, exact=exact)
     def vjp(d, argnum):
         if d is None:
             return None
@@ -108,22 +111,23 @@ defjvp(anp.subtract, lambda g, ans, x, y: broadcast(g, ans),
        lambda g, ans, x, y: broadcast(-g, ans))
 defvjp(anp.negative, lambda ans, x: lambda g: -g)
 defjvp(anp.negative, lambda g, ans, x: -g)
-def_scalar_body(anp.add, "({0} + {1})")
-def_scalar_body(anp.subtract, "({0} - {1})")
-def_scalar_body(anp.negative, "(-{0})")
+def_scalar_body(anp.add, "({0} + {1})", exact=True)
+def_scalar_body(anp.subtract, "({0} - {1})", exact=True)
+def_scalar_body(anp.negative, "(-{0})", exact=True)
 defvjp(anp.positive, lambda ans, x: lambda g: g)
 defjvp(anp.positive, lambda g, ans, x: g)
 
 # Arithmetic.
 def_binary(anp.multiply, lambda ans, x, y: y, lambda ans, x, y: x, body="({0} * {1})",
-           reads=("y", "x"))
+           reads=("y", "x"), exact=True)
 def_binary(anp.true_divide, lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y,
-           body="({0} / {1})")
+           body="({0} / {1})", exact=True)
 # Reverse mode divides by y rather than multiplying by 1 / y: one pass fewer.
 defvjp(anp.true_divide, lambda ans, x, y: unbroadcast_f(x, lambda g: g / y),
        lambda ans, x, y: unbroadcast_f(y, lambda g: -g * ans / y))
-def_unary(anp.reciprocal, lambda ans, x: -ans * ans, body="(1.0 / {0})", reads="ans")
-def_unary(anp.square, lambda ans, x: 2.0 * x, body="({0} * {0})", reads="x")
+def_unary(anp.reciprocal, lambda ans, x: -ans * ans, body="(1.0 / {0})", reads="ans",
+          exact=True)
+def_unary(anp.square, lambda ans, x: 2.0 * x, body="({0} * {0})", reads="x", exact=True)
 
 
 # Where eager code computes on Python or NumPy scalars with scalar code (``1 if y == 0
@@ -178,6 +182,9 @@ def _power_dx(ans, x, y):
     return y * power_operator(x, _power_exponent_minus_one(y))
 
 
+# ``**`` calls pow, which rounds unlike NumPy's float32 power in ~20% of elements here:
+# not exact, so float32 regions leave it to NumPy (float64 ones fuse it, a few ulp off
+# as transcendentals are).
 def_binary(anp.power, _power_dx,
            lambda ans, x, y: ans * _log_base(ans, x), body="({0} ** {1})")
 # ``x ** y`` on NumPy scalars (no array involved) is NumPy's scalar code,

@@ -4,6 +4,12 @@
 cotangent ``g`` giving one cotangent per argnum; ``primitive_jvps[f](argnums, gs,
 ans, args, kwargs)`` returns the output tangent. The ``def*`` helpers build these
 entries from autograd's one-function-per-argument convention.
+
+The jit's fuser reads facts declared here too, next to each primitive's rules:
+``def_scalar_body`` (elementwise: its scalar and array-loop bodies, and whether the
+body is exact IEEE arithmetic), ``def_reduction`` (a sum or mean over all axes), and
+``def_shape_from_values``. They are tables keyed by primitive; nothing reads a body's
+text to learn what kind of function it is.
 """
 import itertools
 
@@ -18,17 +24,32 @@ primitive_jvps = {}
 # (``"vmath.exp({0})"``, jitgrad/kernels/vmath.py), or none: NumPy's call then.
 scalar_bodies = {}
 array_bodies = {}
+# The elementwise primitives whose bodies are exact IEEE arithmetic (see def_scalar_body).
+exact_arithmetic = set()
+# The reductions fused kernels may accumulate: primitive -> "sum" or "mean".
+reductions = {}
 
 
-def def_scalar_body(fun, body, array_body="same"):
+def def_scalar_body(fun, body, array_body="same", exact=False):
     """Declare ``fun`` elementwise, computing ``body`` per element (Numba-compilable);
     ``array_body`` is what array loops compute instead ("same", or None to leave
-    arrays to NumPy)."""
+    arrays to NumPy: a transcendental without a vectorizable version).
+
+    ``exact=True`` declares the body one correctly rounded IEEE operation (``+ - * /``
+    or a negation of its arguments and literals): any loop computes the bits NumPy's
+    loops do, in float32 too, so float32 regions may take it. Calls (libm, vmath,
+    ``**``) are not exact, nor are bodies of several operations (Numba computes a
+    float64 literal's expression in float64 and rounds once, where NumPy rounds each
+    step to float32): float32 regions leave those to NumPy."""
     scalar_bodies[fun] = body
     if array_body == "same":
         array_bodies[fun] = body
     elif array_body is not None:
         array_bodies[fun] = array_body
+    if exact:
+        exact_arithmetic.add(fun)
+    else:
+        exact_arithmetic.discard(fun)
 
 
 def def_shape_from_values(fun, when=True):
@@ -49,8 +70,11 @@ def shape_from_values(fun, args):
 
 def def_reduction(fun, kind):
     """Declare ``fun(x)`` (no other argument) a reduction over all of x's axes that
-    fused kernels may accumulate at a region's exit: ``kind`` "sum" or "mean"."""
-    array_bodies[fun] = f"reduce_{kind}({{0}})"
+    fused kernels may accumulate at a region's exit: ``kind`` "sum" or "mean" (a sum
+    may also reduce leading axes: see kernels/regions.py)."""
+    if kind not in ("sum", "mean"):
+        raise ValueError(f"a fused reduction is a 'sum' or a 'mean', not {kind!r}")
+    reductions[fun] = kind
 
 
 def _name(fun):
@@ -180,7 +204,7 @@ for _method in (VSpace.add, VSpace.mut_add):
     defjvp(_func(_method), None, lambda g, ans, vs, x, y: g, lambda g, ans, vs, x, y: g)
 # Sums of cotangents fuse too; mut_add does not: it writes into its first argument,
 # which a fused kernel (computing a new value) would leave unchanged.
-def_scalar_body(_func(VSpace.add), "({1} + {2})")
+def_scalar_body(_func(VSpace.add), "({1} + {2})", exact=True)
 defjvp(_func(VSpace.scalar_mul), None, "same", "same")
 defjvp(_func(VSpace.inner), None, "same", "same")
 defjvp(_func(VSpace.covector), None, "same")
