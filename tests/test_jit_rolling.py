@@ -227,6 +227,7 @@ def test_random_draws_in_the_block_are_drawn_anew_in_order():
 
 
 def test_arrays_fused_in_the_block_replay_as_eager(monkeypatch):
+    monkeypatch.setenv("JITGRAD_FUSE", "1")  # about fusion: on even in a JITGRAD_FUSE=0 run
     monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "100")
     def fused(x, y):
         for _ in range(10):
@@ -245,6 +246,7 @@ def test_arrays_fused_in_the_block_replay_as_eager(monkeypatch):
 
 
 def test_a_rolled_plan_fused_later_replays_as_eager(monkeypatch):
+    monkeypatch.setenv("JITGRAD_FUSE", "1")
     monkeypatch.setenv("JITGRAD_FUSE_AFTER", "1e9")  # built unfused, fused below
     monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "100")
 
