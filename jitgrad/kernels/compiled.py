@@ -12,7 +12,9 @@ import warnings
 from .cache import load_kernel
 
 logger = logging.getLogger("jitgrad.kernels")
-_kernels = {}  # (kind, *details) -> dispatcher, or None where compiling failed
+# (kind, *details) -> dispatcher, or None where compiling failed. ``ready.get(key) or
+# kernel(key, ...)`` spares a call per step of a plan that calls thousands of them.
+ready = {}
 _announced = []
 _failed = set()
 
@@ -21,10 +23,8 @@ def kernel(key, make_source, args):
     """The dispatcher of the source ``make_source()`` gives, compiled for ``args``'
     types (``key`` names them both: its first item is the kernel's kind, for people);
     None when that cannot be done (Numba missing or failing)."""
-    try:
-        return _kernels[key]
-    except KeyError:
-        pass
+    if key in ready:
+        return ready[key]
     start = time.perf_counter()
     try:
         import numba
@@ -44,7 +44,7 @@ def kernel(key, make_source, args):
                     "so later runs load them", key[0], seconds)
     else:
         logger.debug("%s kernel ready in %.2f s", key[0], seconds)
-    _kernels[key] = dispatcher
+    ready[key] = dispatcher
     return dispatcher
 
 

@@ -14,7 +14,7 @@ loop, and NumPy's call then raises NumPy's IndexError.
 """
 import numpy as np
 
-from .compiled import header, kernel
+from .compiled import header, kernel, ready
 
 # What the loops copy: dtypes Numba types, in native byte order.
 DTYPES = frozenset(np.dtype(t) for t in (np.float64, np.float32, np.complex128, np.complex64,
@@ -22,6 +22,7 @@ DTYPES = frozenset(np.dtype(t) for t in (np.float64, np.float32, np.complex128, 
                                          np.uint32, np.uint16, np.uint8, np.bool_))
 MAX_AXES = 4  # one kernel source per number of index arrays
 _INT64, _FLOAT64 = np.dtype(np.int64), np.dtype(np.float64)
+_INTEGERS = (int, np.integer)
 
 
 def _int_arrays(indices, ndim):
@@ -88,8 +89,8 @@ def take(a, indices):
         if found is not None:
             out = np.empty(found[0].shape, a.dtype)
             args = (a, out, *found)
-            compiled = kernel(("gather", a.dtype, a.ndim, out.ndim),
-                              lambda: _gather_source(a.ndim), args)
+            key = ("gather", a.dtype, a.ndim, out.ndim)
+            compiled = ready.get(key) or kernel(key, lambda: _gather_source(a.ndim), args)
             if compiled is not None and compiled(*args):
                 return out
     return a[indices]
@@ -111,8 +112,8 @@ def add_at_zeros(shape, dtype, indices, values):
         if spread is not None:
             out = np.zeros(shape, np.float64)
             args = (out, spread, *found)
-            compiled = kernel(("scatter-add", len(shape), spread.ndim),
-                              lambda: _scatter_source(len(shape)), args)
+            key = ("scatter-add", len(shape), spread.ndim)
+            compiled = ready.get(key) or kernel(key, lambda: _scatter_source(len(shape)), args)
             if compiled is not None and compiled(*args):
                 return out
     out = np.zeros(shape, dtype)
@@ -140,13 +141,15 @@ _ROLL_SOURCE = "\n".join(header() + [
 
 def roll(a, shift, axis=None):
     """``np.roll(a, shift, axis)``."""
-    if (type(a) is np.ndarray and a.dtype in DTYPES and a.size and a.flags.c_contiguous
-            and isinstance(shift, (int, np.integer)) and isinstance(axis, (int, np.integer))
-            and -a.ndim <= axis < a.ndim):
+    # (Tests ordered cheapest first: a plan may roll thousands of times per call.)
+    if (type(a) is np.ndarray and isinstance(axis, _INTEGERS) and isinstance(shift, _INTEGERS)
+            and a.flags.c_contiguous and a.size and -a.ndim <= axis < a.ndim
+            and a.dtype in DTYPES):
         axis = int(axis) % a.ndim
-        out = np.empty(a.shape, a.dtype)
+        key = ("roll", a.dtype, a.ndim)
+        out = np.empty_like(a)
         args = (a, out, axis, int(shift) % a.shape[axis])
-        compiled = kernel(("roll", a.dtype, a.ndim), lambda: _ROLL_SOURCE, args)
+        compiled = ready.get(key) or kernel(key, lambda: _ROLL_SOURCE, args)
         if compiled is not None:
             compiled(*args)
             return out

@@ -9,7 +9,7 @@ divisors stay NumPy's (a compiled division measured no faster).
 """
 import numpy as np
 
-from .compiled import header, kernel
+from .compiled import header, kernel, ready
 
 _INT64 = np.dtype(np.int64)
 _REMAINDER_SOURCE = "\n".join(header() + [
@@ -27,7 +27,8 @@ def remainder(x1, x2, *args, **kwargs):
             and x1.flags.c_contiguous):
         out = np.empty(x1.shape, np.int64)
         args = (x1, out, x2 - 1)
-        compiled = kernel(("remainder", x1.ndim), lambda: _REMAINDER_SOURCE, args)
+        key = ("remainder", x1.ndim)
+        compiled = ready.get(key) or kernel(key, lambda: _REMAINDER_SOURCE, args)
         if compiled is not None:
             compiled(*args)
             return out
