@@ -9,7 +9,7 @@ import logging
 import time
 import warnings
 
-from .cache import load_kernel
+from .cache import counts, load_kernel
 
 logger = logging.getLogger("jitgrad.kernels")
 # (kind, *details) -> dispatcher, or None where compiling failed. ``ready.get(key) or
@@ -26,6 +26,7 @@ def kernel(key, make_source, args):
     if key in ready:
         return ready[key]
     start = time.perf_counter()
+    loaded = counts["loaded"]
     try:
         import numba
         dispatcher = load_kernel(make_source())
@@ -38,12 +39,14 @@ def kernel(key, make_source, args):
             _failed.add(message)
             warnings.warn(message, RuntimeWarning, stacklevel=3)
     seconds = time.perf_counter() - start
-    if seconds > 0.5 and not _announced:
+    compiled = counts["loaded"] == loaded  # else loaded from the disk cache
+    if compiled and seconds > 0.5 and not _announced:
         _announced.append(True)
         logger.info("compiled a %s kernel in %.1f s with Numba; kernels are cached on disk, "
                     "so later runs load them", key[0], seconds)
     else:
-        logger.debug("%s kernel ready in %.2f s", key[0], seconds)
+        logger.debug("%s kernel %s in %.2f s", key[0], "compiled" if compiled else "loaded",
+                     seconds)
     ready[key] = dispatcher
     return dispatcher
 
