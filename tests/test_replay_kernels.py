@@ -85,8 +85,8 @@ def test_take_raises_numpys_index_error(a, index):
     assert _error(indexing.take, a, index) == _error(a.__getitem__, index)
 
 
-def _add_at(shape, dtype, index, values):
-    out = numpy.zeros(shape, dtype)
+def _add_at(shape, index, values):
+    out = numpy.zeros(shape)
     # Values broadcast by hand: NumPy 2.4.6's add.at reads memory it does not own when
     # it broadcasts them itself along a 1-d array (zeros(9), (i of shape (4, 3),), and
     # values of shape (3,)); the kernel, and fast_paths.scatter_add, broadcast right.
@@ -95,32 +95,35 @@ def _add_at(shape, dtype, index, values):
     return out
 
 
+SCATTERED = {"2-d", "repeated", "broadcast", "broadcast 1-d", "broadcast 3-d",
+             "broadcast columns", "1-d", "3-d", "float32", "complex", "int8", "bool",
+             "NaN payloads", "Fortran array", "strided array", "big-endian", "empty indices",
+             "empty array"}
+
+
 @pytest.mark.parametrize("name, a, index", TAKE_CASES, ids=[c[0] for c in TAKE_CASES])
-def test_scatter_add_is_add_at(name, a, index):
+def test_scatter_add_is_add_at_where_it_handles_the_call(name, a, index):
     shape = numpy.broadcast_shapes(*(i.shape for i in index))
-    dtype = numpy.float64 if a.dtype.kind != "f" else a.dtype
     for values in (R(*shape), R(*shape[1:]), numpy.array(2.5), numpy.asfortranarray(R(*shape)),
                    numpy.asarray(R(*shape), numpy.float32), 1.5):
         if numpy.broadcast_shapes(numpy.shape(values), shape) != shape:
             continue  # (asfortranarray makes a 0-d array 1-d)
-        want = _add_at(a.shape, dtype, index, values)
-        assert same_bits(indexing.add_at_zeros(a.shape, dtype, index, values), want)
+        got = indexing.add_at_zeros(a.shape, index, values)
+        if name in SCATTERED and type(values) is numpy.ndarray and values.dtype == float:
+            assert same_bits(got, _add_at(a.shape, index, values))
+        else:  # left to the caller: int32 or strided indices, float32 values...
+            assert got is None
 
 
 @pytest.mark.parametrize("a, index", OUT_OF_BOUNDS)
-def test_scatter_add_raises_add_ats_index_error(a, index):
+def test_scatter_add_out_of_bounds_is_left_to_the_caller(a, index):
     values = numpy.ones(numpy.broadcast_shapes(*(i.shape for i in index)))
-    assert _error(indexing.add_at_zeros, a.shape, numpy.float64, index, values) == \
-        _error(_add_at, a.shape, numpy.float64, index, values)
+    assert indexing.add_at_zeros(a.shape, index, values) is None
 
 
-def test_scatter_add_of_values_that_do_not_broadcast_raises_numpys_error():
+def test_scatter_add_of_values_that_do_not_broadcast_is_left_to_the_caller():
     index = (numpy.array([0, 1]), numpy.array([0, 1]))
-    with pytest.raises(ValueError) as want:
-        numpy.add.at(numpy.zeros((3, 3)), index, numpy.ones(3))
-    with pytest.raises(ValueError) as got:
-        indexing.add_at_zeros((3, 3), numpy.float64, index, numpy.ones(3))
-    assert str(got.value) == str(want.value)
+    assert indexing.add_at_zeros((3, 3), index, numpy.ones(3)) is None
 
 
 ROLL_ARRAYS = [R(5, 7), R(4, 3, 2), R(6), R(3, 0), R(5, 7).astype(numpy.float32),
@@ -242,10 +245,10 @@ def test_jitted_replays_are_eagers_bits(loss, shapes, primitives):
         args = [3 * R(*shape) for shape in shapes]
         assert numpy.array_equal(jitted(*args), grad(loss, argnum=0, jit=False)(*args)), call
     # fused plans call the compiled replays in place of the primitives' own functions
+    fused, functions = kernels.fusion_enabled(), called(jitted)
     for primitive in primitives:
         own, replay = primitive.fun, replays[primitive.fun]
-        assert (id(replay) in called(jitted)) == kernels.fusion_enabled() != \
-            (id(own) in called(jitted)), primitive
+        assert (id(replay) in functions, id(own) in functions) == (fused, not fused), primitive
 
 
 def test_jitted_gathers_out_of_bounds_raise_as_eager():

@@ -1,16 +1,17 @@
 """Gathers, their scatter-add gradients, and rolls, compiled: NumPy's results to the bit.
 
-``take(a, indices)`` is ``a[indices]``, ``add_at_zeros(shape, dtype, indices, values)``
-is ``np.add.at(np.zeros(shape, dtype), indices, values)`` and ``roll`` is ``np.roll``,
-for every input: the cases handled here (one integer array per axis of a C-contiguous
-array; one integer shift along one axis) run one Numba loop, the rest are NumPy's own
-calls. Where NumPy costs 30-60 us on 4096 elements (semi-Lagrangian advection's
-``f[i, j]`` and its gradient) the loops cost a few.
+``take(a, indices)`` is ``a[indices]`` and ``roll`` is ``np.roll``, for every input: the
+cases handled here (one integer array per axis of a C-contiguous array; one integer
+shift along one axis) run one Numba loop, the rest are NumPy's own calls.
+``add_at_zeros(shape, indices, values)`` is ``np.add.at(np.zeros(shape), indices,
+values)`` where it handles the call (float64, such an index), else None. Where NumPy
+costs 20-60 us on 4096 elements (semi-Lagrangian advection's ``f[i, j]`` and its
+gradient), the loops cost 5-8.
 
 Same bits: a gather and a roll copy elements (loads and stores, which leave any NaN as
-it is); the scatter-add adds each value into its zero in the order of
-the flattened broadcast index, as ``np.add.at`` does. An index out of bounds stops the
-loop, and NumPy's call then raises NumPy's IndexError.
+it is); the scatter-add adds each value into its zero in the order of the flattened
+broadcast index, as ``np.add.at`` does. An index out of bounds stops the loop; the
+gather then leaves NumPy to raise its IndexError, the scatter-add returns None.
 """
 import numpy as np
 
@@ -96,29 +97,26 @@ def take(a, indices):
     return a[indices]
 
 
-def add_at_zeros(shape, dtype, indices, values):
-    """``np.add.at(np.zeros(shape, dtype), indices, values)``, returned."""
-    shape = tuple(shape)
+def add_at_zeros(shape, indices, values):
+    """``np.add.at(np.zeros(shape), indices, values)`` for float64 ``values`` and an index
+    of int64 arrays in bounds; None for anything else, which the caller computes its
+    own way. (NumPy 2.4's add.at errs where it broadcasts the values along a 1-d
+    array itself; the primitive's own scatter-add, ``numpy.fast_paths.scatter_add``,
+    does not.)"""
     found = (_int_arrays(indices, len(shape))
-             if dtype == _FLOAT64 and type(values) is np.ndarray and values.dtype == _FLOAT64
-             else None)
-    if found is not None:
-        spread = values
-        if values.shape != found[0].shape or not values.flags.c_contiguous:
-            try:
-                spread = np.ascontiguousarray(np.broadcast_to(values, found[0].shape))
-            except ValueError:
-                spread = None  # NumPy's call raises its own error
-        if spread is not None:
-            out = np.zeros(shape, np.float64)
-            args = (out, spread, *found)
-            key = ("scatter-add", len(shape), spread.ndim)
-            compiled = ready.get(key) or kernel(key, lambda: _scatter_source(len(shape)), args)
-            if compiled is not None and compiled(*args):
-                return out
-    out = np.zeros(shape, dtype)
-    np.add.at(out, indices, values)
-    return out
+             if type(values) is np.ndarray and values.dtype == _FLOAT64 else None)
+    if found is None:
+        return None
+    if values.shape != found[0].shape or not values.flags.c_contiguous:
+        try:
+            values = np.ascontiguousarray(np.broadcast_to(values, found[0].shape))
+        except ValueError:
+            return None
+    out = np.zeros(shape, np.float64)
+    args = (out, values, *found)
+    key = ("scatter-add", len(shape), values.ndim)
+    compiled = ready.get(key) or kernel(key, lambda: _scatter_source(len(shape)), args)
+    return out if compiled is not None and compiled(*args) else None
 
 
 # Along the axis, each block of n * inner elements (inner: the length of the axes

@@ -149,8 +149,10 @@ def take_traced_compiled(A, template, *parts):
 
 
 def untake_traced_compiled(x, template, vs, *parts):
-    if _arrays_only(template, parts) and type(vs) is ArrayVSpace:
-        return indexing.add_at_zeros(vs.shape, vs.dtype, parts, x)
+    if _arrays_only(template, parts) and type(vs) is ArrayVSpace and vs.dtype == _np.float64:
+        result = indexing.add_at_zeros(vs.shape, parts, x)
+        if result is not None:
+            return result
     return untake_traced.fun(x, template, vs, *parts)
 
 
