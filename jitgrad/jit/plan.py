@@ -14,7 +14,7 @@ import numpy as np
 
 from .passes import Constant, optimize, tree_leaves
 from .rolling import GuardSlot, Loop, roll, rolling_enabled, unrolled
-from ..trace import tree as trees
+from ..trace import rules, tree as trees
 from .identity import same
 from .whole_plan import install as compile_whole
 
@@ -50,7 +50,7 @@ class Plan:
         self.has_random = any(n.kind == "source" for n in nodes)
         self.fused = False
         self.replay_seconds = 0.0
-        self._build(fused_kernels(*self._optimized) if fuse else [])
+        self._build(fused_kernels(*self._optimized) if fuse else [], fuse)
         self.fused = fuse
         if fuse:  # every step in one compiled function, where all compile
             compile_whole(self)
@@ -60,10 +60,11 @@ class Plan:
         for node in graph.nodes:
             node.value = _stand_in(node.value, stand_ins)
 
-    def _build(self, kernels):
+    def _build(self, kernels, fused=False):
         self.kernels = kernels
         self.n_kernels = len(kernels)
-        self.source, namespace = _generate(*self._optimized, self.n_inputs, kernels)
+        self.source, namespace = _generate(*self._optimized, self.n_inputs, kernels,
+                                           replays=fused and _replays_enabled())
         code = compile(self.source, f"<jitgrad plan {id(self):x}>", "exec")
         exec(code, namespace)
         self.run = namespace["plan"]
@@ -73,8 +74,8 @@ class Plan:
         if not self.fused:
             self.fused = True
             kernels = fused_kernels(*self._optimized)
-            if kernels:
-                self._build(kernels)
+            if kernels or _replays_enabled():
+                self._build(kernels, fused=True)
             compile_whole(self)
 
     def __call__(self, leaves):
@@ -197,9 +198,17 @@ def _steps(items, resolve, kernels, where=None):
     return steps
 
 
-def _generate(rolled, guards, outputs, resolve, n_inputs, kernels=()):
-    """The plan's source and the namespace it runs in."""
-    writer = _Writer(rolled, guards, outputs, resolve, kernels)
+def _replays_enabled():
+    """Whether fused plans call the compiled replays of primitives (``def_replay``):
+    they compile with Numba, so not under ``JITGRAD_FUSE=0``."""
+    from .. import kernels
+    return kernels.fusion_enabled()
+
+
+def _generate(rolled, guards, outputs, resolve, n_inputs, kernels=(), replays=False):
+    """The plan's source and the namespace it runs in; with ``replays``, steps call
+    their primitives' compiled replays where these declared one."""
+    writer = _Writer(rolled, guards, outputs, resolve, kernels, replays)
     params = [f"a{i}" for i in range(n_inputs)]
     header = [f"# {rolled.describe()}"] if rolled.loops else []
     writer.lines = header + [f"def plan({', '.join(params)}):"]
@@ -212,8 +221,9 @@ class _Writer:
     """Writes a plan's lines: calls, kernels, guards, loops, and the ``del`` of each
     buffer after its last use."""
 
-    def __init__(self, rolled, guards, outputs, resolve, kernels):
+    def __init__(self, rolled, guards, outputs, resolve, kernels, replays=False):
         self.where, self.resolve, self.kernels = rolled.where, resolve, kernels
+        self.replays = rules.replays if replays else {}
         self.namespace = {"GuardFailed": GuardFailed, "_same": same}
         self.names = {}
         self.constants = {}
@@ -367,7 +377,7 @@ class _Writer:
 
     def call(self, node, read, indent, loop=None):
         name = self.names[node.index] = f"v{node.index}"
-        fun = self.function(node.fun.fun if hasattr(node.fun, "fun") else node.fun)
+        fun = self.function(self.replay(node.fun.fun if hasattr(node.fun, "fun") else node.fun))
         parents = dict(zip(node.parent_argnums, node.parents))
         counting = {}
         if loop is not None:  # Python ints counting along the turns
@@ -379,6 +389,13 @@ class _Writer:
                 for i, arg in enumerate(node.args)]
         args += [f"{k}={self.constant(v)}" for k, v in node.kwargs.items()]
         self.lines.append(f"{indent}{name} = {fun}({', '.join(args)})")
+
+    def replay(self, fun):
+        """What the plan calls for ``fun``: its declared replay, if any, else itself."""
+        try:
+            return self.replays.get(fun, fun)
+        except TypeError:  # an unhashable callable declares none
+            return fun
 
     def guard_lines(self, node, indent, loop):
         """The checks of ``node``'s guards; in a loop, each turn checks its own."""

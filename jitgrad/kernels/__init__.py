@@ -7,7 +7,9 @@ memory and on disk; ``source.py`` writes their loops, ``pairwise.py`` sums in Nu
 ``vmath*.py`` are the vectorized transcendentals). Numba is imported only when a kernel
 is compiled, so ``import jitgrad`` and eager users never pay for it. Knows nothing of
 differentiation. ``blas_threads`` (no Numba) runs small matrix products on one
-OpenBLAS thread.
+OpenBLAS thread. ``indexing`` and ``integers`` hold compiled loops that fused plans call
+in place of some NumPy routines (gathers at computed indices, their scatter-adds,
+rolls, remainders), declared with ``trace.rules.def_replay``; ``compiled`` compiles them.
 
 Settings (environment): ``JITGRAD_FUSE=0`` turns fusion off;
 ``JITGRAD_FUSE_MIN_SIZE`` (default 4096) is the smallest array worth a kernel;

@@ -16,7 +16,8 @@ import operator
 
 import numpy as _np
 
-from ..trace import def_scalar_body, defjvp, defvjp, getval, primitive
+from ..kernels import integers
+from ..trace import def_replay, def_scalar_body, defjvp, defvjp, getval, primitive
 from ..trace.core import keeps_traced_ints
 from . import numpy_wrapper as anp
 from .numpy_jvps import broadcast
@@ -315,6 +316,7 @@ for _fun in (anp.maximum, anp.minimum, anp.fmax, anp.fmin):
 # mod/remainder: x - floor(x / y) * y; fmod: x - trunc(x / y) * y. Both are piecewise
 # x - k*y with an integer k: d/dx = 1 (the jumps are ignored) and d/dy = -k.
 def_binary_linear_x(anp.remainder, lambda ans, x, y: -anp.floor_divide(x, y))
+def_replay(anp.remainder, integers.remainder)  # int64 % int (wrapped grid indices) compiled
 def_binary_linear_x(anp.fmod, lambda ans, x, y: -anp.rint((x - ans) / y))
 # copysign(x, y) = |x| with y's sign: a sign flip of x, and flat in y.
 def_binary(anp.copysign, lambda ans, x, y: anp.sign(x) * anp.sign(ans), None)

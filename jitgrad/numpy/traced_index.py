@@ -16,8 +16,10 @@ bounds' numbers, which are guarded.)
 """
 import numpy as _np
 
-from ..trace import defjvp_argnum, defvjp_argnum, getval, isbox, primitive, vspace
+from ..kernels import indexing
+from ..trace import def_replay, defjvp_argnum, defvjp_argnum, getval, isbox, primitive, vspace
 from ..trace.core import concrete, concrete_value, keeps_traced_ints
+from ..trace.vspace import ArrayVSpace
 from .fast_paths import scatter_add
 
 class _Part:
@@ -132,6 +134,30 @@ def untake_traced(x, template, vs, *parts):
     """Zeros of space ``vs`` with ``x`` added at the index (repeats accumulate)."""
     result = vs.zeros()
     return scatter_add(result, assemble(template, parts), x)
+
+
+def _arrays_only(template, parts):
+    """Whether the index is ``parts`` alone: every item of the template traced."""
+    return type(template) is tuple and all(p is _PART for p in template)
+
+
+# In jitted plans, an index of integer arrays only gathers and scatters in compiled loops.
+def take_traced_compiled(A, template, *parts):
+    if _arrays_only(template, parts):
+        return indexing.take(A, parts)
+    return A[assemble(template, parts)]
+
+
+def untake_traced_compiled(x, template, vs, *parts):
+    if _arrays_only(template, parts) and type(vs) is ArrayVSpace and vs.dtype == _np.float64:
+        result = indexing.add_at_zeros(vs.shape, parts, x)
+        if result is not None:
+            return result
+    return untake_traced.fun(x, template, vs, *parts)
+
+
+def_replay(take_traced, take_traced_compiled)
+def_replay(untake_traced, untake_traced_compiled)
 
 
 def _no_gradient_for_indices(argnum, ans, args, kwargs):

@@ -77,6 +77,18 @@ def def_reduction(fun, kind):
     reductions[fun] = kind
 
 
+# For the jit's plans: functions computing what a primitive's own computes, to the bit,
+# faster (compiled in jitgrad/kernels/), keyed by the function a plan would call.
+replays = {}
+
+
+def def_replay(fun, implementation):
+    """Declare ``implementation`` the function jit plans call in place of ``fun``'s own:
+    the same bits for every input, faster on the ones it handles, ``fun``'s own for the
+    rest. Plans use it once they are fused (``JITGRAD_FUSE=0`` keeps ``fun``'s own)."""
+    replays[getattr(fun, "fun", fun)] = implementation
+
+
 def _name(fun):
     return getattr(fun, "__name__", repr(fun))
 
