@@ -55,3 +55,14 @@ def test_gradients_through_gathers_and_rolls():
     for _ in range(3):
         field = R(6, 5)
         assert_allclose(jitted(field), grad(loss, jit=False)(field), rtol=1e-12)
+
+
+def test_scatter_add_broadcasts_values_itself_for_numpys_add_at():
+    """NumPy 2.4's add.at, broadcasting values of shape (3,) along a (4, 3) index into
+    a 1-d array, read memory it does not own: scatter_add broadcasts them first."""
+    from jitgrad.numpy.fast_paths import scatter_add
+    index = numpy.array([[0, 1, 2], [3, 4, 5], [6, 7, 8], [0, 1, 2]])
+    for dtype in (numpy.float32, numpy.complex128, numpy.float64):
+        values = numpy.array([1.0, 2.0, 3.0], dtype)
+        out = scatter_add(numpy.zeros(9, dtype), (index,), values)
+        assert numpy.array_equal(out, numpy.array([2, 4, 6, 1, 2, 3, 1, 2, 3], dtype))

@@ -21,6 +21,12 @@ def scatter_add(result, index, values):
         sums = _np.bincount(flat.ravel(), weights=weights.ravel(), minlength=result.size)
         result += sums.reshape(result.shape)
         return result
+    try:  # NumPy 2.4's add.at reads past values it broadcasts itself along a 2-d index
+        target = result[index].shape
+    except (IndexError, TypeError, ValueError):
+        target = None  # add.at raises its own error below
+    if target is not None and _np.shape(values) != target:
+        values = _np.broadcast_to(values, target)
     _np.add.at(result, index, values)
     return result
 
