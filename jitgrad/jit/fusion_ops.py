@@ -47,6 +47,8 @@ class FusionOps:
             op.array_body = rules.array_bodies.get(fun)
             op.reduction = rules.reductions.get(fun)
             op.exact = fun in rules.exact_arithmetic
+            shift_of = rules.shifted_reads.get(fun)
+            op.shifted = shift_of(node.args, node.kwargs) if shift_of is not None else None
         else:
             op.fun, op.kwargs = fun, node.kwargs
         return op

@@ -183,6 +183,7 @@ def _steps(items, resolve, kernels, where=None):
     for kernel in kernels:
         fused_at[kernel.region.steps[-1].index] = kernel
         skipped.update(step.index for step in kernel.region.steps)
+        skipped.update(kernel.region.absorbed)  # rolls that kernels read in place
     steps = []
     for item in items:
         if isinstance(item, Loop):

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from .cache import load_kernel
+from .ops import Shifted
 from .regions import operand_key
 from .source import Layout, kernel_source, step_arguments
 
@@ -53,6 +54,9 @@ class FusedKernel:
             shapes = [np.shape(operand.value) for operand in region.inputs
                       if type(operand.value) is np.ndarray]
             splits = {axes for _, axes in region.reductions.values() if axes is not None}
+            # A rolled read wraps along its axis: that axis is a loop of its own.
+            splits.update(boundary for operand in region.inputs if type(operand) is Shifted
+                          for boundary in (operand.axis, operand.axis + 1))
             layout = Layout(region.shape, shapes, splits)
             source, array_inputs = kernel_source(region, layout)
             kernel = cls(region, source, load_kernel(source), array_inputs, layout)
@@ -138,7 +142,8 @@ class ScalarKernel(FusedKernel):
 def _evaluate(region, inputs):
     """The region's output values, computed step by step with the primitives' own
     NumPy functions."""
-    values = {operand_key(op): value for op, value in zip(region.inputs, inputs)}
+    values = {operand_key(op): np.roll(value, op.shift, op.axis) if type(op) is Shifted
+              else value for op, value in zip(region.inputs, inputs)}
     for step in region.steps:
         operand_values = [values[operand_key(op)] if operand_key(op) in values else op.value
                           for op in region.operands[step.index]]

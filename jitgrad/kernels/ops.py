@@ -28,17 +28,17 @@ class FusionOp:
     """
     __slots__ = ["index", "kind", "name", "fun", "call", "value", "kwargs", "operands",
                  "dynamic_shape", "scalar_body", "array_body", "reduction", "exact",
-                 "origin"]
+                 "shifted", "origin"]
 
     def __init__(self, index, kind, name, value, origin, fun=None, call=None, kwargs=None,
                  dynamic_shape=False, scalar_body=None, array_body=None, reduction=None,
-                 exact=False):
+                 exact=False, shifted=None):
         self.index, self.kind, self.name, self.value = index, kind, name, value
         self.origin = origin
         self.fun, self.call, self.kwargs = fun, call, kwargs or {}
         self.dynamic_shape = dynamic_shape
         self.scalar_body, self.array_body = scalar_body, array_body
-        self.reduction, self.exact = reduction, exact
+        self.reduction, self.exact, self.shifted = reduction, exact, shifted
         self.operands = ()
 
     def __repr__(self):
@@ -52,3 +52,17 @@ class Literal:
 
     def __init__(self, value, origin):
         self.value, self.origin = value, origin
+
+
+class Shifted:
+    """A kernel input read at shifted positions: ``source``'s value rolled by ``shift``
+    along ``axis`` (what a rolled step computed, read without the copy). The kernel is
+    passed ``source``'s array (``origin`` is the source's)."""
+    __slots__ = ["source", "shift", "axis", "value", "origin"]
+
+    def __init__(self, source, shift, axis):
+        self.source, self.shift, self.axis = source, shift, axis
+        self.value, self.origin = source.value, source.origin
+
+    def __repr__(self):
+        return f"<%{self.source.index} rolled by {self.shift} along {self.axis}>"

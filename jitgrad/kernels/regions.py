@@ -28,7 +28,7 @@ import string
 
 import numpy as np
 
-from .ops import FusionOp
+from .ops import FusionOp, Shifted
 
 FLOAT64, FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 FUSABLE_DTYPES = (FLOAT64, FLOAT32)
@@ -60,7 +60,8 @@ class Region:
         self.open = True
         self.inputs = []   # FusionOps and Literals the kernel reads, in order
         self.outputs = []  # steps whose values are needed after the kernel
-        self.operands = {}  # step index -> its operands (FusionOps and Literals)
+        self.operands = {}  # step index -> its operands (FusionOps, Literals, Shifted)
+        self.absorbed = []  # rolled steps that only kernels read, shifted: not made
         self.cost = 0  # of compiling its kernel: steps, weighted inputs and outputs
 
 
@@ -245,7 +246,50 @@ def _merge(regions, region_of):
 
 def operand_key(operand):
     """The same value used twice is one kernel input."""
-    return ("node", operand.index) if _is_node(operand) else ("constant", id(operand.value))
+    if _is_node(operand):
+        return ("node", operand.index)
+    if type(operand) is Shifted:
+        return ("shifted", operand.source.index, operand.shift, operand.axis)
+    return ("constant", id(operand.value))
+
+
+def _shifted_read(operand, region, members):
+    """A read of a rolled value (``FusionOp.shifted``) as a ``Shifted`` read of what was
+    rolled, or None: for an array region of the rolled value's shape (no broadcasting),
+    along an axis longer than 1, of a value computed before the kernel."""
+    if not _is_node(operand) or operand.shifted is None or operand.kind != "op" or \
+            operand.dynamic_shape or region.scalar or not operand.operands:
+        return None
+    source = operand.operands[0]
+    value = operand.value
+    if not _is_node(source) or type(source.value) is not np.ndarray or \
+            type(value) is not np.ndarray or value.dtype != source.value.dtype or \
+            value.shape != region.shape or source.value.shape != region.shape or \
+            members.get(source.index) is region:
+        return None
+    shift, axis = operand.shifted
+    if not -value.ndim <= axis < value.ndim or value.shape[axis] < 2:
+        return None
+    return Shifted(source, shift, axis % value.ndim)
+
+
+def _absorb_rolls(regions, steps, members, needed_after):
+    """Mark, in ``region.absorbed``, the rolled steps that only kernels read (shifted):
+    the plan need not make their copies."""
+    read_plainly = set(needed_after)
+    rolled = {}
+    for step in steps:
+        region = members.get(step.index)
+        for position, operand in enumerate(step.operands):
+            if not _is_node(operand) or operand.shifted is None:
+                continue
+            rolled[operand.index] = operand
+            if region is None or type(region.operands[step.index][position]) is not Shifted:
+                read_plainly.add(operand.index)
+    for region in regions:
+        region.absorbed = sorted(
+            {o.index for s in region.steps for o in s.operands
+             if _is_node(o) and o.index in rolled and o.index not in read_plainly})
 
 
 def _is_node(operand):
@@ -354,10 +398,14 @@ def _connect(regions, steps, needed_after):
         for step in region.steps:
             members[step.index] = region
     for region in regions:
+        region.operands = {s.index: [_shifted_read(o, region, members) or o for o in s.operands]
+                           for s in region.steps}
+    _absorb_rolls(regions, steps, members, needed_after)
+    for region in regions:
         seen = set()
         for step in region.steps:
             used = used_arguments(step)
-            for position, operand in enumerate(step.operands):
+            for position, operand in enumerate(region.operands[step.index]):
                 if position not in used:
                     continue
                 if _is_node(operand) and members.get(operand.index) is region:
@@ -374,6 +422,5 @@ def _connect(regions, steps, needed_after):
                 used_outside.add(operand.index)
     for region in regions:
         region.outputs = [s for s in region.steps if s.index in used_outside]
-        region.operands = {s.index: s.operands for s in region.steps}
         region.cost = len(region.steps) + sum(_weight(region, o) for o in region.inputs) + \
             len(region.outputs) * _weight(region)

@@ -22,6 +22,7 @@ import re
 
 import numpy as np
 
+from .ops import Shifted
 from .regions import operand_key, used_positions
 
 _TRIG_CALL = re.compile(r"vmath\.(sin|cos)\(([^()]*)\)")
@@ -52,6 +53,10 @@ class Layout:
         self.broadcast = [tuple(pattern[k] for _, pattern in groups) for k in range(len(padded))]
         self.ndim = len(self.shape)
 
+    def group_of(self, axis):
+        """The loop running over ``axis`` (an axis longer than 1)."""
+        return next(g for g, group in enumerate(self.groups) if axis in group)
+
     def loops_before(self, k):
         """How many outer loops run over the axes before axis ``k``."""
         return sum(1 for group in self.groups if group and group[-1] < k)
@@ -72,7 +77,12 @@ def kernel_source(region, layout):
         if is_array:
             mask = layout.broadcast[array_number]
             array_number += 1
-            at = ", ".join("0" if b else i for b, i in zip(mask, index))
+            at = ["0" if b else i for b, i in zip(mask, index)]
+            if type(operand) is Shifted:  # a rolled value: read where it came from
+                g = layout.group_of(operand.axis)
+                prologue.append(f"sh{k} = {operand.shift} % n{g}")
+                at[g] = f"(i{g} - sh{k} + n{g} if i{g} < sh{k} else i{g} - sh{k})"
+            at = ", ".join(at)
             reads.append(f"x{k} = np.{dtype}(in{k}[{at}])")
             names[operand_key(operand)] = f"x{k}"
         elif dtype == "float32":

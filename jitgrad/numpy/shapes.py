@@ -10,6 +10,7 @@ import numpy as _np
 
 from ..kernels import indexing
 from ..trace import def_replay, defjvp, defvjp, getval, primitive, vspace
+from ..trace.rules import def_shifted_read
 from ..trace.core import concrete_value
 from . import fast_paths, numpy_wrapper as anp
 from .array_likes import array_likes
@@ -92,6 +93,19 @@ defvjp(anp.roll, lambda ans, a, shift, axis=None: lambda g:
        anp.roll(g, tuple(-_np.asarray(shift)) if _np.ndim(shift) else -shift, axis))
 defjvp(anp.roll, "same")
 def_replay(anp.roll, indexing.roll)  # one shift along one axis: one compiled loop
+
+
+def _one_shift_along_one_axis(args, kwargs):
+    shift = args[1] if len(args) > 1 else kwargs.get("shift")
+    axis = args[2] if len(args) > 2 else kwargs.get("axis")
+    integers = (int, _np.integer)
+    if isinstance(shift, integers) and isinstance(axis, integers) and \
+            not isinstance(shift, (bool, _np.bool_)) and not isinstance(axis, (bool, _np.bool_)):
+        return int(shift), int(axis)
+    return None
+
+
+def_shifted_read(anp.roll, _one_shift_along_one_axis)
 
 defvjp(anp.broadcast_to, lambda ans, x, shape, **kwargs: lambda g:
        unbroadcast(g, (anp.shape(x), anp.ndim(x), anp.result_type(x), anp.iscomplexobj(x))))

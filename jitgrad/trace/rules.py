@@ -77,6 +77,20 @@ def def_reduction(fun, kind):
     reductions[fun] = kind
 
 
+# For the fuser: primitives whose result is their first argument with its entries moved
+# along one axis (``roll``), by the function telling a call's (shift, axis).
+shifted_reads = {}
+
+
+def def_shifted_read(fun, shift_of):
+    """Declare ``fun(x, ...)`` to be ``x`` rolled: ``shift_of(args, kwargs)`` gives the
+    call's ``(shift, axis)`` (ints: result[i] = x[(i - shift) mod n] along ``axis``), or
+    None where it is not one such roll. A fused kernel then reads ``x`` at the shifted
+    positions instead of the rolled copy (and the copy is not made when only kernels read
+    it)."""
+    shifted_reads[fun] = shift_of
+
+
 # For the jit's plans: functions computing what a primitive's own computes, to the bit,
 # faster (compiled in jitgrad/kernels/), keyed by the function a plan would call.
 replays = {}
