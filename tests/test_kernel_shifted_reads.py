@@ -95,3 +95,17 @@ def test_a_broadcast_rolled_operand_is_read_from_its_copy():
     rng = numpy.random.RandomState(3)
     plan, text = _plan_and_kernels(broadcast_roll, rng.randn(16, 8), rng.randn(16, 1))
     assert "roll(" in plan and not re.search(r"sh\d+ = ", text)
+
+
+def test_a_shift_computed_from_the_inputs_is_never_baked_into_a_kernel():
+    """np.roll(x, k) with k an int from traced values: k may change on replay."""
+    def f(x, y):
+        k = int(np.sum(y > 0))
+        return np.sum((x + np.roll(x, k, axis=0)) * x)
+
+    rng = numpy.random.RandomState(5)
+    jitted, eager = grad(f, jit=True), grad(f)
+    for n_positive in (1, 2, 3, 5, 2):
+        x, y = rng.randn(16, 8), -numpy.ones(4)
+        y[:n_positive] = 1.0
+        assert numpy.array_equal(jitted(x, y), eager(x, y))

@@ -48,7 +48,10 @@ class FusionOps:
             op.reduction = rules.reductions.get(fun)
             op.exact = fun in rules.exact_arithmetic
             shift_of = rules.shifted_reads.get(fun)
-            op.shifted = shift_of(node.args, node.kwargs) if shift_of is not None else None
+            # Only a shift and axis that are the plan's constants: a traced shift (an
+            # int computed from the inputs) may differ on replay.
+            if shift_of is not None and tuple(node.parent_argnums) == (0,):
+                op.shifted = shift_of(node.args, node.kwargs)
         else:
             op.fun, op.kwargs = fun, node.kwargs
         return op
