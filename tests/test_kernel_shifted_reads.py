@@ -98,14 +98,14 @@ def test_a_broadcast_rolled_operand_is_read_from_its_copy():
 
 
 def test_a_shift_computed_from_the_inputs_is_never_baked_into_a_kernel():
-    """np.roll(x, k) with k an int from traced values: k may change on replay."""
-    def f(x, y):
-        k = int(np.sum(y > 0))
-        return np.sum((x + np.roll(x, k, axis=0)) * x)
+    """np.roll(x, k) with k an int argument (traced: it may change on replay without a
+    new trace) or an int computed from traced values (guarded)."""
+    def f(x, k, y):
+        return np.sum((x + np.roll(x, k, axis=0) + np.roll(x, int(np.sum(y > 0)), 1)) * x)
 
     rng = numpy.random.RandomState(5)
     jitted, eager = grad(f, jit=True), grad(f)
-    for n_positive in (1, 2, 3, 5, 2):
+    for k, n_positive in ((1, 1), (2, 1), (3, 2), (5, 2), (2, 3)):
         x, y = rng.randn(16, 8), -numpy.ones(4)
         y[:n_positive] = 1.0
-        assert numpy.array_equal(jitted(x, y), eager(x, y))
+        assert numpy.array_equal(jitted(x, k, y), eager(x, k, y))
