@@ -57,7 +57,8 @@ def test_a_float64_constant_with_float32_operands_is_not_folded():
     # not the result's, so the constant stays an array.
     scale = numpy.full(30, 0.1)
     f = lambda x: x * scale + x  # noqa: E731
-    jitted = replays_match(f, lambda k: (numpy.random.RandomState(k).randn(30).astype(numpy.float32),))
+    jitted = replays_match(
+        f, lambda k: (numpy.random.RandomState(k).randn(30).astype(numpy.float32),))
     assert "<array float64[30]>" in step_line(jitted.explain(numpy.ones(30, numpy.float32)),
                                               "multiply")
 
@@ -112,5 +113,6 @@ def test_the_folded_plan_replays_with_fusion_off(monkeypatch):
     monkeypatch.setenv("JITGRAD_FUSE", "0")
     scale = numpy.full((8, 8), 3.0, numpy.float32)
     f = lambda x: np.sum((x - scale) * (scale * x))  # noqa: E731
-    replays_match(grad(f), lambda k: (numpy.random.RandomState(k).randn(8, 8).astype(numpy.float32),),
-                  jitted=grad(f, jit=True))
+    make_args = lambda k: (  # noqa: E731
+        numpy.random.RandomState(k).randn(8, 8).astype(numpy.float32),)
+    replays_match(grad(f), make_args, jitted=grad(f, jit=True))

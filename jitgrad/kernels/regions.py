@@ -3,7 +3,8 @@
 A step is fusable when its primitive has a body for array loops (a transcendental
 without a vectorizable one stays a NumPy call: NumPy's vectorized loops beat scalar
 libm), its result is a float64 or float32 array of at least ``min_size`` elements
-(below that NumPy's own calls are cheap and a compile is not worth it), its shape
+(None: ``cost.MIN_ELEMENTS``, and then a region is kept only where ``cost.pays``:
+NumPy's calls would take longer than its kernel), its shape
 does not depend on values, and each operand is a scalar or an array whose shape
 broadcasts to the result's (read with index 0 on its broadcast axes). float32
 regions take only IEEE arithmetic (the same bits in any loop; libm and vmath differ
@@ -24,6 +25,8 @@ import re
 import string
 
 import numpy as np
+
+from . import cost
 
 FLOAT64, FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 FUSABLE_DTYPES = (FLOAT64, FLOAT32)
@@ -74,13 +77,14 @@ def find_regions(steps, resolve, scalar_bodies, needed_after, min_size, guards=(
     region_of = {}
     regions = []
     looked_at = sorted(guards)
+    floor = cost.MIN_ELEMENTS if min_size is None else min_size
     for step in steps:
         # A guard is checked after the kernel computing its value: that kernel must
         # not take steps traced after the guard (they assume the value it checks).
         while looked_at and looked_at[0][0] <= step.index:
             _close(region_of.get(looked_at.pop(0)[1]))
         operands = _operands(step, resolve)
-        kind = _fusable(step, operands, scalar_bodies, min_size)
+        kind = _fusable(step, operands, scalar_bodies, floor)
         region = None
         if kind == "reduction":
             owner = region_of.get(operands[0].index) if _is_node(operands[0]) else None
@@ -122,6 +126,9 @@ def find_regions(steps, resolve, scalar_bodies, needed_after, min_size, guards=(
                for piece in _cut(region, resolve, scalar_bodies, read_outside)
                if len(piece.steps) >= _min_steps(piece)]  # a short last piece: NumPy calls
     _connect(regions, steps, resolve, needed_after, scalar_bodies)
+    if min_size is None:  # a region not worth its kernel stays NumPy calls
+        array_bodies = getattr(scalar_bodies, "array", scalar_bodies)
+        regions = [r for r in regions if r.scalar or cost.pays(r, array_bodies)]
     return regions
 
 
