@@ -299,12 +299,21 @@ def _fusable(step, operands, scalar_bodies, min_size):
         if type(operand_value) is np.ndarray:
             if operand_value.dtype not in FUSABLE_DTYPES or (
                     operand_value.dtype != value.dtype and value.dtype == FLOAT32) or \
-                    not _broadcasts_to(operand_value.shape, value.shape):
+                    not _broadcasts_to(operand_value.shape, value.shape) or \
+                    not _c_ordered(operand_value):
                 return False
         elif not isinstance(operand_value, (float, int, np.floating, np.integer)) or \
                 isinstance(operand_value, (bool, np.bool_)):
             return False
     return "array"
+
+
+def _c_ordered(array):
+    """Whether NumPy computes on ``array`` in C order, as kernels do: a captured constant
+    laid out otherwise (Fortran order, reversed) gives NumPy's results its layout, and
+    a later sum of them adds in another order than a kernel's (other bits)."""
+    strides = [s for s, n in zip(array.strides, array.shape) if n > 1 and s != 0]
+    return all(s > 0 for s in strides) and strides == sorted(strides, reverse=True)
 
 
 def _broadcasts_to(shape, target):
