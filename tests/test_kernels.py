@@ -245,3 +245,20 @@ def test_plans_fuse_once_their_replays_have_taken_long_enough(monkeypatch):
     for _ in range(3):
         never(x, y)
     assert plans(never)[0].n_kernels == 0
+
+
+@pytest.mark.parametrize("order", ["F", "reversed"])
+def test_a_constant_laid_out_otherwise_than_c_stays_a_numpy_call(order):
+    # NumPy's c * t keeps c's layout, and np.sum adds in memory order: a kernel adding in
+    # C order gave other bits, at every size it fused.
+    rs = numpy.random.RandomState(3)
+    c = rs.randn(6, 700)
+    c = numpy.asfortranarray(c) if order == "F" else \
+        numpy.ascontiguousarray(c[::-1, ::-1])[::-1, ::-1]
+    f = lambda x: np.sum(c * x[0, 0])  # noqa: E731
+    jitted = jit(f)
+    for _ in range(3):
+        x = rs.randn(6, 6)
+        got, want = jitted(x), f(x)
+        assert numpy.array_equal(got, want), (got, want)
+    assert plans(jitted)[0].n_kernels == 0

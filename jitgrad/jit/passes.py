@@ -1,7 +1,9 @@
 """Graph passes: fold what does not depend on the inputs, merge repeats, drop the dead.
 
 Each pass returns, for every node, what replaces it: itself, another node (a
-common subexpression), or a ``Constant`` (a value known at trace time).
+common subexpression), or a ``Constant`` (a value known at trace time);
+``fold_uniform_constants`` rewrites arguments instead (an array of equal entries
+becomes one NumPy scalar).
 """
 import numpy as np
 
@@ -22,6 +24,7 @@ def optimize(graph):
     arguments resolved to nodes or Constants, and the guards that still matter."""
     from .container_sums import merge_container_sums
     replacement = fold_constants(graph)
+    fold_uniform_constants(graph, replacement)
     eliminate_common_subexpressions(graph, replacement)
     merge_container_sums(graph, replacement)
     resolve = lambda n: replacement.get(n.index, n)
@@ -41,6 +44,62 @@ def fold_constants(graph):
         else:
             replacement[node.index] = Constant(node.value)
     return replacement
+
+
+def fold_uniform_constants(graph, replacement):
+    """A constant array whose entries are all the same (the ones and 1/n a VJP
+    broadcasts: ``multiply(<array float64[128, 10]>, %7)``) becomes a NumPy scalar of its
+    dtype where an elementwise step of one IEEE operation reads it and its other
+    operand has the result's shape and dtype: the result is the same, bit for bit, in
+    shape and dtype (NumPy 2 promotes a NumPy scalar as an array of its dtype; a Python
+    float would be weak and keep float32 results float32), and a fused kernel reads a
+    literal instead of an array. Rewrites the steps' arguments in place."""
+    from ..kernels.regions import used_positions
+    from ..trace.rules import exact_arithmetic, scalar_bodies
+    for node in graph.nodes:
+        # Steps of one IEEE operation on two arguments (declared exact: each element
+        # one correctly rounded operation, so a scalar operand gives the bits an array
+        # of it gives, whatever loop NumPy or a kernel runs; not ``**``).
+        if node.kind != "op" or node.index in replacement or node.kwargs or \
+                type(node.value) is not np.ndarray or node.fun not in exact_arithmetic:
+            continue
+        positions = sorted(used_positions(scalar_bodies[node.fun]))
+        if len(positions) != 2:
+            continue
+        parents = dict(zip(node.parent_argnums, node.parents))
+        first, second = positions
+        operands = {argnum: replacement.get(parents[argnum].index, parents[argnum])
+                    if argnum in parents else Constant(node.args[argnum])
+                    for argnum in (first, second)}
+        for argnum, otherwise in ((first, second), (second, first)):
+            constant, other = operands[argnum], operands[otherwise]
+            if not isinstance(constant, Constant) or isinstance(other, Constant) \
+                    or type(other.value) is not np.ndarray \
+                    or other.value.shape != node.value.shape \
+                    or other.value.dtype != node.value.dtype:
+                continue
+            scalar = _uniform(constant.value)
+            if scalar is None:
+                continue
+            node.args = tuple(scalar if a == argnum else arg for a, arg in enumerate(node.args))
+            if argnum in parents:
+                kept = [(a, p) for a, p in zip(node.parent_argnums, node.parents) if a != argnum]
+                node.parent_argnums = tuple(a for a, _ in kept)
+                node.parents = [p for _, p in kept]
+            break
+
+
+def _uniform(value):
+    """The NumPy scalar all of ``value``'s entries are, bit for bit (-0.0 is not 0.0),
+    or None: for real arrays without NaNs (a kernel's literal would lose a NaN's sign)."""
+    if type(value) is not np.ndarray or value.size == 0 or value.dtype.kind not in "fiu" or \
+            value.dtype.itemsize not in (1, 2, 4, 8):
+        return None
+    bits = np.ascontiguousarray(value).reshape(-1).view(f"u{value.dtype.itemsize}")
+    if not (bits == bits[0]).all():
+        return None
+    first = value.reshape(-1)[0]
+    return None if first != first else first
 
 
 def eliminate_common_subexpressions(graph, replacement):

@@ -46,8 +46,8 @@ from .whole_plan_source import Unsupported, translate  # noqa: F401
 logger = logging.getLogger("jitgrad.jit")
 
 LONG_COMPILE_SECONDS = 0.5
-# Plans whose arrays all have at most this many elements compile whole: the size below
-# which fused kernels do not pay either (kernels' JITGRAD_FUSE_MIN_SIZE default).
+# Plans whose arrays all have at most this many elements compile whole: about the size
+# below which fused kernels of arithmetic do not pay either (kernels/cost.py).
 MAX_ELEMENTS = 4096
 
 

@@ -12,7 +12,8 @@ in place of some NumPy routines (gathers at computed indices, their scatter-adds
 rolls, remainders), declared with ``trace.rules.def_replay``; ``compiled`` compiles them.
 
 Settings (environment): ``JITGRAD_FUSE=0`` turns fusion off;
-``JITGRAD_FUSE_MIN_SIZE`` (default 4096) is the smallest array worth a kernel;
+``JITGRAD_FUSE_MIN_SIZE``, if set, is the smallest array fused (unset, each region
+is fused where ``cost.pays``: by its predicted time);
 ``JITGRAD_CACHE_DIR`` is where compiled kernels are kept between processes
 (``clear_cache()`` empties it; ``python -m jitgrad.cache`` shows it).
 """
@@ -22,18 +23,16 @@ from .cache import clear_cache  # noqa: F401
 from .ops import FusionOp, Literal  # noqa: F401
 from .regions import find_regions  # noqa: F401
 
-DEFAULT_MIN_SIZE = 4096
-
-
 def fusion_enabled():
     return os.environ.get("JITGRAD_FUSE", "1") not in ("0", "", "false", "no")
 
 
 def fusion_min_size():
+    """``JITGRAD_FUSE_MIN_SIZE``, or None (unset or not a number): the cost model decides."""
     try:
-        return int(os.environ.get("JITGRAD_FUSE_MIN_SIZE", DEFAULT_MIN_SIZE))
-    except ValueError:
-        return DEFAULT_MIN_SIZE
+        return int(os.environ["JITGRAD_FUSE_MIN_SIZE"])
+    except (KeyError, ValueError):
+        return None
 
 
 def compile_regions(regions):

@@ -7,7 +7,8 @@ It reads the plan's steps as ``ops.FusionOp``s, whose facts each primitive decla
 A step is fusable when its primitive has a body for array loops (a transcendental
 without a vectorizable one stays a NumPy call: NumPy's vectorized loops beat scalar
 libm), its result is a float64 or float32 array of at least ``min_size`` elements
-(below that NumPy's own calls are cheap and a compile is not worth it), its shape
+(None: ``cost.MIN_ELEMENTS``, and then a region is kept only where ``cost.pays``:
+NumPy's calls would take longer than its kernel), its shape
 does not depend on values, and each operand is a scalar or an array whose shape
 broadcasts to the result's (read with index 0 on its broadcast axes). float32
 regions take only steps declared ``exact`` (IEEE arithmetic: the same bits in any
@@ -28,6 +29,7 @@ import string
 
 import numpy as np
 
+from . import cost
 from .ops import FusionOp, Shifted
 
 FLOAT64, FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
@@ -76,13 +78,14 @@ def find_regions(steps, needed_after, min_size, guards=()):
     region_of = {}
     regions = []
     looked_at = sorted(guards)
+    floor = cost.MIN_ELEMENTS if min_size is None else min_size
     for step in steps:
         # A guard is checked after the kernel computing its value: that kernel must
         # not take steps traced after the guard (they assume the value it checks).
         while looked_at and looked_at[0][0] <= step.index:
             _close(region_of.get(looked_at.pop(0)[1]))
         operands = step.operands
-        kind = _fusable(step, operands, min_size)
+        kind = _fusable(step, operands, floor)
         region = None
         if kind == "reduction":
             owner = region_of.get(operands[0].index) if _is_node(operands[0]) else None
@@ -124,6 +127,11 @@ def find_regions(steps, needed_after, min_size, guards=()):
                for piece in _cut(region, read_outside)
                if len(piece.steps) >= _min_steps(piece)]  # a short last piece: NumPy calls
     _connect(regions, steps, needed_after)
+    if min_size is None:  # a region not worth its kernel stays NumPy calls
+        paying = [r for r in regions if r.scalar or cost.pays(r)]
+        if len(paying) < len(regions):  # their steps read rolled copies again
+            regions = paying
+            _absorb_rolls(regions, steps, needed_after)
     return regions
 
 
@@ -273,9 +281,10 @@ def _shifted_read(operand, region, members):
     return Shifted(source, shift, axis % value.ndim)
 
 
-def _absorb_rolls(regions, steps, members, needed_after):
-    """Mark, in ``region.absorbed``, the rolled steps that only kernels read (shifted):
-    the plan need not make their copies."""
+def _absorb_rolls(regions, steps, needed_after):
+    """Mark, in ``region.absorbed``, the rolled steps that only these regions' kernels
+    read (shifted): the plan need not make their copies."""
+    members = {step.index: region for region in regions for step in region.steps}
     read_plainly = set(needed_after)
     rolled = {}
     for step in steps:
@@ -329,12 +338,21 @@ def _fusable(step, operands, min_size):
         if type(operand_value) is np.ndarray:
             if operand_value.dtype not in FUSABLE_DTYPES or (
                     operand_value.dtype != value.dtype and value.dtype == FLOAT32) or \
-                    not _broadcasts_to(operand_value.shape, value.shape):
+                    not _broadcasts_to(operand_value.shape, value.shape) or \
+                    not _c_ordered(operand_value):
                 return False
         elif not isinstance(operand_value, (float, int, np.floating, np.integer)) or \
                 isinstance(operand_value, (bool, np.bool_)):
             return False
     return "array"
+
+
+def _c_ordered(array):
+    """Whether NumPy computes on ``array`` in C order, as kernels do: a captured constant
+    laid out otherwise (Fortran order, reversed) gives NumPy's results its layout, and
+    a later sum of them adds in another order than a kernel's (other bits)."""
+    strides = [s for s, n in zip(array.strides, array.shape) if n > 1 and s != 0]
+    return all(s > 0 for s in strides) and strides == sorted(strides, reverse=True)
 
 
 def _broadcasts_to(shape, target):
@@ -400,7 +418,7 @@ def _connect(regions, steps, needed_after):
     for region in regions:
         region.operands = {s.index: [_shifted_read(o, region, members) or o for o in s.operands]
                            for s in region.steps}
-    _absorb_rolls(regions, steps, members, needed_after)
+    _absorb_rolls(regions, steps, needed_after)
     for region in regions:
         seen = set()
         for step in region.steps:
