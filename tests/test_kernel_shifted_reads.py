@@ -8,7 +8,7 @@ import numpy
 import pytest
 
 import jitgrad.numpy as np
-from jitgrad import explain, grad
+from jitgrad import explain, grad, jit
 
 pytestmark = pytest.mark.eager_only  # each test jits (and compares with eager) itself
 
@@ -109,3 +109,26 @@ def test_a_shift_computed_from_the_inputs_is_never_baked_into_a_kernel():
         x, y = rng.randn(16, 8), -numpy.ones(4)
         y[:n_positive] = 1.0
         assert numpy.array_equal(jitted(x, k, y), eager(x, k, y))
+
+
+def test_a_roll_read_by_a_region_the_cost_model_leaves_to_numpy_is_made(monkeypatch):
+    """Two regions read one roll shifted; the cost model keeps the transcendental one
+    and leaves the two additions to NumPy, whose calls read the roll's copy."""
+    monkeypatch.delenv("JITGRAD_FUSE_MIN_SIZE")  # the cost model decides
+
+    def f(x):
+        r = np.roll(x, 1, axis=0)
+        cheap = (x + r) * x  # 2 arithmetic steps at 200 elements: not worth a kernel
+        dear = np.sin(r) * np.cos(x) * np.sin(x * r)  # transcendentals: a kernel
+        return cheap, dear
+
+    rng = numpy.random.RandomState(6)
+    jitted = jit(f)
+    for _ in range(4):
+        x = rng.randn(200)
+        (cheap, dear), (cheap_e, dear_e) = jitted(x), f(x)
+        assert numpy.array_equal(cheap, cheap_e)
+        numpy.testing.assert_allclose(dear, dear_e, rtol=1e-14, atol=1e-15)
+    text = explain(jitted, x)
+    plan = text.split("plan:")[1].split("\nkernel k0")[0]
+    assert "roll(" in plan and "add(" in plan and re.search(r"sh\d+ = 1 % n0", text)
