@@ -296,3 +296,21 @@ def test_plans_of_large_arrays_are_left_to_the_fused_kernels():
     small, large = sorted(plans(jitted), key=lambda p: p.whole_plan is None)
     assert small.whole_plan is not None
     assert large.whole_plan is None and large.n_kernels >= 1
+
+
+def test_plans_with_sin_or_cos_on_arrays_run_their_fused_kernels(monkeypatch):
+    """vmath's sin/cos vectorize in fused kernels' first pass; a whole plan's loop
+    would run their exact path (4x slower): such plans stay fused kernels."""
+    monkeypatch.setenv("JITGRAD_FUSE", "1")
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "0")
+
+    def f(x):
+        return np.mean(np.sin(x) * np.cos(x * 0.5) + np.tanh(x))
+
+    jitted, eager = grad(f, jit=True), grad(f)
+    rng = numpy.random.RandomState(0)
+    for _ in range(4):
+        x = rng.randn(300)
+        numpy.testing.assert_allclose(jitted(x), eager(x), rtol=1e-13, atol=1e-16)
+    found = plans(jitted)
+    assert found and all(plan.whole_plan is None and plan.n_kernels for plan in found)

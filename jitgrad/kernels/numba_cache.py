@@ -150,7 +150,9 @@ class _CompileListener(event.Listener):
 
     def on_end(self, ev):
         dispatcher = ev.data["dispatcher"]
-        if not dispatcher.py_func.__module__.startswith("jitgrad_kernel_"):
+        # (a function made by exec may have no module: not a kernel of ours)
+        if not (getattr(dispatcher.py_func, "__module__", None) or "").startswith(
+                "jitgrad_kernel_"):
             return
         # Event.is_failed answers the opposite (Numba 0.68): read what it reads.
         if getattr(ev, "_exc_details", None) is not None:
