@@ -165,7 +165,9 @@ class Graph:
         np.random.set_state(state_before)
         try:
             for node in self.nodes:
-                if node.kind == "source":
+                # (a generator object's draws leave the global state alone, and
+                # drawing them again would move that object on)
+                if node.kind == "source" and not getattr(node.fun, "draws_from_object", False):
                     node.fun.fun(*node.args, **node.kwargs)
             explained = _same_state(np.random.get_state(), state_after)
         finally:
