@@ -22,6 +22,11 @@ once anything outside it has read one of its values (an unfused call, a step of
 another region, a guard): what reads the value comes after the kernel, and
 nothing the region computes is needed earlier. A region too long to compile
 quickly is cut into several kernels, run in order (see ``MAX_KERNEL_COST``).
+
+A step's operand that is a rolled array (``FusionOp.shifted``, declared for
+``np.roll``) of the region's shape is read where the roll took each entry from
+(``ops.Shifted``): the roll read what it rolls, so that value comes from an earlier
+kernel or call, and a roll that only kernels read is not made (``Region.absorbed``).
 """
 import functools
 import math
