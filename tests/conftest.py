@@ -37,3 +37,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("eager_only"):
             item.add_marker(skip)
+
+
+@pytest.fixture
+def small_kernels_and_private_cache(monkeypatch, tmp_path_factory):
+    """Fusion on for arrays of 8 elements and more, fused at the trace, as fused kernels
+    (not whole plans), with a kernel cache of the test run's own."""
+    monkeypatch.setenv("JITGRAD_FUSE", "1")
+    monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "8")
+    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "0")
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "0")
+    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))

@@ -9,17 +9,9 @@ from jitgrad import grad, jit
 from jitgrad.jit import clear_shared_plans
 from jitgrad.kernels.source import Layout
 
-pytestmark = pytest.mark.eager_only  # these tests set jit= and fusion themselves
+pytestmark = [pytest.mark.eager_only,  # these tests set jit= and fusion themselves
+              pytest.mark.usefixtures("small_kernels_and_private_cache")]
 rng = numpy.random.default_rng(5)
-
-
-@pytest.fixture(autouse=True)
-def small_kernels_and_private_cache(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("JITGRAD_FUSE", "1")
-    monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "8")
-    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "0")  # the fused kernels, not whole plans
-    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "0")
-    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 def plans(jitted):

@@ -6,7 +6,6 @@ The attacks of the issue are reproduced with a second user where the machine all
 runs. The payload is a pickle that creates a marker file when unpickled: a control
 test shows that it does run when the trust check is switched off.
 """
-import contextlib
 import errno
 import glob
 import io
@@ -393,31 +392,20 @@ def test_attack_someone_elses_cache_with_a_pyc_beside_a_kernel(attacker, monkeyp
     assert os.listdir(kernels) and stat.S_IMODE(os.stat(kernels).st_mode) == 0o755  # untouched
 
 
-def test_a_users_numba_function_without_a_module_compiles_beside_our_kernels():
+def test_a_users_numba_function_without_a_module_compiles_beside_our_kernels(monkeypatch):
     """jitgrad listens to Numba's compile events; a function made by exec has no
     ``__module__`` (None), which the listener must pass over, not crash on."""
     import numba
 
     import jitgrad
     import jitgrad.numpy as jnp
-    with _environment(JITGRAD_FUSE="1", JITGRAD_FUSE_AFTER="0", JITGRAD_FUSE_MIN_SIZE="16"):
-        f = jitgrad.jit(lambda x: jnp.sin(x * 2.0 + 1.0) * x, trace_after=0)
-        f(numpy.ones(64))  # a kernel loaded: the listener is installed
+    for name, value in (("JITGRAD_FUSE", "1"), ("JITGRAD_FUSE_AFTER", "0"),
+                        ("JITGRAD_FUSE_MIN_SIZE", "16")):
+        monkeypatch.setenv(name, value)
+    f = jitgrad.jit(lambda x: jnp.sin(x * 2.0 + 1.0) * x, trace_after=0)
+    f(numpy.ones(64))  # a kernel loaded: the listener is installed
     namespace = {}
     exec("def plus_one(x):\n    return x + 1\n", namespace)
     assert namespace["plus_one"].__module__ is None
     assert numba.njit(namespace["plus_one"])(41) == 42
 
-
-@contextlib.contextmanager
-def _environment(**settings):
-    previous = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                del os.environ[name]
-            else:
-                os.environ[name] = value

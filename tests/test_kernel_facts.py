@@ -13,17 +13,9 @@ from jitgrad import grad, jit
 from jitgrad.extend import def_scalar_body, defjvp, defvjp, primitive
 from jitgrad.test_util import check_grads
 
-pytestmark = pytest.mark.eager_only  # these tests set jit= and fusion themselves
+pytestmark = [pytest.mark.eager_only,  # these tests set jit= and fusion themselves
+              pytest.mark.usefixtures("small_kernels_and_private_cache")]
 rng = numpy.random.default_rng(7)
-
-
-@pytest.fixture(autouse=True)
-def small_kernels_and_private_cache(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("JITGRAD_FUSE", "1")
-    monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "8")
-    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "0")  # the fused kernels, not whole plans
-    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "0")
-    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 @primitive

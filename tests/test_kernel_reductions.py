@@ -15,18 +15,10 @@ import jitgrad.numpy as np  # noqa: E402
 from jitgrad import grad, jit  # noqa: E402
 from jitgrad.kernels import pairwise  # noqa: E402
 
-pytestmark = pytest.mark.eager_only  # these tests set jit= and fusion themselves
+pytestmark = [pytest.mark.eager_only,  # these tests set jit= and fusion themselves
+              pytest.mark.usefixtures("small_kernels_and_private_cache")]
 rng = numpy.random.default_rng(9)
 SIZES = list(range(0, 300)) + [1000, 8191, 8192, 8193, 65537, 10 ** 5 + 3]
-
-
-@pytest.fixture(autouse=True)
-def small_kernels_and_private_cache(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("JITGRAD_FUSE", "1")
-    monkeypatch.setenv("JITGRAD_FUSE_MIN_SIZE", "8")
-    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "0")  # the fused kernels, not whole plans
-    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "0")
-    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 def same_bits(a, b):
