@@ -48,21 +48,35 @@ def args(n, count=1):
     return lambda k: tuple(numpy.random.RandomState(k + 10 * j).randn(n) for j in range(count))
 
 
-def test_a_small_region_of_transcendentals_is_fused():
-    # NumPy's float64 sin and cos take ~10 ns an element here, vmath's ~1.5: at 300
-    # elements the saved time is several kernel calls'.
+def test_a_small_region_of_transcendentals_keeps_eagers_bits():
+    # vmath's sin/cos would pay from a few hundred elements on (NumPy's take ~10 ns an
+    # element here, vmath's ~1.5), but a small program replays eager's bits: below
+    # INEXACT_MIN_ELEMENTS only exact steps fuse.
     jitted = jit(trig_chain)
-    replays_match(jitted, trig_chain, args(300), exact=False)
+    replays_match(jitted, trig_chain, args(300), exact=True)
+    assert the_plan(jitted).n_kernels == 0
+    numpy_ns, kernel_ns = cost.step_costs("vmath.sin({0})")
+    assert numpy_ns > 3 * kernel_ns  # what it would have gained
+
+
+def test_a_region_of_transcendentals_from_the_exact_size_on_is_fused():
+    jitted = jit(trig_chain)
+    replays_match(jitted, trig_chain, args(cost.INEXACT_MIN_ELEMENTS), exact=False)
     plan = the_plan(jitted)
     assert plan.n_kernels == 1
     assert "vmath.sin" in plan.kernels[0].source
-    assert "1 fused kernels" in jitted.explain(*args(300)(0))
+    assert "1 fused kernels" in jitted.explain(*args(cost.INEXACT_MIN_ELEMENTS)(0))
 
 
 def test_its_gradient_is_fused_too():
     jitted = grad(trig_chain, jit=True)
-    replays_match(jitted, grad(trig_chain), args(500), exact=False)
+    replays_match(jitted, grad(trig_chain), args(cost.INEXACT_MIN_ELEMENTS), exact=False)
     assert the_plan(jitted).n_kernels >= 1
+
+
+def test_a_small_gradient_of_transcendentals_replays_eagers_bits():
+    jitted = grad(trig_chain, jit=True)
+    replays_match(jitted, grad(trig_chain), args(500), exact=True)
 
 
 def test_a_small_region_of_arithmetic_stays_numpy_calls():
@@ -98,3 +112,16 @@ def test_the_model_prefers_kernels_for_transcendentals_and_numpy_for_arithmetic(
     assert sin_numpy > 4 * sin_kernel and add_kernel < add_numpy
     # a user's body calling a function the tables do not know: no gain assumed
     assert cost.step_costs("math.erf({0})") == (cost.UNKNOWN_ELEMENT, cost.UNKNOWN_ELEMENT)
+
+
+def test_a_small_region_over_a_transposed_view_keeps_eagers_bits():
+    """NumPy's results follow their operands' layout: -x.T is F-ordered, and its sum
+    over axis 0 adds each contiguous column pairwise; a kernel adds row after row.
+    Found where autograd's gmm example (Newton-CG) parted from eager after 84 steps."""
+    def f(x):
+        y = -np.transpose(x) * 2.0 + 1.0
+        return np.sum(y * y, axis=0)
+
+    jitted = jit(f)
+    replays_match(jitted, f, lambda k: (numpy.random.RandomState(k).randn(2, 999),), exact=True)
+    assert the_plan(jitted).n_kernels == 0

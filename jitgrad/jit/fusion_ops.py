@@ -40,6 +40,7 @@ class FusionOps:
         kind = kind or node.kind
         name = getattr(node, "name", kind)
         op = FusionOp(node.index, kind, name, node.value, node, dynamic_shape=node.dynamic_shape)
+        op.c_ordered = getattr(node, "c_ordered", True)
         fun = node.fun
         if node.kind == "op" and fun is not None:
             op.fun, op.call, op.kwargs = fun, getattr(fun, "fun", fun), node.kwargs

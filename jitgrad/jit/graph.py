@@ -28,7 +28,7 @@ class TraceUnsupported(Exception):
 
 class GraphNode(Node):
     __slots__ = ["index", "kind", "fun", "args", "kwargs", "parent_argnums", "parents",
-                 "value", "description", "dynamic_shape", "varies"]
+                 "value", "description", "dynamic_shape", "varies", "c_ordered"]
 
     def __init__(self, value, fun, args, kwargs, parent_argnums, parents):
         self._record("op", value, fun, args, kwargs, parent_argnums, parents)
@@ -47,6 +47,10 @@ class GraphNode(Node):
         # the plan as constants, so they are kept.
         self.varies = kind in ("input", "source") or any(p.varies for p in parents)
         self.kind, self.fun = kind, fun
+        # Whether NumPy laid the value out in C order (its stand-in keeps no strides):
+        # a kernel reads and writes C order, NumPy follows its operands' layout.
+        self.c_ordered = not (type(value) is np.ndarray and value.ndim > 1
+                              and not value.flags.c_contiguous)
         self.value = stand_in(value) if self.varies and kind != "input" else value
         # Only inputs and constants show their value in explain(); ops show their call.
         self.description = describe_value(value) if kind in ("input", "const") else None

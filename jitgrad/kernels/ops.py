@@ -28,7 +28,7 @@ class FusionOp:
     """
     __slots__ = ["index", "kind", "name", "fun", "call", "value", "kwargs", "operands",
                  "dynamic_shape", "scalar_body", "array_body", "reduction", "exact",
-                 "shifted", "origin"]
+                 "shifted", "c_ordered", "origin"]
 
     def __init__(self, index, kind, name, value, origin, fun=None, call=None, kwargs=None,
                  dynamic_shape=False, scalar_body=None, array_body=None, reduction=None,
@@ -39,6 +39,7 @@ class FusionOp:
         self.dynamic_shape = dynamic_shape
         self.scalar_body, self.array_body = scalar_body, array_body
         self.reduction, self.exact, self.shifted = reduction, exact, shifted
+        self.c_ordered = True
         self.operands = ()
 
     def __repr__(self):
