@@ -132,3 +132,21 @@ def test_a_roll_read_by_a_region_the_cost_model_leaves_to_numpy_is_made(monkeypa
     text = explain(jitted, x)
     plan = text.split("plan:")[1].split("\nkernel k0")[0]
     assert "roll(" in plan and "add(" in plan and re.search(r"sh\d+ = 1 % n0", text)
+
+
+def test_a_roll_made_before_a_loop_and_read_inside_it_is_made():
+    """A roll made before a rolled loop and read by the loop's kernels shifted is read
+    by other steps too (the loop's search sees only its own block): it is made."""
+    def f(p, v):
+        r = np.roll(p, 1, axis=1)  # before the loop
+        u = r * 3.0 + np.sort(r, axis=0)  # a step that is no kernel reads it
+        for _ in range(6):
+            v = (v * 0.5 + r) * 0.9 + np.roll(v, -1, axis=0) * 0.1
+        return np.sum(v * u)
+
+    rng = numpy.random.RandomState(8)
+    jitted, eager = grad(f, argnum=(0, 1), jit=True), grad(f, argnum=(0, 1))
+    for _ in range(4):
+        p, v = rng.randn(128, 128), rng.randn(128, 128)
+        for got, want in zip(jitted(p, v), eager(p, v)):
+            assert numpy.array_equal(got, want)

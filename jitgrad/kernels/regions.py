@@ -292,10 +292,13 @@ def _absorb_rolls(regions, steps, needed_after):
     members = {step.index: region for region in regions for step in region.steps}
     read_plainly = set(needed_after)
     rolled = {}
+    # Only rolls made among these steps: one made before a loop is read by the steps
+    # around the loop too, which this search does not see.
+    here = {step.index for step in steps}
     for step in steps:
         region = members.get(step.index)
         for position, operand in enumerate(step.operands):
-            if not _is_node(operand) or operand.shifted is None:
+            if not _is_node(operand) or operand.shifted is None or operand.index not in here:
                 continue
             rolled[operand.index] = operand
             if region is None or type(region.operands[step.index][position]) is not Shifted:
