@@ -11,7 +11,7 @@ and makes zeros only for entries that nothing gave.
 """
 from ..trace.containers import DictVSpace, SequenceVSpace, container_untake, sum_untaken
 from ..trace.vspace import VSpace
-from .passes import Constant, tree_leaves
+from .passes import Constant, arguments, tree_leaves
 
 
 def merge_container_sums(graph, replacement):
@@ -48,20 +48,13 @@ def _is_sum(node):
             and type(node.args[0]) in (SequenceVSpace, DictVSpace) and not node.kwargs)
 
 
-def _operand(node, argnum, resolve):
-    parents = dict(zip(node.parent_argnums, node.parents))
-    if argnum not in parents:
-        return Constant(node.args[argnum])
-    return resolve(parents[argnum])
-
-
 def _structure(node, vs, leaves, uses, resolve, absorbed, root=False):
     if not isinstance(node, Constant) and (root or uses.get(node.index, 0) == 1):
         if _is_sum(node) and node.args[0] == vs:
             if not root:
                 absorbed.add(node.index)
             return ("add",) + tuple(
-                _structure(_operand(node, argnum, resolve), vs, leaves, uses, resolve, absorbed)
+                _structure(arguments(node, resolve)[argnum], vs, leaves, uses, resolve, absorbed)
                 for argnum in (1, 2))
         if (node.kind == "op" and node.fun is container_untake and node.args[2] == vs
                 and not node.kwargs):
@@ -70,7 +63,7 @@ def _structure(node, vs, leaves, uses, resolve, absorbed, root=False):
                 idx = ("slice", idx.start, idx.stop, idx.step)
             else:
                 idx = ("key", idx)
-            leaves.append(_operand(node, 0, resolve))
+            leaves.append(arguments(node, resolve)[0])
             return ("untake", len(leaves) - 1, idx)
     leaves.append(node)
     return ("whole", len(leaves) - 1)

@@ -2,7 +2,7 @@
 jit's nodes and the primitives' declared facts (``trace.rules``) meet kernels/."""
 from ..kernels.ops import FusionOp, Literal
 from ..trace import rules
-from .passes import Constant
+from .passes import Constant, arguments
 
 
 class FusionOps:
@@ -18,10 +18,7 @@ class FusionOps:
         step the fusion must leave alone (it gets its own op)."""
         op = self._op(node, kind) if kind is not None else self.value(node)
         if not op.operands:
-            parents = dict(zip(node.parent_argnums, node.parents))
-            op.operands = [self.operand(self.resolve(parents[i]) if i in parents
-                                        else Constant(arg))
-                           for i, arg in enumerate(node.args)]
+            op.operands = [self.operand(o) for o in arguments(node, self.resolve)]
         return op
 
     def value(self, node):

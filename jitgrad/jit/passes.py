@@ -19,6 +19,14 @@ class Constant:
         self.value = value
 
 
+def arguments(node, resolve):
+    """Each positional argument of ``node`` as its steps read it: a parent resolved (a
+    node or a ``Constant``), any other argument a ``Constant``."""
+    parents = dict(zip(node.parent_argnums, node.parents))
+    return [resolve(parents[i]) if i in parents else Constant(arg)
+            for i, arg in enumerate(node.args)]
+
+
 def optimize(graph):
     """Returns ``(nodes, guards, outputs)``: the live nodes in order, with their
     arguments resolved to nodes or Constants, and the guards that still matter."""
@@ -68,9 +76,7 @@ def fold_uniform_constants(graph, replacement):
             continue
         parents = dict(zip(node.parent_argnums, node.parents))
         first, second = positions
-        operands = {argnum: replacement.get(parents[argnum].index, parents[argnum])
-                    if argnum in parents else Constant(node.args[argnum])
-                    for argnum in (first, second)}
+        operands = arguments(node, lambda n: replacement.get(n.index, n))
         for argnum, otherwise in ((first, second), (second, first)):
             constant, other = operands[argnum], operands[otherwise]
             if not isinstance(constant, Constant) or isinstance(other, Constant) \

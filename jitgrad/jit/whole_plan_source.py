@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from .passes import Constant, tree_leaves
+from .passes import Constant, arguments, tree_leaves
 from .whole_plan_arrays import ArraySteps, Unsupported, Container, Value, scalar_dtype
 
 
@@ -213,9 +213,7 @@ class _Translator(ArraySteps):
 
     def arguments(self, node):
         """(position, operand) of each argument: parents resolved, others constant."""
-        parents = dict(zip(node.parent_argnums, node.parents))
-        return [(i, self.resolve(parents[i])) if i in parents else (i, Constant(arg))
-                for i, arg in enumerate(node.args)]
+        return list(enumerate(arguments(node, self.resolve)))
 
     # -- steps --------------------------------------------------------------
     def step(self, node):

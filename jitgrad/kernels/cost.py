@@ -56,14 +56,14 @@ ALWAYS_ELEMENTS = 16384
 # (jit/whole_plan.py) take such small plans as one function.
 MIN_ELEMENTS = 64
 # Below this many elements a fused kernel computes only what gives eager's bits (steps
-# declared exact, sums in NumPy's order, inputs in C order), even where vmath's transcendentals would pay
-# from a few hundred elements on (a sin/cos gradient at 300 elements: 6.9 us fused,
-# 25 us as NumPy calls). An ulp is not harmless everywhere: autograd's gmm example (Newton-CG on a 300-point
-# mixture, logsumexp over 3000 elements) ran 72 iterations identical to eager, then
-# took another line-search step into a covariance that is not positive definite, and
-# stopped with scipy's error, where eager finished; kept to exact steps it still parted
-# from eager after 84, at a sum over a transposed view (F order: NumPy sums it pairwise,
-# a kernel row after row).
+# declared exact, sums in NumPy's order, inputs in C order), even where vmath's
+# transcendentals would pay from a few hundred elements on (a sin/cos gradient at 300
+# elements: 6.9 us fused, 25 us as NumPy calls). An ulp is not harmless everywhere:
+# autograd's gmm example (Newton-CG on a 300-point mixture, logsumexp over 3000
+# elements) ran 72 iterations identical to eager, then took another line-search step
+# into a covariance that is not positive definite, and stopped with scipy's error, where
+# eager finished; kept to exact steps it still parted from eager after 84, at a sum over
+# a transposed view (F order: NumPy sums it pairwise, a kernel row after row).
 INEXACT_MIN_ELEMENTS = 4096
 
 _CALL = re.compile(r"\b(?:vmath|math)\.(\w+)\(")

@@ -83,17 +83,9 @@ class FusedKernel:
         if self.failed:
             return _evaluate(self.region, inputs)
         arrays = [np.empty(self.shape, self.dtype) for _ in range(self._n_arrays)]
-        if self.layout.ndim == 1:
-            # One flat loop: ravel is the C-ordered flat view (or copy), in one call
-            # (a kernel of 8 inputs cost 3.3 us beside its dispatch with two per input).
-            args = [x if shape is None else x.ravel() if type(x) is np.ndarray else
-                    np.ascontiguousarray(x).reshape(shape)
-                    for x, shape in zip(inputs, self._reshape)]
-            args += [out.ravel() for out in arrays]
-        else:
-            args = [np.ascontiguousarray(x).reshape(shape) if shape is not None else x
-                    for x, shape in zip(inputs, self._reshape)]
-            args += [out.reshape(self.layout.shape) for out in arrays]
+        args = [np.ascontiguousarray(x).reshape(shape) if shape is not None else x
+                for x, shape in zip(inputs, self._reshape)]
+        args += [out.reshape(self.layout.shape) for out in arrays]
         args += self.layout.shape
         args += self._pieces
         reduced = iter(self.dispatcher(*args))

@@ -14,8 +14,8 @@ broadcasts to the result's (read with index 0 on its broadcast axes). float32
 regions take only steps declared ``exact`` (IEEE arithmetic: the same bits in any
 loop; libm and vmath differ from NumPy's float32 loops). A sum or mean over all axes
 of a region's value joins the region as an exit: the kernel accumulates it in NumPy's
-order (``pairwise.py``), and no step of the region reads it. Runs of at least ``MIN_SCALAR_STEPS`` steps on
-float64 *scalars* fuse too, transcendental ones included.
+order (``pairwise.py``), and no step of the region reads it. Runs of at least
+``MIN_SCALAR_STEPS`` steps on float64 *scalars* fuse too, transcendental ones included.
 
 A region's kernel runs where its last step was, so a region takes no more steps
 once anything outside it has read one of its values (an unfused call, a step of

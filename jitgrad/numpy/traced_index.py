@@ -136,20 +136,20 @@ def untake_traced(x, template, vs, *parts):
     return scatter_add(result, assemble(template, parts), x)
 
 
-def _arrays_only(template, parts):
-    """Whether the index is ``parts`` alone: every item of the template traced."""
+def _arrays_only(template):
+    """Whether the index is its traced parts alone: every item of the template traced."""
     return type(template) is tuple and all(p is _PART for p in template)
 
 
 # In jitted plans, an index of integer arrays only gathers and scatters in compiled loops.
 def take_traced_compiled(A, template, *parts):
-    if _arrays_only(template, parts):
+    if _arrays_only(template):
         return indexing.take(A, parts)
     return A[assemble(template, parts)]
 
 
 def untake_traced_compiled(x, template, vs, *parts):
-    if _arrays_only(template, parts) and type(vs) is ArrayVSpace and vs.dtype == _np.float64:
+    if _arrays_only(template) and type(vs) is ArrayVSpace and vs.dtype == _np.float64:
         result = indexing.add_at_zeros(vs.shape, parts, x)
         if result is not None:
             return result
