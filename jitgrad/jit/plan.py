@@ -17,6 +17,7 @@ from .rolling import GuardSlot, Loop, roll, rolling_enabled, unrolled
 from ..trace import rules, tree as trees
 from .identity import same
 from .whole_plan import install as compile_whole
+from ..kernels.heap import keep_freed_memory
 
 
 class GuardFailed(Exception):
@@ -54,6 +55,7 @@ class Plan:
         self.fused = fuse
         if fuse:  # every step in one compiled function, where all compile
             compile_whole(self)
+            keep_freed_memory()
         # The graph kept traced values alive; the plan needs only its constants, and
         # fusing later only the shapes and dtypes (kept in stand-ins that hold no data).
         stand_ins = {}
@@ -77,6 +79,7 @@ class Plan:
             if kernels or _replays_enabled():
                 self._build(kernels, fused=True)
             compile_whole(self)
+            keep_freed_memory()
 
     def __call__(self, leaves):
         return self.run(*leaves)

@@ -14,6 +14,7 @@ rolls, remainders), declared with ``trace.rules.def_replay``; ``compiled`` compi
 Settings (environment): ``JITGRAD_FUSE=0`` turns fusion off;
 ``JITGRAD_FUSE_MIN_SIZE``, if set, is the smallest array fused (unset, each region
 is fused where ``cost.pays``: by its predicted time);
+``JITGRAD_KEEP_HEAP=0`` leaves glibc's malloc thresholds alone (``heap``);
 ``JITGRAD_CACHE_DIR`` is where compiled kernels are kept between processes
 (``clear_cache()`` empties it; ``python -m jitgrad.cache`` shows it).
 """
