@@ -104,3 +104,42 @@ def test_numpys_and_scipys_linear_algebra_go_through_it():
     assert numpy.array_equal(np.linalg.inv(a), numpy.linalg.inv(a))
     assert numpy.array_equal(jsl.solve_triangular(a, a[0], lower=True),
                              scipy.linalg.solve_triangular(a, a[0], lower=True))
+
+
+def test_a_held_thread_serves_small_products_and_frees_big_ones(two_threads):
+    before = openblas_threads()
+    small = rng.standard_normal((128, 200)), rng.standard_normal((200, 200))
+    big = rng.standard_normal((400, 400)), rng.standard_normal((400, 400))
+    big_product = big[0] @ big[1]  # on the user's threads: their bits may differ
+    blas_threads.hold_one_thread()
+    try:
+        assert max(openblas_threads()) == 1
+        blas_threads.hold_one_thread()  # nested: the inner release keeps it held
+        blas_threads.release_one_thread()
+        assert max(openblas_threads()) == 1
+        assert numpy.array_equal(blas_threads._limited(probe, *small), small[0] @ small[1])
+        assert max(probe.seen) == 1 and max(openblas_threads()) == 1
+        assert numpy.array_equal(blas_threads._limited(probe, *big), big_product)
+        assert probe.seen == before  # the user's counts while it runs, one after
+        assert max(openblas_threads()) == 1
+    finally:
+        blas_threads.release_one_thread()
+    assert openblas_threads() == before
+
+
+def test_a_plan_of_several_products_holds_one_thread_for_its_replay(two_threads):
+    def loss(W, x, flag):
+        h = np.tanh(x @ W) @ W
+        if flag > 0:  # a guard: a replay that fails it raises inside the plan
+            h = h * 2.0
+        return np.sum(h ** 2)
+    jitted = grad(loss, jit=True)
+    before = openblas_threads()
+    W, x = rng.standard_normal((100, 100)), rng.standard_normal((60, 100))
+    for flag in (1.0, 2.0, -1.0, 3.0, -2.0):
+        W = W + 0.01
+        assert numpy.allclose(jitted(W, x, flag), grad(loss)(W, x, flag), rtol=1e-12, atol=0)
+        assert openblas_threads() == before
+    source = jit(lambda W, x: np.tanh(x @ W) @ W).explain(W, x)
+    assert "_hold()" in source and "_release()" in source
+    assert "_hold()" not in jit(lambda W, x: np.tanh(x @ W)).explain(W, x)  # one product

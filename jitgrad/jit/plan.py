@@ -17,6 +17,7 @@ from .rolling import GuardSlot, Loop, roll, rolling_enabled, unrolled
 from ..trace import rules, tree as trees
 from .identity import same
 from .whole_plan import install as compile_whole
+from ..kernels import blas_threads
 from ..kernels.heap import keep_freed_memory
 
 
@@ -216,9 +217,33 @@ def _generate(rolled, guards, outputs, resolve, n_inputs, kernels=(), replays=Fa
     params = [f"a{i}" for i in range(n_inputs)]
     header = [f"# {rolled.describe()}"] if rolled.loops else []
     writer.lines = header + [f"def plan({', '.join(params)}):"]
-    writer.block(_steps(rolled.items, resolve, kernels, rolled.where), "    ")
-    writer.lines.append(f"    return {_tree_source(outputs, writer.operand)}")
+    indent = "    "
+    held = _blas_calls(rolled) >= 2
+    if held:  # one OpenBLAS thread for the whole replay, set once (blas_threads)
+        writer.namespace["_hold"] = blas_threads.hold_one_thread
+        writer.namespace["_release"] = blas_threads.release_one_thread
+        writer.lines += [f"{indent}_hold()", f"{indent}try:"]
+        indent += "    "
+    writer.block(_steps(rolled.items, resolve, kernels, rolled.where), indent)
+    writer.lines.append(f"{indent}return {_tree_source(outputs, writer.operand)}")
+    if held:
+        writer.lines += ["    finally:", "        _release()"]
     return "\n".join(writer.lines) + "\n", writer.namespace
+
+
+def _blas_calls(rolled):
+    """How many products and LAPACK calls a replay makes (a loop's, once a turn)."""
+    count = 0
+    for item in rolled.items:
+        if isinstance(item, Loop):
+            count += item.reps * sum(map(_calls_blas, item.template))
+        else:
+            count += _calls_blas(item)
+    return count
+
+
+def _calls_blas(node):
+    return node.kind == "op" and blas_threads.uses_threads(node.fun)
 
 
 class _Writer:
