@@ -259,6 +259,7 @@ class _Writer:
         self.functions = {}
         self.n_kernels = 0
         self.lines = []
+        self.c_order_reads = {}  # a product's node index -> its second factor's copy
         self.outputs_needed = {self.use_key(leaf) for leaf in tree_leaves(outputs)
                                if not isinstance(leaf, Constant)}
         self.guards_by_node = {}
@@ -416,6 +417,8 @@ class _Writer:
         args = [read(self.resolve(parents[i])) if i in parents else
                 counting[i] if i in counting else self.constant(arg)
                 for i, arg in enumerate(node.args)]
+        if loop is not None and node.index in self.c_order_reads:
+            args[1] = self.c_order_reads[node.index]  # (see _c_order_copies)
         args += [f"{k}={self.constant(v)}" for k, v in node.kwargs.items()]
         self.lines.append(f"{indent}{name} = {fun}({', '.join(args)})")
 
@@ -470,6 +473,7 @@ class _Writer:
                     key not in released_early:
                 released_early.add(key)
                 self._release(key, indent)
+        copies = self._c_order_copies(loop, indent)
         self.lines.append(f"{indent}for {loop.counter} in range({loop.reps}):")
         inner = indent + "    "
         self.block(_steps(loop.template, self.resolve, self.kernels), inner, loop)
@@ -492,11 +496,41 @@ class _Writer:
                 self.lines.append(f"{inner}{_tape_entry(loop, reads[key][0])} = None")
         for position in sorted(loop.carried):
             self.lines.append(f"{indent}del {loop.carried_name(position)}")
+        for name in copies:
+            self.lines.append(f"{indent}del {name}")
         for position, node in enumerate(loop.last):
             name = self.names.get(loop.template[position].index)
             if name is not None:  # (a value inside a fused kernel has none)
                 self.names[node.index] = name
         return released_early
+
+    def _c_order_copies(self, loop, indent):
+        """A C-ordered copy, made before ``loop``, of each matrix from outside it that
+        the block multiplies by in a strided layout (the ``W.T`` of an RNN's backward
+        step ``g @ W.T``): OpenBLAS multiplies by a transposed matrix up to 2x slower
+        than by a C-ordered one when the other factor has few rows (32 x 128 by
+        128 x 128: 28 us against 19). The copy's product may round differently, so only
+        products of at least ``INEXACT_MIN_ELEMENTS`` take it (below, eager's bits).
+        Returns the copies' names."""
+        from ..kernels.cost import INEXACT_MIN_ELEMENTS
+        made = {}
+        for node in loop.template:
+            if node.kind != "op" or not blas_threads.is_product(node.fun) or \
+                    np.size(node.value) < INEXACT_MIN_ELEMENTS:
+                continue
+            parents = dict(zip(node.parent_argnums, node.parents))
+            operand = self.resolve(parents[1]) if 1 in parents else None
+            if operand is None or isinstance(operand, Constant) or operand.c_ordered or \
+                    np.ndim(operand.value) != 2 or operand.index in self.where or \
+                    operand.index in loop.tapes:
+                continue
+            if operand.index not in made:
+                made[operand.index] = f"_ct{operand.index}"
+                self.namespace["_c_order"] = np.ascontiguousarray
+                self.lines.append(f"{indent}{made[operand.index]} = "
+                                  f"_c_order({self.operand(operand)})")
+            self.c_order_reads[node.index] = made[operand.index]
+        return list(made.values())
 
 
 def _tape_entry(loop, tape):

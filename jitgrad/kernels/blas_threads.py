@@ -178,11 +178,21 @@ def _with_held_threads(fun, args, kwargs):
             set_(1)
 
 
+def is_product(fun):
+    """Whether ``fun`` is this module's ``dot`` or ``matmul`` (or wraps one)."""
+    return _unwraps_to(fun, lambda f: f is dot or f is matmul)
+
+
 def uses_threads(fun):
     """Whether ``fun`` is one of the products or LAPACK routines limited here (or
     a wrapper of one, through ``__wrapped__``)."""
-    for _ in range(8):
-        if fun is dot or fun is matmul or getattr(fun, "_blas_limited", False):
+    return _unwraps_to(fun, lambda f: f is dot or f is matmul or
+                       getattr(f, "_blas_limited", False))
+
+
+def _unwraps_to(fun, test):
+    for _ in range(8):  # (dot's own __wrapped__ is NumPy's: the test meets dot first)
+        if test(fun):
             return True
         fun = getattr(fun, "__wrapped__", None)
         if fun is None:
