@@ -264,6 +264,15 @@ def test_retrace_warning_names_the_argument():
             jitted(numpy.ones(n + 1), n)
 
 
+@pytest.mark.parametrize("wrap", [jit, lambda f: grad(f, jit=True)])
+def test_jit_warnings_point_at_the_users_call(wrap):
+    jitted = wrap(lambda x: np.sum(x ** 2))
+    with pytest.warns(UserWarning, match="traced") as caught:
+        for n in range(12):
+            jitted(numpy.ones(n + 1))
+    assert {w.filename for w in caught} == {__file__}
+
+
 def test_explain_shows_graph_guards_and_plan(capsys):
     def f(x):
         if np.sum(x) > 0:
