@@ -264,13 +264,23 @@ def test_retrace_warning_names_the_argument():
             jitted(numpy.ones(n + 1), n)
 
 
+def repeat_squares(x):
+    y = x
+    for _ in range(int(x[0])):  # a guard: each new count is a new path
+        y = y * 0.5
+    return np.sum(y)
+
+
 @pytest.mark.parametrize("wrap", [jit, lambda f: grad(f, jit=True)])
-def test_jit_warnings_point_at_the_users_call(wrap):
-    jitted = wrap(lambda x: np.sum(x ** 2))
+@pytest.mark.parametrize("change", ["shape", "path"])
+def test_jit_warnings_point_at_the_users_call(wrap, change):
+    jitted = wrap(repeat_squares)
+    # many shapes: a retrace warning; a new path on every call: an eager fallback's
     with pytest.warns(UserWarning, match="traced") as caught:
-        for n in range(12):
-            jitted(numpy.ones(n + 1))
-    assert {w.filename for w in caught} == {__file__}
+        for n in range(40):
+            jitted(numpy.full(n + 1 if change == "shape" else 2, 1.0 + n % 12))
+    ours = [w for w in caught if str(w.message).startswith("jit:")]
+    assert ours and {w.filename for w in ours} == {__file__}
 
 
 def test_explain_shows_graph_guards_and_plan(capsys):
