@@ -129,12 +129,7 @@ def limited(routine):
 def _on_one_thread(fun, args, kwargs):
     if _held["depth"]:  # a plan holds one thread already
         return fun(*args, **kwargs)
-    restore = []
-    for get, set_ in _openblas():
-        threads = get()
-        if threads > 1:
-            set_(1)
-            restore.append((set_, threads))
+    restore = _limit_to_one()
     try:
         return fun(*args, **kwargs)
     finally:
@@ -142,18 +137,24 @@ def _on_one_thread(fun, args, kwargs):
             set_(threads)
 
 
+def _limit_to_one():
+    """Set every OpenBLAS library above one thread to one; the (set, count) pairs
+    that restore them."""
+    restore = []
+    for get, set_ in _openblas():
+        threads = get()
+        if threads > 1:
+            set_(1)
+            restore.append((set_, threads))
+    return restore
+
+
 def hold_one_thread():
     """Limit OpenBLAS to one thread until the matching ``release_one_thread``: a
     plan's replay, whose small products then set nothing (calls nest)."""
     with _held_lock:
         if not _held["depth"]:
-            restore = []
-            for get, set_ in _openblas():
-                threads = get()
-                if threads > 1:
-                    set_(1)
-                    restore.append((set_, threads))
-            _held["restore"] = restore
+            _held["restore"] = _limit_to_one()
         _held["depth"] += 1
 
 
