@@ -418,17 +418,31 @@ def parse_args(argv):
     parser.add_argument("--profile", action="store_true",
                         help="--end-to-end: profile each program the jit made slower")
     parser.add_argument("--one-core", action="store_true",
-                        help="pin the process to one core first: every contender then "
-                             "computes on one thread's worth of CPU (JAX's XLA threads its "
+                        help="pin every thread of the process to one core first (OpenBLAS's "
+                             "workers too): every contender then computes on one thread's "
+                             "worth of CPU (JAX's XLA threads its "
                              "matrix products whatever its flags say; jitgrad runs products "
                              "below 5e7 multiply-adds on one BLAS thread)")
     return parser.parse_args(argv)
 
 
+def pin_to_one_core():
+    """Every thread of the process on one core: also OpenBLAS's workers, which NumPy's
+    import started (a thread keeps the affinity it was made with), so that autograd's
+    two-thread products do not borrow the other core."""
+    core = {min(os.sched_getaffinity(0))}
+    for task in os.listdir("/proc/self/task"):
+        try:
+            os.sched_setaffinity(int(task), core)
+        except OSError:  # a thread that ended meanwhile
+            pass
+    os.sched_setaffinity(0, core)
+
+
 def main(argv=None):
     options = parse_args(argv)
     if options.one_core:  # before JAX starts its thread pool
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        pin_to_one_core()
     if options.end_to_end:
         command = " ".join(["python benchmarks/compare.py"]
                            + (sys.argv[1:] if argv is None else list(argv)))
@@ -488,6 +502,8 @@ def write_results(options, argv, rows, settings, skipped):
     stem = "compare" + ("-quick" if options.quick else "")
     if options.workload:
         stem += "-" + "-".join(options.workload)
+    if options.one_core:  # a full run is kept beside compare.md; others are scratch
+        stem = "compare_one_core" if stem == "compare" else stem + "-one-core"
     os.makedirs(RESULTS, exist_ok=True)
     command = " ".join(["python benchmarks/compare.py"]
                        + (sys.argv[1:] if argv is None else list(argv)))
