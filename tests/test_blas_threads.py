@@ -143,3 +143,5 @@ def test_a_plan_of_several_products_holds_one_thread_for_its_replay(two_threads)
     source = jit(lambda W, x: np.tanh(x @ W) @ W).explain(W, x)
     assert "_hold()" in source and "_release()" in source
     assert "_hold()" not in jit(lambda W, x: np.tanh(x @ W)).explain(W, x)  # one product
+    small = rng.standard_normal((3, 3))  # OpenBLAS's own one-thread size: nothing to set
+    assert "_hold()" not in jit(lambda W, x: np.tanh(x @ W) @ W).explain(small, small)

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from .passes import Constant, optimize, tree_leaves
+from .passes import Constant, arguments, optimize, tree_leaves
 from .rolling import GuardSlot, Loop, roll, rolling_enabled, unrolled
 from ..trace import rules, tree as trees
 from .identity import same
@@ -218,7 +218,7 @@ def _generate(rolled, guards, outputs, resolve, n_inputs, kernels=(), replays=Fa
     header = [f"# {rolled.describe()}"] if rolled.loops else []
     writer.lines = header + [f"def plan({', '.join(params)}):"]
     indent = "    "
-    held = _blas_calls(rolled) >= 2
+    held = _blas_calls(rolled, resolve) >= 2
     if held:  # one OpenBLAS thread for the whole replay, set once (blas_threads)
         writer.namespace["_hold"] = blas_threads.hold_one_thread
         writer.namespace["_release"] = blas_threads.release_one_thread
@@ -231,19 +231,22 @@ def _generate(rolled, guards, outputs, resolve, n_inputs, kernels=(), replays=Fa
     return "\n".join(writer.lines) + "\n", writer.namespace
 
 
-def _blas_calls(rolled):
-    """How many products and LAPACK calls a replay makes (a loop's, once a turn)."""
+def _blas_calls(rolled, resolve):
+    """How many calls of a replay set OpenBLAS's thread count (a loop's, once a turn)."""
     count = 0
     for item in rolled.items:
         if isinstance(item, Loop):
-            count += item.reps * sum(map(_calls_blas, item.template))
+            count += item.reps * sum(_sets_threads(node, resolve) for node in item.template)
         else:
-            count += _calls_blas(item)
+            count += _sets_threads(item, resolve)
     return count
 
 
-def _calls_blas(node):
-    return node.kind == "op" and blas_threads.uses_threads(node.fun)
+def _sets_threads(node, resolve):
+    if node.kind != "op" or not blas_threads.uses_threads(node.fun):
+        return False
+    values = [operand.value for operand in arguments(node, resolve)]
+    return blas_threads.sets_threads(node.fun, values)
 
 
 class _Writer:

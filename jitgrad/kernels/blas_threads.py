@@ -191,6 +191,15 @@ def uses_threads(fun):
                        getattr(f, "_blas_limited", False))
 
 
+def sets_threads(fun, args):
+    """Whether ``fun(*args)`` (one of ``uses_threads``'s) sets the thread count: a
+    product between OpenBLAS's own one-thread size and ``SMALL_PRODUCT``, a LAPACK
+    routine below it."""
+    if is_product(fun):
+        return len(args) >= 2 and OPENBLAS_SINGLE <= multiply_adds(*args[:2]) < SMALL_PRODUCT
+    return lapack_work(*args) < SMALL_PRODUCT
+
+
 def _unwraps_to(fun, test):
     for _ in range(8):  # (dot's own __wrapped__ is NumPy's: the test meets dot first)
         if test(fun):
