@@ -145,3 +145,14 @@ def test_a_plan_of_several_products_holds_one_thread_for_its_replay(two_threads)
     assert "_hold()" not in jit(lambda W, x: np.tanh(x @ W)).explain(W, x)  # one product
     small = rng.standard_normal((3, 3))  # OpenBLAS's own one-thread size: nothing to set
     assert "_hold()" not in jit(lambda W, x: np.tanh(x @ W) @ W).explain(small, small)
+
+
+def test_the_one_thread_bound_is_a_setting():
+    import os
+    import subprocess
+    import sys
+    program = "from jitgrad.kernels import blas_threads; print(blas_threads.SMALL_PRODUCT)"
+    seen = [subprocess.run([sys.executable, "-c", program], text=True, capture_output=True,
+                           env={**os.environ, "JITGRAD_BLAS_ONE_THREAD_BELOW": value},
+                           check=True).stdout.split()[0] for value in ("0", "1e6", "x")]
+    assert seen == ["0.0", "1000000.0", "50000000.0"]  # unreadable: the default

@@ -23,14 +23,33 @@ restore), giving a big product its threads back while it runs.
 import ctypes
 import functools
 import logging
+import os
 import threading
+import warnings
 
 import numpy as np
 
 logger = logging.getLogger("jitgrad.kernels")
 
-# Multiply-adds (m * k * n) below which a product runs on one thread.
-SMALL_PRODUCT = 5e7
+# Multiply-adds (m * k * n) below which a product runs on one thread. Measured on a
+# busy 2-core machine; on a quiet many-core one, threads pay off sooner:
+# JITGRAD_BLAS_ONE_THREAD_BELOW=<multiply-adds> moves it (0 leaves OpenBLAS alone).
+DEFAULT_SMALL_PRODUCT = 5e7
+
+
+def _small_product():
+    value = os.environ.get("JITGRAD_BLAS_ONE_THREAD_BELOW")
+    if value is None:
+        return DEFAULT_SMALL_PRODUCT
+    try:
+        return float(value)
+    except ValueError:
+        warnings.warn(f"JITGRAD_BLAS_ONE_THREAD_BELOW={value!r} is not a number of "
+                      f"multiply-adds; jitgrad uses {DEFAULT_SMALL_PRODUCT:g}", stacklevel=2)
+        return DEFAULT_SMALL_PRODUCT
+
+
+SMALL_PRODUCT = _small_product()
 # Below this OpenBLAS itself uses one thread (its matrix-vector cut-off, 2304 * 4
 # elements; matrix-matrix from 65536 * 4 multiply-adds): nothing to set.
 OPENBLAS_SINGLE = 9216
