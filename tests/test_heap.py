@@ -36,16 +36,17 @@ PROGRAM = textwrap.dedent("""
 """)
 
 
-def run(**env):
+def run(cache, **env):
+    env = {**os.environ, "JITGRAD_FUSE_AFTER": "0", "JITGRAD_CACHE_DIR": str(cache), **env}
     done = subprocess.run([sys.executable, "-c", PROGRAM], capture_output=True, text=True,
-                          env={**os.environ, "JITGRAD_FUSE_AFTER": "0", **env}, timeout=300)
+                          env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     before, after, faults = done.stdout.split()
     return before == "True", after, int(faults)
 
 
-def test_replays_of_a_fused_plan_fault_no_pages():
-    before, after, faults = run()
+def test_replays_of_a_fused_plan_fault_no_pages(tmp_path):
+    before, after, faults = run(tmp_path)
     if after == "False":
         pytest.skip("not glibc")
     assert not before  # untouched until a plan fuses
@@ -54,6 +55,6 @@ def test_replays_of_a_fused_plan_fault_no_pages():
     assert faults < 100, faults
 
 
-def test_keep_heap_0_leaves_malloc_alone():
-    _, after, _ = run(JITGRAD_KEEP_HEAP="0")
+def test_keep_heap_0_leaves_malloc_alone(tmp_path):
+    _, after, _ = run(tmp_path, JITGRAD_KEEP_HEAP="0")
     assert after == "False"
