@@ -194,8 +194,10 @@ def _with_held_threads(fun, args, kwargs):
     try:
         return fun(*args, **kwargs)
     finally:
-        for set_, _ in restore:
-            set_(1)
+        with _held_lock:  # (unless the hold ended meanwhile, in another thread)
+            if _held["depth"]:
+                for set_, _ in restore:
+                    set_(1)
 
 
 def is_product(fun):
