@@ -15,7 +15,6 @@ The thresholds are process-wide, so they are set at the first derivative jitgrad
 ``JITGRAD_KEEP_HEAP=0``. Only glibc has them; elsewhere this does nothing.
 """
 import ctypes
-import ctypes.util
 import logging
 import os
 
@@ -42,9 +41,8 @@ def keep_freed_memory():
 def _set_thresholds():
     if os.environ.get("JITGRAD_KEEP_HEAP", "1") == "0":
         return False
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name)
+        libc = ctypes.CDLL(None)  # the process's own symbols: libc's, on Linux
         libc.gnu_get_libc_version  # glibc only: musl's mallopt does nothing
         mallopt = libc.mallopt
     except (OSError, AttributeError, TypeError):
@@ -53,6 +51,6 @@ def _set_thresholds():
     done = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and \
         mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
     if done:
-        logger.info("jitgrad: glibc keeps up to %d MB of freed memory for replays "
+        logger.info("jitgrad: glibc keeps up to %d MB of freed memory for the next call "
                     "(JITGRAD_KEEP_HEAP=0 to leave malloc alone)", TRIM_THRESHOLD >> 20)
     return done
