@@ -137,7 +137,9 @@ class _Plan:
     (0.01, 1.5, 2.5, True),    # it has: fusing now still leaves it ahead of eager
     (0.01, 12.0, 0.0, True),   # fusion is the gain (nothing saved unfused): a tenth
 ])
-def test_fusion_waits_until_it_has_been_paid_for(eager_seconds, replay_seconds, saved, due):
+def test_fusion_waits_until_it_has_been_paid_for(eager_seconds, replay_seconds, saved, due,
+                                                 monkeypatch):
+    monkeypatch.setattr(jitted_module, "_numba_start_seconds", lambda: 0.0)  # started
     jitted = jit(loss)
     jitted._fuse_after = 1.0
     entry = jitted_module._Paths()
@@ -149,7 +151,24 @@ def test_fusion_waits_until_it_has_been_paid_for(eager_seconds, replay_seconds, 
     assert ledger.cost == pytest.approx(1.0 + 40 / jitted_module.FUSION_STEPS_PER_SECOND)
 
 
-def test_a_bigger_plan_waits_longer_before_fusing():
+def test_the_first_fusion_in_a_process_counts_numbas_start(monkeypatch):
+    import sys
+    jitted = jit(loss)
+    jitted._fuse_after = 1.0
+    costs = []
+    for imported in (False, True):
+        if imported:
+            monkeypatch.setitem(sys.modules, "numba", sys.modules.get("numba", object()))
+        else:
+            monkeypatch.delitem(sys.modules, "numba", raising=False)
+        ledger = jitted_module._Ledger()
+        jitted._fusion_due(jitted_module._Paths(), _Plan(40, 0.0), ledger)
+        costs.append(ledger.cost)
+    assert costs[0] == pytest.approx(costs[1] + jitted_module.NUMBA_START_SECONDS)
+
+
+def test_a_bigger_plan_waits_longer_before_fusing(monkeypatch):
+    monkeypatch.setattr(jitted_module, "_numba_start_seconds", lambda: 0.0)
     jitted = jit(loss)
     jitted._fuse_after = 1.0
     entry = jitted_module._Paths()

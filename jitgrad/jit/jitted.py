@@ -330,7 +330,8 @@ class JitFunction:
         that saves little unfused (a long arithmetic chain, where fusion is the gain)
         still fuses once the compile is a tenth of the time its replays took."""
         if ledger.cost is None:
-            ledger.cost = self._fuse_after * (1.0 + plan.n_steps / FUSION_STEPS_PER_SECOND)
+            ledger.cost = (self._fuse_after * (1.0 + plan.n_steps / FUSION_STEPS_PER_SECOND)
+                           + _numba_start_seconds())
         if plan.replay_seconds < ledger.cost:
             return False
         return (entry.eager_seconds is None or ledger.saved >= 2.0 * ledger.cost
@@ -602,6 +603,16 @@ def fuse_after_seconds():
 
 
 DEFAULT_FUSE_AFTER_SECONDS = 1.0
+# The first fusion in a process also starts Numba (its import and first compile, and
+# kernels' vmath functions, compiled once per process): chain 1e6's first fusion took
+# 3.8 s with an empty kernel cache, 0.7 s from a warm one. Counted once, while Numba
+# is not imported: a short program then ends before fusing rather than pay it
+# unearned (chain 1e6, 100 calls, had become 1.1x eager's time).
+NUMBA_START_SECONDS = 1.0
+
+
+def _numba_start_seconds():
+    return 0.0 if "numba" in sys.modules else NUMBA_START_SECONDS
 # A bigger plan has more kernels to compile: fusing a plan of this many steps is taken
 # to cost twice JITGRAD_FUSE_AFTER (fluidsim 64x64, 50 steps: about 20k steps, ~6 s).
 FUSION_STEPS_PER_SECOND = 4000
