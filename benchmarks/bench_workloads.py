@@ -2,11 +2,11 @@
 and the size of the jit's plan."""
 import contextlib
 import io
-import os
 import re
 
 import jitgrad
 import jitgrad.numpy as np
+from jitgrad.jit.jitted import steady_state_tiers
 
 from .workloads import WORKLOADS
 
@@ -19,17 +19,8 @@ def steady_gradient(loss, jit):
     settings are read when the jitted function is made."""
     if not jit:
         return jitgrad.grad(loss)
-    settings = {"JITGRAD_TRACE_AFTER": "0", "JITGRAD_FUSE_AFTER": "0"}
-    previous = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
+    with steady_state_tiers():
         return jitgrad.grad(loss, jit=True)
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                del os.environ[name]
-            else:
-                os.environ[name] = value
 
 
 class _Workload:

@@ -5,13 +5,13 @@ nesting ``grad``, next to a central finite difference of the order below, and
 the 6th derivative next to its closed form; then times two gradients eagerly
 and with ``jit=True``.
 """
-import os
 import time
 
 import numpy
 
 import jitgrad.numpy as np
 from jitgrad import elementwise_grad, grad
+from jitgrad.jit.jitted import steady_state_tiers
 
 POINTS = [-1.5, -0.5, 0.0, 0.5, 1.5]
 STEP = 1e-4
@@ -78,7 +78,9 @@ def show_jit_timings():
           "then loaded from disk)...", flush=True)
     print(f"{'gradient of':34} | {'eager':>10} | {'jit':>10} | {'first jit call':>14} | speed-up")
     for name, f, args, calls in cases:
-        eager, jitted = grad(f), _traced_and_fused_at_once(grad, f)
+        with steady_state_tiers():  # so the few calls timed show the steady state
+            jitted = grad(f, jit=True)
+        eager = grad(f)
         start = time.perf_counter()
         first = jitted(*args)  # traces, optimizes and compiles
         first_call = time.perf_counter() - start
@@ -91,23 +93,6 @@ def show_jit_timings():
           "cached on disk.\n Here the first call traces and fuses; by default a function's "
           "first call runs eagerly\n and a plan fuses once its replays have paid for the "
           "compile: see README, Tiers)")
-
-
-def _traced_and_fused_at_once(operator, f):
-    """``operator(f, jit=True)`` tracing at its first call and fusing at its trace, so
-    the few calls timed here show the steady state (the tier settings are read when the
-    jitted function is made)."""
-    settings = {"JITGRAD_TRACE_AFTER": "0", "JITGRAD_FUSE_AFTER": "0"}
-    before = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        return operator(f, jit=True)
-    finally:
-        for name, value in before.items():
-            if value is None:
-                del os.environ[name]
-            else:
-                os.environ[name] = value
 
 
 def _ms(seconds):

@@ -592,6 +592,24 @@ def explain(fun, *args, **kwargs):
     return (fun if isinstance(fun, JitFunction) else jit(fun)).explain(*args, **kwargs)
 
 
+@contextlib.contextmanager
+def steady_state_tiers():
+    """Jitted functions made inside trace at their first call and fuse at the trace
+    (the tier settings are read when a jitted function is made): for timing a few
+    calls in the steady state, as the demo and the benchmarks do."""
+    settings = {"JITGRAD_TRACE_AFTER": "0", "JITGRAD_FUSE_AFTER": "0"}
+    before = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
+
+
 def fuse_after_seconds():
     """How long a plan's replays run unfused before it is fused (``JITGRAD_FUSE_AFTER``,
     seconds; 0 fuses at the first call): about what compiling its kernels costs in a
