@@ -434,10 +434,10 @@ def test_a_transposed_matrix_the_block_multiplies_by_is_copied_once(batch, hidde
                 numpy.testing.assert_array_equal(got, expected)
     source = the_plan(jitted).source
     assert (source.count("= _c_order(") == 1) == copied, source
-    if copied:
-        (name,) = {line.split(" = ")[0].strip() for line in source.splitlines()
-                   if "_c_order(" in line}
-        for_line = next(i for i, line in enumerate(source.splitlines()) if "for _r" in line
-                        and name in "\n".join(source.splitlines()[i:]))
-        assert any(name in line for line in source.splitlines()[for_line + 1:]
-                   if "matmul(" in line)
+    if copied:  # made before the loop, read by a product inside it
+        lines = source.splitlines()
+        (made,) = [line for line in lines if "_c_order(" in line]
+        name = made.split(" = ")[0].strip()
+        depth = lambda line: len(line) - len(line.lstrip())
+        readers = [line for line in lines if "matmul(" in line and f", {name})" in line]
+        assert readers and all(depth(line) > depth(made) for line in readers), source
