@@ -627,13 +627,13 @@ DEFAULT_FUSE_AFTER_SECONDS = 1.0
 # is not imported: a short program then ends before fusing rather than pay it
 # unearned (chain 1e6, 100 calls, had become 1.1x eager's time).
 NUMBA_START_SECONDS = 1.0
+# A bigger plan has more kernels to compile: fusing a plan of this many steps is taken
+# to cost twice JITGRAD_FUSE_AFTER (fluidsim 64x64, 50 steps: about 20k steps, ~6 s).
+FUSION_STEPS_PER_SECOND = 4000
 
 
 def _numba_start_seconds():
     return 0.0 if "numba" in sys.modules else NUMBA_START_SECONDS
-# A bigger plan has more kernels to compile: fusing a plan of this many steps is taken
-# to cost twice JITGRAD_FUSE_AFTER (fluidsim 64x64, 50 steps: about 20k steps, ~6 s).
-FUSION_STEPS_PER_SECOND = 4000
 
 
 def trace_after_calls():
