@@ -521,9 +521,8 @@ class _Writer:
             if node.kind != "op" or not blas_threads.is_product(node.fun) or \
                     np.size(node.value) < INEXACT_MIN_ELEMENTS:
                 continue
-            parents = dict(zip(node.parent_argnums, node.parents))
-            operand = self.resolve(parents[1]) if 1 in parents else None
-            if operand is None or isinstance(operand, Constant) or operand.c_ordered or \
+            operand = arguments(node, self.resolve)[1]
+            if isinstance(operand, Constant) or operand.c_ordered or \
                     np.ndim(operand.value) != 2 or operand.index in self.where or \
                     operand.index in loop.tapes:
                 continue
