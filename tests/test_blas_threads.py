@@ -152,7 +152,10 @@ def test_the_one_thread_bound_is_a_setting():
     import subprocess
     import sys
     program = "from jitgrad.kernels import blas_threads; print(blas_threads.SMALL_PRODUCT)"
-    seen = [subprocess.run([sys.executable, "-c", program], text=True, capture_output=True,
+    runs = [subprocess.run([sys.executable, "-c", program], text=True, capture_output=True,
                            env={**os.environ, "JITGRAD_BLAS_ONE_THREAD_BELOW": value},
-                           check=True).stdout.split()[0] for value in ("0", "1e6", "x")]
-    assert seen == ["0.0", "1000000.0", "50000000.0"]  # unreadable: the default
+                           check=True) for value in ("0", "1e6", "x")]
+    assert [run.stdout.split()[0] for run in runs] == ["0.0", "1000000.0", "50000000.0"]
+    # an unreadable value: the default, and a warning naming the setting
+    assert "JITGRAD_BLAS_ONE_THREAD_BELOW='x' is not a number" in runs[2].stderr
+    assert "not a number" not in runs[0].stderr + runs[1].stderr
