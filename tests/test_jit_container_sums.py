@@ -135,3 +135,36 @@ def test_gradient_of_the_jitted_function_of_containers():
     def f(a):
         return np.sum(inner(dict(params, a=a), x)["b"] ** 2)
     check_grads(f, modes=["rev"], order=1)(params["a"])
+
+
+def test_sums_giving_each_entry_once_gather_what_adding_gives(monkeypatch):
+    """A sum whose untakes give each entry once only gathers (trace/containers.py's
+    shortcut): it returns what adding entry by entry returns, a frozen placeholder (a
+    plan's own zeros) replaced by fresh ones, an entry nothing gives as new zeros."""
+    from jitgrad.trace import containers
+    from jitgrad.trace.vspace import vspace
+    rng = numpy.random.RandomState(5)
+    params = tuple(rng.randn(2, 3) for _ in range(5))
+    vs = vspace(params)
+    frozen = containers.frozen_placeholder(numpy.zeros((2, 3)))
+    cases = [  # (structure, values): keys given once, at slices, keys and negative keys
+        (("add", ("untake", 0, ("slice", 0, 4, 2)), ("untake", 1, ("key", -1))),
+         ((params[0], params[2]), params[4])),
+        (("add", ("add", ("untake", 0, ("key", 1)), ("untake", 1, ("key", 3))),
+          ("untake", 2, ("key", 0))), (params[1], frozen, params[0])),
+    ]
+    for structure, values in cases:
+        gathered = containers.sum_untaken(vs, structure, *values)
+        monkeypatch.setattr(containers, "_lone_sources", lambda vs, structure: None)
+        added = containers.sum_untaken(vs, structure, *values)
+        monkeypatch.undo()
+        _same(gathered, added)
+        assert all(entry is not frozen for entry in gathered)
+        given = {id(leaf) for leaf in _leaves(values)}
+        for entry in gathered:  # zeros the sum made are placeholders, fresh each call
+            assert id(entry) in given or containers.is_placeholder(entry)
+    # an entry given twice is added, not gathered
+    twice = ("add", ("untake", 0, ("key", 0)), ("untake", 1, ("key", 0)))
+    assert containers._lone_sources(vs, twice) is None
+    numpy.testing.assert_array_equal(
+        containers.sum_untaken(vs, twice, params[0], params[1])[0], params[0] + params[1])

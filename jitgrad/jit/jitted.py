@@ -87,6 +87,21 @@ def jit(fun=None, static_argnums=(), static_argnames=(), trace_after=None):
     return JitFunction(fun, static_argnums, static_argnames, trace_after)
 
 
+def _positional_key(args):
+    """The cache key of the common call, positional arrays and floats only, without
+    the general walk (the parts are ``leaf_key``'s); None for any other call."""
+    parts = []
+    for arg in args:
+        kind = type(arg)
+        if kind is np.ndarray and not arg.dtype.hasobject:
+            parts.append((arg.shape, arg.dtype))
+        elif kind is float:
+            parts.append(float)
+        else:
+            return None
+    return tuple(parts)
+
+
 class JitFunction:
     def __init__(self, fun, static_argnums=(), static_argnames=(), trace_after=None):
         functools.update_wrapper(self, fun, updated=())
@@ -145,16 +160,20 @@ class JitFunction:
             # also reach f through its closure: run the Python so they see it all.
             self.stats["passthrough"] += 1
             return self.fun(*args, **kwargs)
-        try:
-            signature, leaves = self.call_signature(args, kwargs)
-        except Boxed:
-            # Inside grad/jvp of an enclosing function: differentiate through f.
-            self.stats["passthrough"] += 1
-            return self.fun(*args, **kwargs)
-        except UnsafeArgument as reason:
-            self.stats["fallbacks"] += 1
-            self._warn_once(f"jit: {self!r} runs eagerly because {reason.args[0]}.")
-            return self.fun(*args, **kwargs)
+        # The common call's key first, without call_signature's general walk.
+        signature = None if kwargs or self.static_argnums else _positional_key(args)
+        leaves = args
+        if signature is None:
+            try:
+                signature, leaves = self.call_signature(args, kwargs)
+            except Boxed:
+                # Inside grad/jvp of an enclosing function: differentiate through f.
+                self.stats["passthrough"] += 1
+                return self.fun(*args, **kwargs)
+            except UnsafeArgument as reason:
+                self.stats["fallbacks"] += 1
+                self._warn_once(f"jit: {self!r} runs eagerly because {reason.args[0]}.")
+                return self.fun(*args, **kwargs)
         entry = self._cache.get(signature)  # reads need no lock: dict ops hold the GIL
         if entry is None:
             self.last_miss = self._describe_change(signature)
@@ -178,7 +197,7 @@ class JitFunction:
         if not plan.has_random:
             # The common call: the most recently useful plan fits.
             try:
-                out = plan(leaves) if plan.fused else self._replay_unfused(entry, plan, leaves)
+                out = plan.run(*leaves) if plan.fused else self._replay_unfused(entry, plan, leaves)
             except GuardFailed as failure:
                 return self._other_paths(entry, signature, leaves, args, kwargs,
                                          (plan, failure))
@@ -341,19 +360,9 @@ class JitFunction:
     def call_signature(self, args, kwargs):
         """``(key, leaves)``: the cache key of a call and its array/float leaves."""
         if not kwargs and not self.static_argnums:
-            # The common call, positional arrays and floats only, without the general
-            # walk (the keys are leaf_key's).
-            parts = []
-            for arg in args:
-                kind = type(arg)
-                if kind is np.ndarray and not arg.dtype.hasobject:
-                    parts.append((arg.shape, arg.dtype))
-                elif kind is float:
-                    parts.append(float)
-                else:
-                    break
-            else:
-                return tuple(parts), list(args)
+            key = _positional_key(args)
+            if key is not None:
+                return key, args
         leaves = []
         parts = []
         for argnum, arg in enumerate(args):

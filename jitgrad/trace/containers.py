@@ -93,9 +93,69 @@ def sum_untaken(vs, structure, *values):
     (``values[k]``, a container of space ``vs``). Entries are combined as the sums
     would have combined them, in the same order, placeholders included; an entry no
     leaf gives is placeholder zeros, as it was."""
+    sources = _lone_sources(vs, structure)
+    if sources is not None:
+        return vs.build(_lone_entry(values, source, sub_vs)
+                        for source, (_, sub_vs) in zip(sources, vs.items()))
     entries = _sparse_sum(vs, structure, values)
     return vs.build(entries[key] if key in entries else _placeholder_zeros(sub_vs)
                     for key, sub_vs in vs.items())
+
+
+# id(vs), structure -> (vs, sources or None); see _lone_sources.
+_LONE_SOURCES = {}
+
+
+def _lone_sources(vs, structure):
+    """Where each entry of the sum comes from, ``(k, i)`` (``values[k]``, or its entry
+    ``i`` for an untake at a slice) or None (nothing gives it), when no entry is given
+    twice and every entry is an array: the sum then adds nothing, and replays only
+    gather (a parameter tuple's gradient, every call). None when it must add."""
+    cache_key = (id(vs), structure)
+    known = _LONE_SOURCES.get(cache_key)
+    if known is None or known[0] is not vs:
+        if len(_LONE_SOURCES) > 4096:  # the spaces of plans long gone
+            _LONE_SOURCES.clear()
+        known = _LONE_SOURCES[cache_key] = (vs, _find_lone_sources(vs, structure))
+    return known[1]
+
+
+def _find_lone_sources(vs, structure):
+    if not all(_zeros_are_placeholders(sub_vs) for _, sub_vs in vs.items()):
+        return None  # scalar entries: every untake gives their zeros, which are added
+    keys = [key for key, _ in vs.items()]
+    found = {}
+    pending = [structure]
+    while pending:
+        part = pending.pop()
+        if part[0] == "add":
+            pending += [part[1], part[2]]
+            continue
+        if part[0] != "untake":
+            return None
+        k, idx = part[1], part[2]
+        if idx[0] == "slice":
+            given = [(key, (k, i)) for i, key in enumerate(range(len(vs.shape))[slice(*idx[1:])])]
+        else:
+            key = idx[1]
+            if isinstance(vs, SequenceVSpace) and key < 0:
+                key += len(vs.shape)
+            given = [(key, (k, None))]
+        for key, source in given:
+            if key in found:
+                return None
+            found[key] = source
+    return [found.get(key) for key in keys]
+
+
+def _lone_entry(values, source, vs):
+    """The entry from ``source`` as the sums would leave it: the one given, except a
+    plan's frozen placeholder (never handed out: fresh placeholder zeros instead)."""
+    if source is None:
+        return _placeholder_zeros(vs)
+    k, i = source
+    entry = _as_entry(values[k] if i is None else values[k][i])
+    return _placeholder_zeros(vs) if _is_frozen(entry) else entry
 
 
 def _sparse_sum(vs, structure, values):
