@@ -62,3 +62,15 @@ def test_matrix_and_masked_constants_in_a_traced_computation(jitted):
     masked = numpy.ma.masked_array([1.0, 2.0], mask=[False, True])
     with pytest.raises(TypeError, match="gave a MaskedArray: it is a " + MASKED):
         grad(lambda x: np.sum(x * masked), jit=jitted)(numpy.ones(2))
+
+
+def test_jit_names_an_object_array_argument_also_after_float_calls():
+    """The jit's fast key for positional arrays must not let an object array of a cached
+    float signature's shape reach a plan: the error names it and the fix."""
+    f = jit(lambda x: np.sum(x ** 2))
+    floats = numpy.array([1.0, 2.0])
+    for _ in range(3):  # eager, trace, replay: the float signature is cached
+        assert f(floats) == 5.0
+    with pytest.raises(TypeError, match="argument 0 is an object array.*dtype=float"):
+        f(numpy.array([1.0, None]))
+    assert f(floats * 2) == 20.0
