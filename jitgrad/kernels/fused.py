@@ -1,4 +1,5 @@
 """One fused region as a callable step: compiled source (``source.py``), outputs allocated."""
+import itertools
 import logging
 import math
 import time
@@ -112,6 +113,7 @@ class FusedKernel:
             logger.debug("fused kernel of %d steps ready in %.2f s", len(self.region.steps),
                          seconds)
 
+
 def _straight_call(kernel):
     """``call(*inputs)``: the kernel's outputs from one dispatcher call, as straight-line
     Python written for its shapes (each input made C-ordered and shaped as the loops
@@ -123,7 +125,8 @@ def _straight_call(kernel):
     params = [f"x{i}" for i in range(len(kernel._reshape))]
     layout = tuple(kernel.layout.shape)
     lines = [f"def call({', '.join(params)}):"]
-    lines += [f"    o{j} = _empty({tuple(kernel.shape)!r}, _dtype)" for j in range(kernel._n_arrays)]
+    lines += [f"    o{j} = _empty({tuple(kernel.shape)!r}, _dtype)"
+              for j in range(kernel._n_arrays)]
     args = [name if shape is None else f"_contiguous({name}).reshape({tuple(shape)!r})"
             for name, shape in zip(params, kernel._reshape)]
     args += [f"o{j}" if tuple(kernel.shape) == layout else f"o{j}.reshape({layout!r})"
@@ -131,7 +134,7 @@ def _straight_call(kernel):
     args += [str(n) for n in layout]
     args += [f"_pieces[{k}]" for k in range(len(kernel._pieces))]
     lines.append(f"    r = _dispatcher({', '.join(args)})")
-    outputs, arrays, reduced = [], iter(range(kernel._n_arrays)), iter(range(len(kernel._reduced_shape)))
+    outputs, arrays, reduced = [], itertools.count(), itertools.count()
     for shape in kernel._reduced_shape:
         if shape is None:
             outputs.append(f"o{next(arrays)}")
