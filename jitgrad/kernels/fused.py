@@ -123,28 +123,32 @@ def _straight_call(kernel):
                  "_contiguous": np.ascontiguousarray, "_scalar": kernel.dtype.type,
                  "_dtype": kernel.dtype, "_pieces": kernel._pieces}
     params = [f"x{i}" for i in range(len(kernel._reshape))]
-    layout = tuple(kernel.layout.shape)
+    layout, shape = _literal(kernel.layout.shape), _literal(kernel.shape)
     lines = [f"def call({', '.join(params)}):"]
-    lines += [f"    o{j} = _empty({tuple(kernel.shape)!r}, _dtype)"
-              for j in range(kernel._n_arrays)]
-    args = [name if shape is None else f"_contiguous({name}).reshape({tuple(shape)!r})"
-            for name, shape in zip(params, kernel._reshape)]
-    args += [f"o{j}" if tuple(kernel.shape) == layout else f"o{j}.reshape({layout!r})"
+    lines += [f"    o{j} = _empty({shape}, _dtype)" for j in range(kernel._n_arrays)]
+    args = [name if reshape is None else f"_contiguous({name}).reshape({_literal(reshape)})"
+            for name, reshape in zip(params, kernel._reshape)]
+    args += [f"o{j}" if shape == layout else f"o{j}.reshape({layout})"
              for j in range(kernel._n_arrays)]
-    args += [str(n) for n in layout]
+    args += [str(int(n)) for n in kernel.layout.shape]
     args += [f"_pieces[{k}]" for k in range(len(kernel._pieces))]
     lines.append(f"    r = _dispatcher({', '.join(args)})")
     outputs, arrays, reduced = [], itertools.count(), itertools.count()
-    for shape in kernel._reduced_shape:
-        if shape is None:
+    for reduced_shape in kernel._reduced_shape:
+        if reduced_shape is None:
             outputs.append(f"o{next(arrays)}")
-        elif shape == ():
+        elif reduced_shape == ():
             outputs.append(f"_scalar(r[{next(reduced)}])")
         else:
-            outputs.append(f"r[{next(reduced)}].reshape({tuple(shape)!r})")
+            outputs.append(f"r[{next(reduced)}].reshape({_literal(reduced_shape)})")
     lines.append(f"    return [{', '.join(outputs)}]")
     exec(compile("\n".join(lines) + "\n", "<jitgrad kernel call>", "exec"), namespace)
     return namespace["call"]
+
+
+def _literal(shape):
+    """A shape as Python source (plain ints: NumPy 2 writes np.int64(3) for its own)."""
+    return repr(tuple(int(n) for n in shape))
 
 
 # (dispatcher, signature) of kernels compiled in this process (the set holds the
