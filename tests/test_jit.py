@@ -495,3 +495,28 @@ def test_a_value_tested_twice_the_same_way_is_checked_once_and_still_guarded():
     assert plan.count("raise GuardFailed") == 1
     for value in (-1.0, 2.0, -3.0):  # the guard still fails and retraces when it flips
         assert numpy.array_equal(g(value * numpy.ones(3)), eager(value * numpy.ones(3)))
+
+
+def test_view_steps_called_as_array_methods_replay_as_eager():
+    """A plan calls reshape, swapaxes, squeeze, transpose and expand_dims of a step's or
+    an input's array as the array's own method (expand_dims as a reshape to the traced
+    shape), also inside a rolled loop. Gradients match eager on replays with new values."""
+    captured = numpy.arange(6.0).reshape(2, 3)
+
+    def f(x, w):
+        h = np.expand_dims(x, -1) * w  # (4, 3, 1) * (1, 1): expand_dims of an input
+        for _ in range(6):  # rolled: each turn's views of the turn's arrays
+            h = np.tanh(np.swapaxes(np.reshape(h, (4, 1, 3)), 1, 2)) + 0.1
+        t = captured @ np.transpose(np.squeeze(h, -1))  # (2, 3) @ (3, 4)
+        return np.sum(t ** 2) + np.sum(np.transpose(x, (1, 0)))
+
+    rng = numpy.random.RandomState(7)
+    jitted = grad(f, jit=True)
+    for _ in range(4):  # eager call, trace, two replays, each on new values
+        x, w = rng.randn(4, 3), rng.randn(1, 1)
+        numpy.testing.assert_allclose(jitted(x, w), grad(f)(x, w), rtol=1e-12, atol=1e-14)
+    assert jitted.stats["hits"] >= 2
+    plan = explain(jitted, x, w).split("plan:")[1]
+    for method in (".swapaxes(", ".reshape(", ".squeeze(", ".transpose("):
+        assert method in plan
+    assert "expand_dims(" not in plan and " reshape(" not in plan  # (the VJP's has order=)

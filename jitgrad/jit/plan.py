@@ -86,6 +86,14 @@ class Plan:
         return self.run(*leaves)
 
 
+# NumPy functions of one array that a plan calls as that array's method: the same view,
+# without the function's wrapper (per call: expand_dims 2.6 us -> reshape 0.13, reshape
+# 1.0 -> 0.2, swapaxes 0.49 -> 0.14, squeeze 0.67 -> 0.31). An unfused plan (every plan
+# until fusing has paid) replays these for each sum's and product's gradient.
+_AS_METHOD = {np.swapaxes: "swapaxes", np.squeeze: "squeeze", np.reshape: "reshape",
+              np.transpose: "transpose", np.expand_dims: "reshape"}
+
+
 def _stand_in(value, made):
     """An array's shape and dtype without its data (a zero-stride view of one zero, one
     per shape and dtype in ``made``); scalars and everything else stay as they are."""
@@ -410,7 +418,7 @@ class _Writer:
 
     def call(self, node, read, indent, loop=None):
         name = self.names[node.index] = f"v{node.index}"
-        fun = self.function(self.replay(node.fun.fun if hasattr(node.fun, "fun") else node.fun))
+        raw = node.fun.fun if hasattr(node.fun, "fun") else node.fun
         parents = dict(zip(node.parent_argnums, node.parents))
         counting = {}
         if loop is not None:  # Python ints counting along the turns
@@ -423,7 +431,29 @@ class _Writer:
         if loop is not None and node.index in self.c_order_reads:
             args[1] = self.c_order_reads[node.index]  # (see _c_order_copies)
         args += [f"{k}={self.constant(v)}" for k, v in node.kwargs.items()]
+        if self.is_view_of_array(node, raw, parents):
+            method, rest = _AS_METHOD[raw], args[1:]
+            if raw is np.expand_dims:  # its shape is the trace's on every replay
+                method, rest = "reshape", [repr(tuple(int(n) for n in node.value.shape))]
+            self.lines.append(f"{indent}{name} = {args[0]}.{method}({', '.join(rest)})")
+            return
+        fun = self.function(self.replay(raw))
         self.lines.append(f"{indent}{name} = {fun}({', '.join(args)})")
+
+    def is_view_of_array(self, node, raw, parents):
+        """Whether the step is one of ``_AS_METHOD``'s NumPy functions called on a step's
+        or an input's ndarray (its type is the trace's on every replay), with no replay
+        declared and no keywords but reshape's ``order`` (ndarray methods take no others):
+        the plan calls the array's method."""
+        try:
+            if raw not in _AS_METHOD or self.replay(raw) is not raw:
+                return False
+        except TypeError:  # unhashable
+            return False
+        keywords_kept = not node.kwargs or (raw is np.reshape and set(node.kwargs) == {"order"})
+        first = self.resolve(parents[0]) if 0 in parents else None
+        return (keywords_kept and first is not None and not isinstance(first, Constant)
+                and type(first.value) is np.ndarray and type(node.value) is np.ndarray)
 
     def replay(self, fun):
         """What the plan calls for ``fun``: its declared replay, if any, else itself."""
