@@ -432,10 +432,9 @@ class _Writer:
             args[1] = self.c_order_reads[node.index]  # (see _c_order_copies)
         args += [f"{k}={self.constant(v)}" for k, v in node.kwargs.items()]
         if self.is_view_of_array(node, raw, parents):
-            method, rest = _AS_METHOD[raw], args[1:]
-            if raw is np.expand_dims:  # its shape is the trace's on every replay
-                method, rest = "reshape", [repr(tuple(int(n) for n in node.value.shape))]
-            self.lines.append(f"{indent}{name} = {args[0]}.{method}({', '.join(rest)})")
+            rest = args[1:] if raw is not np.expand_dims else \
+                [repr(tuple(int(n) for n in node.value.shape))]  # the trace's on every replay
+            self.lines.append(f"{indent}{name} = {args[0]}.{_AS_METHOD[raw]}({', '.join(rest)})")
             return
         fun = self.function(self.replay(raw))
         self.lines.append(f"{indent}{name} = {fun}({', '.join(args)})")

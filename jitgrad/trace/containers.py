@@ -134,18 +134,24 @@ def _find_lone_sources(vs, structure):
         if part[0] != "untake":
             return None
         k, idx = part[1], part[2]
-        if idx[0] == "slice":
-            given = [(key, (k, i)) for i, key in enumerate(range(len(vs.shape))[slice(*idx[1:])])]
-        else:
-            key = idx[1]
-            if isinstance(vs, SequenceVSpace) and key < 0:
-                key += len(vs.shape)
-            given = [(key, (k, None))]
-        for key, source in given:
+        keys_given = _untaken_keys(vs, idx)
+        for i, key in enumerate(keys_given):
+            source = (k, i) if idx[0] == "slice" else (k, None)
             if key in found:
                 return None
             found[key] = source
     return [found.get(key) for key in keys]
+
+
+def _untaken_keys(vs, idx):
+    """The keys of ``vs`` an untake at ``idx`` gives: ``("slice", start, stop, step)``'s
+    positions, or ``("key", key)``'s key (a negative position counted from the end)."""
+    if idx[0] == "slice":
+        return list(range(len(vs.shape))[slice(*idx[1:])])
+    key = idx[1]
+    if isinstance(vs, SequenceVSpace) and key < 0:
+        key += len(vs.shape)
+    return [key]
 
 
 def _lone_entry(values, source, vs):
@@ -165,14 +171,11 @@ def _sparse_sum(vs, structure, values):
     kind = structure[0]
     if kind == "untake":
         x, idx = values[structure[1]], structure[2]
+        keys_given = _untaken_keys(vs, idx)
         if idx[0] == "slice":
-            positions = range(len(vs.shape))[slice(*idx[1:])]
-            given = {key: _as_entry(part) for key, part in zip(positions, x)}
+            given = {key: _as_entry(part) for key, part in zip(keys_given, x)}
         else:
-            key = idx[1]
-            if isinstance(vs, SequenceVSpace) and key < 0:
-                key += len(vs.shape)
-            given = {key: _as_entry(x)}
+            given = {keys_given[0]: _as_entry(x)}
         for key, sub_vs in vs.items():
             if key not in given and not _zeros_are_placeholders(sub_vs):
                 given[key] = sub_vs.zeros()
