@@ -3,10 +3,10 @@
 one shape in one loop, guards inline, cotangent containers entry by entry, outputs."""
 import functools
 import math
-import re
 
 import numpy as np
 
+from ..kernels.source import calls_trig
 from .passes import Constant, arguments, tree_leaves
 from .whole_plan_arrays import ArraySteps, Unsupported, Container, Value, scalar_dtype
 
@@ -55,9 +55,6 @@ def _step_kinds():
     table[getattr(blas_threads, "matmul", np.matmul)] = "product"
     table[getattr(blas_threads, "dot", np.dot)] = "product"
     return table
-
-
-_TRIG_ON_ARRAYS = re.compile(r"vmath\.(sin|cos)\(")
 
 
 def translate(rolled, guards, outputs, resolve, n_inputs):
@@ -306,7 +303,7 @@ class _Translator(ArraySteps):
         return args
 
     def elementwise_array(self, node, body):
-        if _TRIG_ON_ARRAYS.search(body):
+        if calls_trig(body):
             # Fused kernels run vmath's sin/cos in a vectorized pass first (an exact
             # one only for huge arguments); in a whole plan's loops they are the slow
             # exact path: a 300-element sin/cos gradient 29.7 us whole, 7.1 us fused.

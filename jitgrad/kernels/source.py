@@ -26,6 +26,13 @@ from .ops import Shifted
 from .regions import operand_key, used_positions
 
 _TRIG_CALL = re.compile(r"vmath\.(sin|cos)\(([^()]*)\)")
+_TRIG = re.compile(r"vmath\.(?:sin|cos)\(")
+
+
+def calls_trig(body):
+    """Whether scalar-body source calls vmath's exact sin or cos (whose fast form runs
+    only in a fused kernel's vectorized pass: ``_fast_trig``)."""
+    return _TRIG.search(body) is not None
 
 
 class Layout:
@@ -219,7 +226,7 @@ def _fast_trig(body):
         flags.append(f"vmath.trig_slow({match.group(2)})")
         return f"vmath.{match.group(1)}_fast({match.group(2)})"
     fast_body = [_TRIG_CALL.sub(fast, line) for line in body]
-    if not flags or any("vmath.sin(" in line or "vmath.cos(" in line for line in fast_body):
+    if not flags or any(calls_trig(line) for line in fast_body):
         return body, None  # no trig, or a call this rewrite cannot read: one exact pass
     return fast_body, list(dict.fromkeys(flags))
 
