@@ -298,7 +298,8 @@ PHASES = [
     ("kernel compile or cache load (Numba)", [("dispatcher.py", "compile"),
                                               ("dispatcher.py", "_compile_for_args")]),
     ("replay (plan calls)", [("plan.py", "__call__")]),
-    ("signature and cache lookup", [("jitted.py", "call_signature")]),
+    ("signature, common calls' key", [("jitted.py", "_positional_key")]),
+    ("signature, general walk", [("jitted.py", "_general_signature")]),
 ]
 
 

@@ -165,7 +165,7 @@ class JitFunction:
         leaves = args
         if signature is None:
             try:
-                signature, leaves = self.call_signature(args, kwargs)
+                signature, leaves = self._general_signature(args, kwargs)
             except Boxed:
                 # Inside grad/jvp of an enclosing function: differentiate through f.
                 self.stats["passthrough"] += 1
@@ -363,6 +363,11 @@ class JitFunction:
             key = _positional_key(args)
             if key is not None:
                 return key, args
+        return self._general_signature(args, kwargs)
+
+    def _general_signature(self, args, kwargs):
+        """``call_signature`` of any call: every argument walked (containers, ints,
+        static and keyword arguments; an object array refused)."""
         leaves = []
         parts = []
         for argnum, arg in enumerate(args):
