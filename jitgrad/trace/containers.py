@@ -17,13 +17,8 @@ def container_take(A, idx):
 
 @primitive
 def container_untake(x, idx, vs):
-    if isinstance(idx, slice):
-        positions = range(len(vs.shape))[idx]
-        parts = dict(zip(positions, x))
-    else:
-        if isinstance(vs, SequenceVSpace) and idx < 0:
-            idx += len(vs.shape)
-        parts = {idx: x}
+    keys = _untaken_keys(vs, idx)
+    parts = dict(zip(keys, x)) if isinstance(idx, slice) else {keys[0]: x}
     return vs.build(_as_entry(parts[key]) if key in parts else _placeholder_zeros(sub_vs)
                     for key, sub_vs in vs.items())
 
@@ -133,10 +128,9 @@ def _find_lone_sources(vs, structure):
             continue
         if part[0] != "untake":
             return None
-        k, idx = part[1], part[2]
-        keys_given = _untaken_keys(vs, idx)
-        for i, key in enumerate(keys_given):
-            source = (k, i) if idx[0] == "slice" else (k, None)
+        k, idx = part[1], _raw_index(part[2])
+        for i, key in enumerate(_untaken_keys(vs, idx)):
+            source = (k, i) if isinstance(idx, slice) else (k, None)
             if key in found:
                 return None
             found[key] = source
@@ -144,14 +138,19 @@ def _find_lone_sources(vs, structure):
 
 
 def _untaken_keys(vs, idx):
-    """The keys of ``vs`` an untake at ``idx`` gives: ``("slice", start, stop, step)``'s
-    positions, or ``("key", key)``'s key (a negative position counted from the end)."""
-    if idx[0] == "slice":
-        return list(range(len(vs.shape))[slice(*idx[1:])])
-    key = idx[1]
-    if isinstance(vs, SequenceVSpace) and key < 0:
-        key += len(vs.shape)
-    return [key]
+    """The keys of ``vs`` an untake at ``idx`` gives: a slice's positions, or the one
+    key (a negative position counted from the end)."""
+    if isinstance(idx, slice):
+        return list(range(len(vs.shape))[idx])
+    if isinstance(vs, SequenceVSpace) and idx < 0:
+        idx += len(vs.shape)
+    return [idx]
+
+
+def _raw_index(idx):
+    """The index a plan's hashable ``("slice", start, stop, step)`` or ``("key",
+    key)`` stands for."""
+    return slice(*idx[1:]) if idx[0] == "slice" else idx[1]
 
 
 def _lone_entry(values, source, vs):
@@ -170,9 +169,9 @@ def _sparse_sum(vs, structure, values):
     are given by every leaf, as each untake gave them.)"""
     kind = structure[0]
     if kind == "untake":
-        x, idx = values[structure[1]], structure[2]
+        x, idx = values[structure[1]], _raw_index(structure[2])
         keys_given = _untaken_keys(vs, idx)
-        if idx[0] == "slice":
+        if isinstance(idx, slice):
             given = {key: _as_entry(part) for key, part in zip(keys_given, x)}
         else:
             given = {keys_given[0]: _as_entry(x)}
