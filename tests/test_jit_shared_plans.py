@@ -1,5 +1,6 @@
 """Plans outlive the jitted object: one made anew for the same function (same code,
-same closure contents) reuses the plans traced before; a different closure does not."""
+same closure contents, same globals read) reuses the plans traced before; a different
+closure, or a global rebound or changed since, does not."""
 import numpy
 import pytest
 from numpy.testing import assert_allclose
@@ -56,3 +57,47 @@ def test_shared_plans_are_bounded(monkeypatch):
     for k in range(6):
         jit(lambda x, k=k: x * k)(1.0)
     assert len(jitted_module._shared_plans) <= 3
+
+
+_DATA = numpy.ones(3)
+_SCALE = 2.0
+
+
+def _loss_of_globals(w):
+    return np.sum(_SCALE * (_DATA * w) ** 2)
+
+
+def _loss_through_a_helper(w):
+    return _loss_of_globals(w) + np.sum(logsumexp(w))
+
+
+from jitgrad.scipy.special import logsumexp  # noqa: E402  (a primitive read as a global)
+
+
+@pytest.mark.parametrize("loss", [_loss_of_globals, _loss_through_a_helper])
+def test_a_new_jitted_object_sees_globals_rebound_or_changed_since(loss, monkeypatch):
+    """A loss reading module-level data: the plans of a jitted object made before the
+    data changed are not handed to one made after (they hold the old data)."""
+    w = numpy.array([0.5, -1.0, 2.0])
+    datasets = [numpy.ones(3), numpy.array([1.0, 2.0, 3.0]), None, None]
+    for k, data in enumerate(datasets):
+        if data is not None:
+            monkeypatch.setitem(globals(), "_DATA", data)  # rebound
+        elif k == 2:
+            _DATA[:] = [4.0, 5.0, 6.0]  # changed in place
+        else:
+            monkeypatch.setitem(globals(), "_SCALE", 3.0)  # a number rebound
+        jitted = grad(loss, jit=True)
+        for call in range(3):  # the first call, then the trace and a replay
+            x = w + call
+            assert_allclose(jitted(x), grad(loss)(x), rtol=1e-12, atol=0)
+
+
+def test_functions_reading_unchanged_globals_still_share_plans():
+    w = numpy.array([0.5, -1.0, 2.0])
+    traces = 0
+    for k in range(4):
+        jitted = jit(grad(_loss_through_a_helper), trace_after=0)
+        assert_allclose(jitted(w + k), grad(_loss_through_a_helper)(w + k), rtol=1e-12)
+        traces += jitted.stats["traces"]
+    assert traces == 1
