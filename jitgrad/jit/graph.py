@@ -22,8 +22,22 @@ NO_RESULT = object()
 class TraceUnsupported(Exception):
     """Raised while tracing when a replay could not be trusted; the jit runs eagerly.
 
-    ``result`` holds the function's answer when it had already run to the end."""
+    ``result`` holds the function's answer when it had already run to the end. Each one
+    made while a trace runs is also noted on its recorder (``refusals``): a function
+    that catches it (``except Exception:``) must not leave a plan behind."""
     result = NO_RESULT
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        observer = hooks.observer()
+        if observer is not None:
+            observer.refusals.append(self)
+
+
+class PrimitiveRaised(TraceUnsupported):
+    """A primitive raised an error while traced (cholesky of a matrix that is not
+    positive definite): what Python does with it (an ``except`` branch) cannot be
+    replayed, so the call runs eagerly, where the error meets the same Python."""
 
 
 class GraphNode(Node):

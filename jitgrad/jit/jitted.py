@@ -30,7 +30,7 @@ import numpy as np
 
 from ..trace import hooks, tree
 from ..trace.core import TraceLevel, innermost_level, new_box
-from .graph import NO_RESULT, GraphNode, TraceUnsupported
+from .graph import NO_RESULT, GraphNode, PrimitiveRaised, TraceUnsupported
 from .recorder import Recorder
 from .plan import GuardFailed, Plan
 from .function_key import function_key
@@ -123,6 +123,7 @@ class JitFunction:
         self._cache, self._lock, self._staged = _plans_for(fun, self.static_argnums,
                                                           self.static_argnames)
         self._warned = set()
+        self._traces_raised = 0
         self._previous_signature = None
         self.last_miss = None
 
@@ -201,6 +202,8 @@ class JitFunction:
             except GuardFailed as failure:
                 return self._other_paths(entry, signature, leaves, args, kwargs,
                                          (plan, failure))
+            except Exception as error:
+                return self._after_replay_error(error, args, kwargs)
             self.stats["hits"] += 1
             entry.hits += 1
             return out
@@ -244,6 +247,10 @@ class JitFunction:
                     np.random.set_state(state)
                 missed(plan, failure)
                 continue
+            except Exception as error:
+                if state is not None:
+                    np.random.set_state(state)
+                return self._after_replay_error(error, args, kwargs)
             self.stats["hits"] += 1
             entry.hits += 1
             _remember(failures, plan)
@@ -297,6 +304,18 @@ class JitFunction:
         entry = self._cache.get(signature)
         if failures and isinstance(entry, list) and entry:
             _remember(failures, entry[0])  # the plan just traced
+        return out
+
+    def _after_replay_error(self, error, args, kwargs):
+        """A replay raised without a guard failing (a NumPy routine's error, such as
+        cholesky's on a matrix that is not positive definite): the call runs eagerly,
+        so that the error meets the Python it would meet (an except branch, or the
+        caller, who then sees eager's error rather than the plan's)."""
+        self.stats["eager_calls"] += 1
+        out = self.fun(*args, **kwargs)
+        self._warn_once(f"jit: a replay of {self!r} raised {type(error).__name__}, which the "
+                        "function handles: calls where it does run eagerly (a plan cannot "
+                        "replay a try/except around a traced computation).")
         return out
 
     def _new_entry(self, signature):
@@ -409,7 +428,8 @@ class JitFunction:
     # -- tracing ------------------------------------------------------------
     def _trace(self, signature, leaves, args, kwargs):
         self.stats["traces"] += 1
-        if self.stats["traces"] == RETRACE_WARNING_THRESHOLD + 1:
+        # (Traces the function's own error ended are not retraces to warn of.)
+        if self.stats["traces"] - self._traces_raised == RETRACE_WARNING_THRESHOLD + 1:
             warnings.warn(f"jit: {self!r} has been traced {self.stats['traces']} times; "
                           f"the latest trace was caused by: {self.last_miss}. Keep array "
                           "shapes fixed; strings, bools and static arguments are part of the "
@@ -427,12 +447,27 @@ class JitFunction:
             with self._lock:
                 self._cache[signature] = _STAGED
             return self._staged_call(args, kwargs)
-        except TraceUnsupported as reason:
+        except Exception as error:
+            if not isinstance(error, TraceUnsupported):
+                self._traces_raised += 1  # the function's own error, raised to the caller
+                raise
+            reason = error
             if reason.result is not NO_RESULT:
                 # f ran to the end: its traced answer is eager's; only replay is unsafe.
                 self._fall_back(signature, str(reason))
                 return reason.result
             np.random.set_state(rng_state)
+            if isinstance(reason, PrimitiveRaised):
+                # Eagerly, the error meets the same Python: raised to the caller (nothing
+                # is cached, so a later call traces as usual), or caught by the function,
+                # whose except branch a plan cannot replay: the signature runs eagerly.
+                try:
+                    out = self.fun(*args, **kwargs)
+                except Exception:
+                    self._traces_raised += 1
+                    raise
+                self._fall_back(signature, str(reason))
+                return out
             self._fall_back(signature, str(reason))
             return self.fun(*args, **kwargs)
         with self._lock:
@@ -466,6 +501,8 @@ class JitFunction:
                                 for k, v in kwargs.items()}
                 state_before = np.random.get_state()
                 out = self.fun(*boxed_args, **boxed_kwargs)
+                if rec.refusals:  # caught by the function: its answer need not be eager's
+                    raise rec.refusals[0]
                 try:
                     rec.graph.outputs = output_tree(out, trace_id)
                     rec.graph.freeze_captured()

@@ -11,7 +11,7 @@ import operator
 import numpy as np
 
 from ..trace.core import Box, concrete, isbox, new_box
-from .graph import Graph, GraphNode, Guard, TraceUnsupported
+from .graph import Graph, GraphNode, Guard, PrimitiveRaised, TraceUnsupported
 
 
 class Recorder:
@@ -20,6 +20,7 @@ class Recorder:
     def __init__(self, trace_id):
         self.trace_id = trace_id
         self.graph = Graph()
+        self.refusals = []  # every TraceUnsupported made during the trace, caught or not
 
     def _graph_box(self, value):
         # Peel off the boxes of newer levels (gradients taken inside the jitted
@@ -61,6 +62,12 @@ class Recorder:
 
     def refuse(self, reason):
         raise TraceUnsupported(reason)
+
+    def primitive_raised(self, fun, error):
+        raise PrimitiveRaised(
+            f"{getattr(fun, '__name__', fun)} raised {type(error).__name__} ({error}) on "
+            "traced values, and a plan cannot replay what Python does with an error (a "
+            "try/except around it)") from error
 
     def plain_keywords(self, fun, kwargs):
         """Keyword arguments made plain: integers guarded (an axis, a count); another

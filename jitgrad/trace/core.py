@@ -304,7 +304,13 @@ def primitive(f_raw, coerce=None):
         if older or kwargs:
             ans = f_wrapped(*unboxed, **kwargs)  # older levels record it too
         else:
-            ans = body(*unboxed)  # what the call on plain values would do
+            try:
+                ans = body(*unboxed)  # what the call on plain values would do
+            except Exception as error:
+                rec = getattr(_hooks, "observer", None)
+                if rec is not None:  # (hooks.primitive_raised)
+                    rec.primitive_raised(f_wrapped, error)
+                raise
         if all(getattr(args[argnum], "_constant", False) for argnum in argnums):
             return constant_box(ans, top, node_type)  # nothing here to differentiate
         node = node_type(ans, f_wrapped, unboxed, kwargs, argnums, parents)

@@ -6,10 +6,11 @@ must know about: a traced value turned into a Python number (a guard), an untrac
 result computed from traced values, a random draw, code that cannot be replayed.
 With no observer installed every hook does nothing.
 
-An observer has ``trace_id`` (the trace level whose values it records) and the
-methods ``guard(box, convert, result)``, ``untraced_call(fun, args, kwargs, ans)``,
-``source_call(fun, args, kwargs)``, ``refuse(reason)``, ``plain_keywords(fun,
-kwargs)`` and ``plain_integers(args)`` (see jitgrad/jit/recorder.py).
+An observer has ``trace_id`` (the trace level whose values it records), ``refusals``
+(a list) and the methods ``guard(box, convert, result)``, ``untraced_call(fun, args,
+kwargs, ans)``, ``source_call(fun, args, kwargs)``, ``refuse(reason)``,
+``primitive_raised(fun, error)``, ``plain_keywords(fun, kwargs)`` and
+``plain_integers(args)`` (see jitgrad/jit/recorder.py).
 """
 import threading
 
@@ -35,6 +36,14 @@ def refuse_replay(reason):
     current = getattr(state, "observer", None)
     if current is not None:
         current.refuse(reason)
+
+
+def primitive_raised(fun, error):
+    """A primitive's computation on traced values raised ``error``: the observer
+    refuses to replay what follows (Python may catch it); without one, nothing."""
+    current = getattr(state, "observer", None)
+    if current is not None:
+        current.primitive_raised(fun, error)
 
 
 def observed_only(box):
