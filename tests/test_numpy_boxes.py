@@ -164,3 +164,12 @@ def test_type_of_a_traced_value_compares_equal_to_arraybox():
         return np.sum(x)
     grad(f)(R(3))
     assert seen == [True, True, False, True, False]
+
+
+@pytest.mark.parametrize("scalar", [2.0, numpy.float64(2.0), numpy.array(2.0)])
+def test_plain_numpy_array_of_traced_scalars_differentiates(scalar):
+    """``numpy.array([y, y])`` of a traced scalar (a Python float argument included)
+    holds the boxes, as autograd's does: the sum of them differentiates to 2."""
+    assert grad(lambda y: np.sum(numpy.array([y, y])))(scalar) == 2.0
+    assert grad(lambda y: np.sum(numpy.asarray(y) * 3.0))(scalar) == 3.0
+    check_grads(lambda y: np.sum(numpy.array([y * y, y])), modes=["rev"], order=1)(scalar)

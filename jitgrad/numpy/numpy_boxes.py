@@ -96,6 +96,7 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
         entries = _np.empty(shape, object)
         if not shape:
             entries[()] = self
+            return entries
         for idx in _np.ndindex(*shape):
             entries[idx] = getitem(self, idx)
         return entries
