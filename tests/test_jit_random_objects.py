@@ -2,6 +2,8 @@
 ``default_rng``): drawn anew from the same object on every replay, as eager draws, so
 the gradient and the generator's position match eager's call after call. (Before, a
 plan kept the first call's numbers: black-box variational inference went wrong.)"""
+import warnings
+
 import numpy
 import pytest
 
@@ -71,3 +73,44 @@ def test_the_generators_are_numpys():
                              numpy.random.default_rng(7).normal(size=5))
     generator = npr.default_rng(7)
     assert npr.default_rng(generator) is generator
+
+
+def _seeded(w, n):
+    npr.seed(7)  # common random numbers: the same draws on every call
+    return np.sum(w * npr.randn(3)) + np.sum(npr.uniform(size=n))
+
+
+def _state_restored(w, n):
+    npr.set_state(numpy.random.RandomState(1).get_state())
+    return np.sum(w * npr.normal(0.0, 1.0, size=3)) * np.sum(npr.normal(size=(n, 2)))
+
+
+def _rng_from_int_argument(w, seed):
+    return np.sum(w * npr.default_rng(seed).normal(size=3))
+
+
+def _state_saved_and_restored(w, n):
+    state = npr.get_state()  # the same noise twice: replays run eagerly (a warning)
+    x = npr.randn(3)
+    npr.set_state(state)
+    return np.sum(w * x * npr.randn(3)) + n
+
+
+@pytest.mark.parametrize("f", [_seeded, _state_restored, _rng_from_int_argument,
+                               _state_saved_and_restored])
+def test_seeding_and_state_functions_inside_a_jitted_function(f):
+    """seed, set_state, default_rng(seed of an int argument), size= of an int argument:
+    the same draws as eager on every replay, and the global generator left where eager
+    leaves it."""
+    jitted = grad(f, jit=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for call in range(4):
+            w, n = numpy.array([0.5, -1.0, 2.0]) + call, 3 + call % 2
+            numpy.random.seed(call)
+            expected, expected_next = grad(f)(w, n), numpy.random.rand()
+            numpy.random.seed(call)
+            got, got_next = jitted(w, n), numpy.random.rand()
+            numpy.testing.assert_allclose(got, expected, rtol=1e-12)
+            assert got_next == expected_next
+    assert bool(caught) == (f is _state_saved_and_restored), [str(w.message) for w in caught]

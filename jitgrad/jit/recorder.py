@@ -102,6 +102,8 @@ class Recorder:
 
     def source_call(self, fun, args, kwargs):
         """A random draw: recorded even without traced arguments, drawn anew on replay."""
+        if kwargs:  # a traced int count (size=n): its value, guarded
+            kwargs = dict(zip(kwargs, self.plain_integers(tuple(kwargs.values()))))
         plain = [_plain(arg) for arg in args]
         ans = fun.fun(*plain, **kwargs)
         parents, argnums = [], []
@@ -112,6 +114,8 @@ class Recorder:
                 argnums.append(argnum)
         node = GraphNode.__new__(GraphNode)
         node._record("source", ans, fun, tuple(plain), kwargs, argnums, parents)
+        if ans is None:  # seed, set_state: a change of the generator, replayed in order
+            return None
         return new_box(ans, self.trace_id, node)
 
     def guard(self, box, convert, result):

@@ -12,8 +12,8 @@ import threading
 
 import numpy.random as _random
 
-from ..trace import primitive
-from ..trace import hooks
+from ..trace import hooks, primitive
+from ..trace.core import concrete_value
 from numpy.random import SeedSequence  # noqa: F401
 
 # Functions that do not draw but change the global generator: replayed in order too.
@@ -107,9 +107,19 @@ def default_rng(seed=None):
         return seed
     if isinstance(seed, _random.Generator):
         return Generator(seed.bit_generator)
+    # A traced int seed (an argument of a jitted function): its value, guarded.
+    seed = [concrete_value(s) for s in seed] if isinstance(seed, (list, tuple)) else \
+        concrete_value(seed)
     return Generator(_random.default_rng(seed).bit_generator)
 
 
 __all__ = _wrap_random_namespace() + ["Generator", "RandomState", "SeedSequence",
                                       "default_rng"]
-globals()["get_state"] = _random.get_state
+
+
+def get_state(legacy=True):
+    """``numpy.random.get_state``. Inside a jitted function the function runs eagerly:
+    a plan would hand the traced call's state to a later ``set_state`` on every replay."""
+    hooks.refuse_replay("it reads numpy.random.get_state(), whose state a replay would "
+                        "repeat")
+    return _random.get_state(legacy)
