@@ -14,8 +14,8 @@ Silent
      and ``isinstance(i, int)`` are False for them (``jitgrad.builtins.isinstance``
      sees through), ``str(x)`` prints ``Traced<...>``, and arithmetic on a Python
      float follows NumPy (1/0 is inf, with a warning) rather than Python
-     (ZeroDivisionError). Results computed from Python floats come back as
-     ``numpy.float64``.
+     (ZeroDivisionError), and on a Python int NumPy's int64 (wrapping past 2**63).
+     Results computed from Python floats come back as ``numpy.float64``.
 
 Loud (eager, with one warning)
   L1 Drawing from ``numpy.random`` directly (not ``jitgrad.numpy.random``).

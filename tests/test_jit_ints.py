@@ -128,3 +128,17 @@ def test_a_view_at_traced_bounds_sees_later_writes_into_its_base():
     for i in [0, 1, 2, 0, 3, 1]:
         assert_allclose(jitted(x, i), grad(f)(x, i), rtol=1e-12)
     assert jitted.stats["traces"] == 1
+
+
+def test_an_int_to_a_negative_traced_int_power_is_a_float_as_in_python():
+    """``10 ** -p`` of an int argument p: Python gives a float where NumPy's int64 **
+    raises; the exponent's sign is guarded, so one trace serves every negative p."""
+    def f(w, p):
+        return 10 ** -p * np.sum(w ** 2) + 2 ** p * np.sum(w)
+
+    jitted = grad(f, jit=True)
+    for p in (1, 2, 3, 4, -2, -3, 5):
+        w = numpy.array([0.5, -1.5]) * p
+        assert_allclose(jitted(w, p), grad(f)(w, p), rtol=1e-15)
+    assert jitted.stats["fallbacks"] == 0 and jitted.stats["hits"] >= 3
+    assert jitted.stats["traces"] <= 2  # one path per sign of the exponent

@@ -201,10 +201,19 @@ def power_operator(x, y):
     scalar ``**`` when a NumPy scalar meets no array, else ``np.power`` (on Python
     numbers too: traced, they follow NumPy, as under autograd)."""
     vx, vy = getval(x), getval(y)
+    if vy is not y and _is_int(vy) and _is_int(vx) and y < 0:  # (the sign guarded)
+        # A traced Python int exponent (``10 ** -p``, p an argument of a jitted
+        # function): Python's int ** negative int is a float, where NumPy's raises.
+        return power_operator(anp.multiply(x, 1.0), y)
     if (isinstance(vx, _np.generic) or isinstance(vy, _np.generic)) and not (
             isinstance(vx, _np.ndarray) or isinstance(vy, _np.ndarray)):
         return scalar_power(x, y)
     return anp.power(x, y)
+
+
+def _is_int(value):
+    return (type(value) is int or isinstance(value, _np.integer) or
+            type(value) is _np.ndarray and value.ndim == 0 and value.dtype.kind in "iu")
 
 
 # float_power computes in float64 (or complex128); unbroadcast casts cotangents back.
