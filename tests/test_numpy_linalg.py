@@ -31,6 +31,10 @@ def positive_definite(rand):
     return make
 
 
+def hermitian_part(a):
+    return 0.5 * (a + np.conj(np.swapaxes(a, -1, -2)))
+
+
 def plain(rand):
     return rand
 
@@ -66,8 +70,11 @@ CASES = [
     ("solve_broadcast", L.solve, [(well_conditioned, (2, 3, 3)), (plain, (3, 2))]),
     ("pinv_tall", L.pinv, [(plain, (2, 4, 3))]),
     ("pinv_wide", L.pinv, [(plain, (3, 5))]),
-    ("cholesky", L.cholesky, [(positive_definite, (2, 3, 3))]),
-    ("cholesky_upper", lambda a: L.cholesky(a, upper=True), [(positive_definite, (3, 3))]),
+    # cholesky's derivatives are those of cholesky of the Hermitian part (as autograd's):
+    # checked along Hermitian perturbations, where they are NumPy's.
+    ("cholesky", lambda a: L.cholesky(hermitian_part(a)), [(positive_definite, (2, 3, 3))]),
+    ("cholesky_upper", lambda a: L.cholesky(hermitian_part(a), upper=True),
+     [(positive_definite, (3, 3))]),
     ("eigh_values", lambda a: L.eigh(a).eigenvalues, [(positive_definite, (2, 3, 3))]),
     ("eigh_vectors", lambda a: np.abs(L.eigh(a)[1]) ** 2, [(positive_definite, (2, 3, 3))]),
     ("eigh_upper", lambda a: np.abs(L.eigh(a, UPLO="U")[1]) ** 2,
@@ -243,8 +250,20 @@ def test_one_triangle_convention():
     S = R(3, 3)
     S = S + S.T
     onp.testing.assert_allclose(onp.sum(g * S), onp.sum(2 * A * S))
-    g_chol = grad(lambda a: np.sum(L.cholesky(a)))(A)
-    assert onp.all(onp.triu(g_chol, 1) == 0)
+    onp.testing.assert_allclose(onp.sum(g_upper * S), onp.sum(2 * A * S))
+
+
+def test_cholesky_gradient_is_symmetric_as_autograds():
+    """cholesky's gradient is the symmetric one (autograd 1.9.1 gives these numbers for
+    this matrix), and against a symmetric perturbation it is the triangle's."""
+    A = onp.array([[4.0, 1.0], [1.0, 3.0]])
+    for upper in (False, True):
+        g = grad(lambda a: np.sum(L.cholesky(a, upper=upper)))(A)
+        onp.testing.assert_allclose(g, [[0.20634446, 0.17462216], [0.17462216, 0.30151134]],
+                                    rtol=1e-7)
+    step = 1e-6 * onp.array([[1.0, 2.0], [2.0, -1.0]])  # symmetric
+    numeric = (onp.sum(onp.linalg.cholesky(A + step)) - onp.sum(onp.linalg.cholesky(A - step))) / 2
+    onp.testing.assert_allclose(onp.sum(g * step), numeric, rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["inv", "det", "cholesky", "eigvalsh", "pinv", "norm"])

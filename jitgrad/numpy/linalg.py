@@ -7,10 +7,13 @@ matrix_norm matrix_power multi_dot, and the array-API products (matmul tensordot
 outer cross vecdot diagonal trace matrix_transpose).
 
 Conventions (the derivative of exactly what NumPy computes):
-- eigh, eigvalsh and cholesky read one triangle of their input (UPLO, upper=) and
-  ignore the imaginary part of its diagonal, so their gradients live in that
-  triangle: d/dA of sum(eigvalsh(A)**2) at a symmetric A is 4*tril(A, -1) + 2*diag(diag(A)).
+- eigh and eigvalsh read one triangle of their input (UPLO) and ignore the imaginary
+  part of its diagonal, so their gradients live in that triangle (as autograd's):
+  d/dA of sum(eigvalsh(A)**2) at a symmetric A is 4*tril(A, -1) + 2*diag(diag(A)).
   Paired with a symmetric perturbation this equals the symmetric gradient.
+- cholesky's gradient is the symmetric (Hermitian) one, as autograd's and
+  scipy.linalg.cholesky's: its derivatives are those of cholesky((A + A^H) / 2), the
+  same function on symmetric A, so a gradient step keeps a covariance symmetric.
 - Eigenvector and singular-vector derivatives assume distinct eigenvalues
   (singular values); they are exact for functions that do not depend on the
   arbitrary sign or phase of each vector.

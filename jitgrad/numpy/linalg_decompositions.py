@@ -21,6 +21,7 @@ svdvals = wrap(_linalg.svdvals) if hasattr(_linalg, "svdvals") else None
 
 
 # ---- Hermitian inputs: eigh, eigvalsh and cholesky read one triangle ----
+# (cholesky's derivatives are those of cholesky((A + A^H) / 2), as autograd's.)
 def hermitian_part(a, lower):
     """The Hermitian matrix LAPACK sees: one triangle mirrored, the diagonal's real part."""
     strict = tril(a, -1) if lower else triu(a, 1)
@@ -80,14 +81,14 @@ def _cholesky_vjp(ans, a, upper=False):
     def vjp(g):
         g_L = H(g) if upper else g
         inner = mm(mm(T(L_inv), _half_lower(mm(T(L), g_L))), conj(L_inv))
-        return match_complex(a, hermitian_part_vjp(inner, not upper))
+        return match_complex(a, 0.5 * (inner + H(inner)))  # autograd's symmetric gradient
     return vjp
 
 
 def _cholesky_jvp(g, ans, a, upper=False):
     L = H(ans) if upper else ans
     L_inv = inv(L)
-    dL = mm(L, _half_lower(mm(mm(L_inv, hermitian_part(g, not upper)), H(L_inv))))
+    dL = mm(L, _half_lower(mm(mm(L_inv, 0.5 * (g + H(g))), H(L_inv))))
     return H(dL) if upper else dL
 
 
