@@ -270,3 +270,17 @@ def test_odeint_differentiates_a_traced_args_tuple():
     t = numpy.linspace(0.0, 0.5, 4)
     check_grads(lambda args: odeint(decay, numpy.ones(2), t, args), modes=["rev"], order=1)(
         (numpy.array([0.5, 1.0]), numpy.array([0.1, -0.2])))
+
+
+# ---- autograd's module paths: numpy_vspaces, misc.tracers ----
+def test_autograd_module_paths_import_and_work():
+    from jitgrad.misc.tracers import const_graph as tracers_const_graph, full_graph
+    from jitgrad.numpy.numpy_vspaces import ArrayVSpace, ComplexArrayVSpace
+    assert type(vspace(numpy.ones(2))) is ArrayVSpace
+    assert type(vspace(numpy.ones(2) * 1j)) is ComplexArrayVSpace
+    assert tracers_const_graph(lambda x: x * 3.0)(2.0) == 6.0
+    node = full_graph(lambda x, y: np.sin(x) * y, 0.5, 2.0)
+    assert node.value == pytest.approx(numpy.sin(0.5) * 2.0)
+    fun, _, _, parents = node.recipe
+    assert fun is np.multiply and [argnum for argnum, _ in parents] == [0, 1]
+    assert parents[0][1].value == pytest.approx(numpy.sin(0.5))
