@@ -110,3 +110,17 @@ def test_complex64_stays_complex64(fun):
     assert fun(z).dtype == onp.complex64
     g = grad(lambda z: np.sum(np.abs(fun(z)) ** 2))(z)
     assert g.dtype == onp.complex64
+
+
+@pytest.mark.parametrize("product", [
+    lambda y, c: np.dot(y, c), lambda y, c: np.tensordot(y, c, 1),
+    lambda y, c: np.einsum("i,i", y, c), lambda y, c: np.inner(y, c),
+    lambda y, c: np.sum(np.outer(y, c)), lambda y, c: np.vdot(y, c)],
+    ids=["dot", "tensordot", "einsum", "inner", "outer", "vdot"])
+def test_products_with_float64_operands_keep_a_float32_gradient(product):
+    """The gradient has its argument's dtype, products included (their rules widened
+    it to the float64 operand's)."""
+    y32, c64 = onp.array([1.0, -2.0, 0.5], onp.float32), onp.array([0.25, 3.0, -1.0])
+    g = grad(product)(y32, c64)
+    assert g.dtype == onp.float32
+    onp.testing.assert_allclose(g, grad(product)(y32.astype(onp.float64), c64), rtol=1e-6)

@@ -58,13 +58,18 @@ def broadcast(x, target):
 
 
 def match_complex(target, x):
-    """``x`` as real when ``target`` is real, as complex when ``target`` is complex."""
+    """``x`` as real when ``target`` is real, as complex when ``target`` is complex, and
+    in ``target``'s precision (a float32 argument gets a float32 gradient, as from
+    ``unbroadcast``, also when a float64 operand widened it)."""
     target_iscomplex = anp.iscomplexobj(target)
     x_iscomplex = anp.iscomplexobj(x)
     if x_iscomplex and not target_iscomplex:
-        return anp.real(x)
-    if not x_iscomplex and target_iscomplex:
-        return x + 0j
+        x = anp.real(x)
+    elif not x_iscomplex and target_iscomplex:
+        x = x + 0j
+    dtype = _np.result_type(getval(target))
+    if dtype.kind in "fc" and dtype != _np.result_type(getval(x)):
+        x = dtype.type(x) if isinstance(x, (int, float, complex)) else anp.astype(x, dtype)
     return x
 
 
