@@ -175,3 +175,22 @@ def test_paths_taken_in_turn_keep_their_plans():
     for i in range(30):
         assert jitted(numpy.arange(4.0), i) == f(numpy.arange(4.0), i)
     assert jitted.stats["traces"] == 3 and jitted.stats["fallbacks"] == 0
+
+
+@pytest.mark.parametrize("order", ["sorted", "reversed", "mixed"])
+def test_keyword_arguments_in_any_order_replay_their_own_values(order):
+    """Keyword leaves are traced and replayed in one order (sorted names), whatever
+    order a call passes them in: a trace of ``f(x, shift=..., scale=...)`` swapped them
+    on replay."""
+    def loss(w, x, scale=1.0, shift=0.0, n=1):
+        return np.sum((w * x * scale - shift) ** 2) * n
+
+    jitted = grad(loss, jit=True)
+    for call in range(5):
+        w, x = numpy.array([0.5, -1.0]) + call, numpy.array([1.5, 2.0])
+        kwargs = {"scale": 3.0 + call, "shift": 1.0 - 2 * call, "n": 2 + call % 2}
+        names = {"sorted": sorted(kwargs), "reversed": sorted(kwargs)[::-1],
+                 "mixed": ["shift", "n", "scale"] if call % 2 else ["n", "scale", "shift"]}
+        ordered = {name: kwargs[name] for name in names[order]}
+        assert_allclose(jitted(w, x, **ordered), grad(loss)(w, x, **kwargs), rtol=1e-13)
+    assert jitted.stats["hits"] >= 2

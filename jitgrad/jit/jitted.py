@@ -313,9 +313,9 @@ class JitFunction:
         caller, who then sees eager's error rather than the plan's)."""
         self.stats["eager_calls"] += 1
         out = self.fun(*args, **kwargs)
-        self._warn_once(f"jit: a replay of {self!r} raised {type(error).__name__}, which the "
-                        "function handles: calls where it does run eagerly (a plan cannot "
-                        "replay a try/except around a traced computation).")
+        self._warn_once(f"jit: a replay of {self!r} raised {type(error).__name__} ({error}) "
+                        "where running the function eagerly did not (a try/except around a "
+                        "traced computation cannot be replayed): such calls run eagerly.")
         return out
 
     def _new_entry(self, signature):
@@ -497,8 +497,10 @@ class JitFunction:
                     return new_box(value, trace_id, GraphNode.new_root(value, next(positions)))
                 boxed_args = [arg if i in self.static_argnums else map_leaves(arg, box_leaf)
                               for i, arg in enumerate(args)]
-                boxed_kwargs = {k: v if k in self.static_argnames else map_leaves(v, box_leaf)
-                                for k, v in kwargs.items()}
+                # Keyword leaves in sorted-name order, as _general_signature lists them
+                # (a replay hands them over in that order, whatever order they came in).
+                boxed_kwargs = {k: kwargs[k] if k in self.static_argnames else
+                                map_leaves(kwargs[k], box_leaf) for k in sorted(kwargs)}
                 state_before = np.random.get_state()
                 out = self.fun(*boxed_args, **boxed_kwargs)
                 if rec.refusals:  # caught by the function: its answer need not be eager's
