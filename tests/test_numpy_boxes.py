@@ -173,3 +173,27 @@ def test_plain_numpy_array_of_traced_scalars_differentiates(scalar):
     assert grad(lambda y: np.sum(numpy.array([y, y])))(scalar) == 2.0
     assert grad(lambda y: np.sum(numpy.asarray(y) * 3.0))(scalar) == 3.0
     check_grads(lambda y: np.sum(numpy.array([y * y, y])), modes=["rev"], order=1)(scalar)
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: np.sum(a=x), lambda x: np.mean(a=x * x), lambda x: np.prod(a=x),
+    lambda x: np.sum(np.cumsum(a=x) ** 2), lambda x: np.linalg.norm(x=x),
+    lambda x: np.sum(np.clip(x, a_min=x[0] * 0.5, a_max=None) ** 2),
+    lambda x: np.sum(np.outer(a=x, b=x * x)), lambda x: np.dot(a=x, b=x),
+    lambda x: np.tensordot(a=x, b=x ** 2, axes=1),
+    lambda x: np.sum(np.linalg.solve(numpy.eye(3) * 2.0, b=x) ** 2)],
+    ids=["sum", "mean", "prod", "cumsum", "norm", "clip", "outer", "dot", "tensordot", "solve"])
+def test_traced_arrays_given_as_keyword_arguments_are_differentiated(f):
+    """``np.sum(a=x)``: a traced keyword argument is traced like a positional one (it
+    reached NumPy, whose __array_function__ called the primitive again: RecursionError)."""
+    check_grads(f, modes=["rev", "fwd"], order=2)(numpy.array([1.0, 2.0, 3.0]))
+
+
+def test_a_traced_keyword_only_argument_gets_a_clear_error():
+    from jitgrad.extend import primitive
+
+    @primitive
+    def scaled(x, *, scale):
+        return x * scale
+    with pytest.raises(TypeError, match="pass it by position"):
+        grad(lambda s: np.sum(scaled(numpy.ones(2), scale=s)))(1.0)

@@ -7,6 +7,7 @@ trace id, and every primitive called on that box records a node of
 over reverse, and later the jit's graph tracer at the outermost level) are
 told apart by comparing ids: a primitive always handles its newest trace first.
 """
+import inspect
 import itertools
 import threading
 import warnings
@@ -263,6 +264,9 @@ def primitive(f_raw, coerce=None):
 
     @wraps(f_raw)
     def f_wrapped(*args, **kwargs):
+        if kwargs and _local.__dict__.get("stack") and any(
+                type(value) in Box.types for value in kwargs.values()):
+            args, kwargs = _keywords_as_positions(f_raw, args, kwargs)
         if coerce is not None and _local.__dict__.get("stack"):
             args = coerce(args)
         top = 0
@@ -321,6 +325,52 @@ def primitive(f_raw, coerce=None):
     f_wrapped.keeps_traced_ints = False  # see keeps_traced_ints
     attach_old_methods(f_wrapped)  # f.defvjp(...) and the like, deprecated
     return f_wrapped
+
+
+def _keywords_as_positions(f_raw, args, kwargs):
+    """``(args, kwargs)`` with each traced keyword argument moved to its position
+    (``np.sum(a=x)``, ``np.clip(x, a_min=lo)``), parameters before it given by position
+    too or their defaults: a primitive traces, and differentiates, its positional
+    arguments only (a traced keyword reached NumPy, whose ``__array_function__`` called
+    the primitive again, forever)."""
+    name = getattr(f_raw, "__name__", f_raw)
+    params = _positional_parameters(f_raw)
+    traced = [k for k, value in kwargs.items() if type(value) in Box.types]
+    positions = [params.index(k) if k in params else -1 for k in traced]
+    if min(positions) < 0:
+        raise TypeError(f"{name}() cannot trace {traced[positions.index(-1)]!r} given as a "
+                        "keyword argument: pass it by position")
+    args, kwargs = list(args), dict(kwargs)
+    for position in range(len(args), max(positions) + 1):
+        param = params[position]
+        if param in kwargs:
+            args.append(kwargs.pop(param))
+        elif _positional_parameters.defaults[f_raw][position] is not _NO_DEFAULT:
+            args.append(_positional_parameters.defaults[f_raw][position])
+        else:
+            raise TypeError(f"{name}() missing required argument {param!r}")
+    return tuple(args), kwargs
+
+
+_NO_DEFAULT = inspect.Parameter.empty
+
+
+def _positional_parameters(f_raw, _cache={}):
+    """The names of ``f_raw``'s parameters that may be given by position (their
+    defaults in ``_positional_parameters.defaults``); [] when it has no signature."""
+    names = _cache.get(f_raw)
+    if names is None:
+        try:
+            params = [p for p in inspect.signature(f_raw).parameters.values() if p.kind in (
+                p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            params = []
+        names = _cache[f_raw] = [p.name for p in params]
+        _positional_parameters.defaults[f_raw] = [p.default for p in params]
+    return names
+
+
+_positional_parameters.defaults = {}
 
 
 def keeps_traced_ints(fun):
