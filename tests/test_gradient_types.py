@@ -6,6 +6,7 @@ import pytest
 
 import jitgrad.numpy as np
 from jitgrad import elementwise_grad, grad, hessian, jacobian
+from jitgrad.trace import tree
 
 CASES = [  # (operator, function, input, type autograd returns, value)
     (grad, lambda x: x ** 2, 3.0, numpy.float64, 6.0),
@@ -38,3 +39,20 @@ def test_container_entries_are_0d_arrays():
     entries = grad(lambda v: v[0] ** 2 + v[1])([3.0, 2.0])
     assert [type(e) for e in entries] == [numpy.ndarray, numpy.ndarray]
     assert [float(e) for e in entries] == [6.0, 1.0]
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("loss, params", [
+    (lambda w: np.sum(w), numpy.ones(3)),
+    (lambda w: 3.0 * np.mean(w), numpy.ones((2, 2))),
+    (lambda p: np.sum(p[0]) + np.sum(p[1]), (numpy.ones(2), numpy.ones(3))),
+    (lambda p: np.sum(p["a"]), {"a": numpy.ones(2), "b": numpy.ones(2)})],
+    ids=["sum", "mean", "tuple", "dict"])
+def test_gradients_are_writeable_arrays(loss, params, jit):
+    """A gradient is the caller's to update in place (``g *= lr``), as autograd's: sum's
+    rule gives a broadcast (read-only) view, which grad hands back as a copy."""
+    gradient = grad(loss, jit=jit)
+    for _ in range(3):  # eager, then (jitted) the trace and a replay
+        for leaf in tree.leaves(gradient(params)):
+            leaf *= 2.0
+            assert leaf.flags.writeable

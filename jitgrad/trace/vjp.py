@@ -1,6 +1,7 @@
 """Reverse mode: VJP nodes record each primitive's VJP; the backward pass runs them."""
 import numpy as np
 
+from . import tree
 from .core import Node, plain_scope, trace
 from .rules import primitive_vjps
 from .user_rules import checked_cotangents, runs_as_plan_step, user_rule_primitives, vjp_step
@@ -47,8 +48,20 @@ def make_vjp(fun, x):
     else:
         def vjp(g):
             result = backward_pass(g, end_node)
-            return vspace(x).zeros() if result is None else result
+            return vspace(x).zeros() if result is None else _writeable(result)
     return vjp, end_value
+
+
+def _writeable(cotangent):
+    """``cotangent`` with each read-only array in it copied: a rule's result may be a
+    broadcast view (sum's), and a gradient is the caller's to update in place
+    (``g *= lr``), as autograd's is."""
+    if type(cotangent) is np.ndarray:
+        return cotangent if cotangent.flags.writeable else cotangent.copy()
+    if tree.children(cotangent) is None:
+        return cotangent
+    return tree.tree_map(lambda leaf: leaf.copy() if type(leaf) is np.ndarray and
+                         not leaf.flags.writeable else leaf, cotangent)
 
 
 def backward_pass(g, end_node):
