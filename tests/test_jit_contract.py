@@ -194,3 +194,33 @@ def test_keyword_arguments_in_any_order_replay_their_own_values(order):
         ordered = {name: kwargs[name] for name in names[order]}
         assert_allclose(jitted(w, x, **ordered), grad(loss)(w, x, **kwargs), rtol=1e-13)
     assert jitted.stats["hits"] >= 2
+
+
+def _smallest_real_root(c):
+    r = np.roots(c)
+    return -1.0 if r.dtype.kind == "c" else np.min(r)
+
+
+def _spectrum_norm(a):
+    w = np.linalg.eigvals(a)
+    return np.sum(np.real(w * np.conj(w))) + (1.0 if np.iscomplexobj(w) else 0.0)
+
+
+_ROTATION, _SYMMETRIC = numpy.array([[0.0, -1.0], [1.0, 0.0]]), numpy.array([[2.0, 1.0],
+                                                                            [1.0, 2.0]])
+
+
+@pytest.mark.parametrize("f, make, args", [
+    (_smallest_real_root, lambda f: jit(f),
+     [[1.0, -3.0, 2.0], [1.0, -5.0, 6.0], [1.0, 0.0, 1.0], [1.0, -7.0, 12.0]]),
+    (_spectrum_norm, lambda f: grad(f, jit=True),
+     [_SYMMETRIC, _SYMMETRIC * 2, _ROTATION, _ROTATION * 3, _SYMMETRIC * 3])],
+    ids=["roots", "eigvals"])
+def test_results_whose_dtype_depends_on_values_are_guarded(f, make, args):
+    """roots and eigvals give real results or complex ones by value: a replay whose
+    result would change dtype traces again instead of returning the traced dtype."""
+    jitted, eager = make(f), make(f).fun
+    for a in map(numpy.array, args):
+        got, expected = jitted(a), eager(a)
+        assert_allclose(got, expected, rtol=1e-12)
+        assert numpy.asarray(got).dtype == numpy.asarray(expected).dtype

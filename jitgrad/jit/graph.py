@@ -79,7 +79,11 @@ class GraphNode(Node):
                          for argnum, arg in enumerate(args))
         self.args, self.kwargs = args, kwargs
         self.parent_argnums, self.parents = tuple(parent_argnums), list(parents)
-        hooks.observer().graph.add(self)
+        graph = hooks.observer().graph
+        graph.add(self)
+        if kind == "op" and getattr(fun, "dtype_from_values", False):
+            graph.guards.append(Guard(self, result_dtypes, result_dtypes(value),
+                                      len(graph.nodes)))
 
     @property
     def name(self):
@@ -102,6 +106,12 @@ def stand_in(value):
 
 
 _ZEROS = {}  # itemsize -> that many zero bytes (immutable: the stand-ins are read-only)
+
+
+def result_dtypes(value):
+    """The dtypes of ``value``'s arrays, as strings (a result ``def_dtype_from_values``
+    declares variable is guarded by them)."""
+    return tuple(np.result_type(leaf).str for leaf in trees.leaves(value))
 
 
 class Guard:

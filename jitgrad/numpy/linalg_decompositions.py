@@ -9,6 +9,7 @@ adjoint, the rule conjugates the cotangent, applies the adjoint and conjugates b
 import numpy.linalg as _linalg
 
 from ..trace import defjvp, defvjp
+from ..trace.rules import def_dtype_from_values
 from . import numpy_wrapper as anp
 from .assembly import concatenate
 from .linalg_util import (H, T, col, conj, diag, diag_embed, eig, eigh, inv, inverse_gaps,
@@ -123,6 +124,8 @@ def _eig_jvp(g, ans, a):
 
 defvjp(eig, _eig_vjp)
 defjvp(eig, _eig_jvp)
+def_dtype_from_values(eig)  # real eigenvalues come back real, others complex
+def_dtype_from_values(eigvals)
 
 
 def _eigvals_vjp(ans, a):

@@ -12,7 +12,7 @@ import numpy as _np
 from ..kernels import blas_threads
 from ..trace import notrace_primitive, primitive
 from ..trace.core import keeps_traced_ints
-from ..trace.rules import def_shape_from_values
+from ..trace.rules import def_dtype_from_values, def_shape_from_values
 from .array_likes import array_likes
 
 # Functions with no derivative (piecewise constant, integer-valued or metadata).
@@ -50,6 +50,10 @@ SHAPE_FROM_VALUES_NAMES = set("""
     repeat resize delete insert histogram histogram_bin_edges
     """.split())
 
+# Functions whose result's dtype can depend on their arguments' values (real or
+# complex: see ``def_dtype_from_values``; linalg's eig and eigvals are declared there).
+DTYPE_FROM_VALUES_NAMES = {"roots", "real_if_close"}
+
 UFUNC_ATTRIBUTES = ("reduce", "accumulate", "reduceat", "outer", "at", "nin", "nout",
                     "nargs", "ntypes", "types", "identity", "signature")
 
@@ -70,6 +74,8 @@ def wrap_namespace(source, target):
                 target[name].metadata_only = True
             if name in SHAPE_FROM_VALUES_NAMES:
                 def_shape_from_values(target[name])
+            if name in DTYPE_FROM_VALUES_NAMES:
+                def_dtype_from_values(target[name])
         elif not isinstance(obj, _types.ModuleType):
             target[name] = obj
         else:

@@ -62,6 +62,14 @@ def def_shape_from_values(fun, when=True):
     return fun
 
 
+def def_dtype_from_values(fun):
+    """Declare that ``fun``'s result dtype can depend on its arguments' values (``eig``,
+    ``eigvals`` and ``roots`` give real results or complex ones): the jit guards it, so
+    a replay whose result would change dtype traces again."""
+    fun.dtype_from_values = True
+    return fun
+
+
 def shape_from_values(fun, args):
     """Whether this call of ``fun`` may give a shape that depends on values."""
     fact = getattr(fun, "shape_from_values", False)
