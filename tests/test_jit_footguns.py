@@ -121,7 +121,7 @@ def test_l4_plain_array_indexed_by_changing_traced_indices_runs_eagerly():
         return np.sum(table[np.floor(x * 49).astype(int)] * x)
     jitted = jit(look_up)
     rng = numpy.random.default_rng(1)
-    with pytest.warns(UserWarning, match="pass that plain array as an argument"):
+    with pytest.warns(UserWarning, match="pass it as an argument"):
         for _ in range(6):
             x = rng.random(20)
             assert jitted(x) == look_up(x)

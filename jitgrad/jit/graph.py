@@ -202,8 +202,11 @@ class Graph:
             np.random.set_state(state_after)
         if not explained:
             raise TraceUnsupported(
-                "it draws from numpy.random directly, whose numbers a replay would repeat "
-                "(draw with jitgrad.numpy.random instead: its draws are replayed anew)")
+                "numpy.random's global generator moved during the trace other than by "
+                "jitgrad.numpy.random's draws, so a replay would repeat its numbers: the "
+                "function draws from numpy.random directly (draw with jitgrad.numpy.random "
+                "instead: its draws are replayed anew), or a library routine it calls does "
+                "(scipy.linalg.logm's norm estimate)")
 
     def __str__(self):
         guards_after = {}

@@ -277,11 +277,12 @@ class JitFunction:
                 # An array Python needed as numbers (a plain NumPy array indexed by
                 # indices the jit traces) differs on every call: no plan will fit.
                 self._fall_back(signature, f"{self.last_miss} on {entry.array_misses} "
-                                "calls in a row: a plain NumPy array is indexed by (or "
-                                "given to NumPy with) an array of values the jit traces, "
-                                "which changes from call to call; pass that plain array "
-                                "as an argument of the jitted function, so that the "
-                                "indexing is traced too")
+                                "calls in a row: NumPy needed the numbers of an array the "
+                                "jit traces, and they change from call to call. A plain "
+                                "NumPy array indexed by traced indices: pass it as an "
+                                "argument, so that the gather is traced. A boolean mask "
+                                "(x[x > 0], y[mask] = c): np.where(mask, a, b) is traced. "
+                                "Indices from argsort for take_along_axis: np.sort")
                 return self.fun(*args, **kwargs)
         if entry.retraces > MAX_NEW_PATHS and entry.retraces > entry.hits:
             # Python's control flow takes a new path on most calls (a loop that stops
