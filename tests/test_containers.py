@@ -222,3 +222,18 @@ def test_unused_entries_of_a_tuple_get_fresh_writable_zeros():
     second = grad(lambda p: loss(p) + np.sum(p[1]))(params)
     numpy.testing.assert_allclose(second[1], numpy.ones((2, 2)))
     numpy.testing.assert_allclose(second[2], numpy.zeros(4))
+
+
+def test_unflatten_gives_each_leaf_its_own_dtype_as_autograd():
+    """A float32 leaf among float64 ones comes back float32, and a Python float as a
+    0-d array (autograd 1.9.1 gives exactly these), also through an optimizer."""
+    value = {"c": 3.5, "d": [numpy.float32(2.0), numpy.ones(2, dtype=numpy.float32)]}
+    vector, unflatten = flatten(value)
+    back = unflatten(vector * 2.0)
+    assert type(back["c"]) is numpy.ndarray and back["c"].shape == () and back["c"] == 7.0
+    assert [leaf.dtype for leaf in back["d"]] == [numpy.float32, numpy.float32]
+    numpy.testing.assert_array_equal(back["d"][1], [2.0, 2.0])
+    from jitgrad.misc.optimizers import sgd
+    result = sgd(grad(lambda p, i: (p["b"] - 1.0) ** 2 + np.sum(p["w"] ** 2)),
+                 {"w": numpy.ones(2, dtype=numpy.float32), "b": 0.0}, num_iters=3)
+    assert result["w"].dtype == numpy.float32 and type(result["b"]) is numpy.ndarray

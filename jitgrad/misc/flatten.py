@@ -33,7 +33,9 @@ def flatten_func(func, example):
 
 
 # A layout is ("node", rebuild, [layouts]) for a container (see jitgrad.trace.tree) or
-# ("leaf", shape, is_plain_scalar): enough to cut a vector back into the structure.
+# ("leaf", shape, dtype): enough to cut a vector back into the structure. As autograd's,
+# a leaf comes back as an array of its own float or complex dtype (a float32 leaf among
+# float64 ones stays float32; a Python float is a 0-d array).
 def _layout(value, pieces):
     plain = getval(value)
     node = tree.children(plain)
@@ -51,9 +53,8 @@ def _layout(value, pieces):
             keys = list(plain) if isinstance(plain, dict) else range(len(parts))
             parts = [value[key] for key in keys]
         return ("node", rebuild, [_layout(part, pieces) for part in parts])
-    shape = _np.shape(plain)
     pieces.append(np.ravel(value))
-    return ("leaf", shape, not isinstance(plain, _np.ndarray))
+    return ("leaf", _np.shape(plain), _np.result_type(plain))
 
 
 def _in_key_order(rebuild, order):
@@ -69,9 +70,10 @@ def _rebuild(layout, vector, position):
     kind, rebuild, contents = layout
     if kind == "node":
         return rebuild([_rebuild(part, vector, position) for part in contents])
-    shape, is_scalar = rebuild, contents
+    shape, dtype = rebuild, contents
     start = position[0]
     position[0] = stop = start + int(_np.prod(shape))
-    if shape == () and is_scalar:
-        return vector[start]
-    return np.reshape(vector[start:stop], shape)
+    leaf = np.reshape(vector[start:stop], shape)
+    if dtype.kind in "fc" and _np.result_type(getval(leaf)) != dtype:
+        leaf = np.astype(leaf, dtype)
+    return leaf
