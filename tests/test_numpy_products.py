@@ -154,3 +154,12 @@ def test_einsum_diagonal_gradient_is_on_the_diagonal():
 def test_cross_2_vectors_say_what_to_do():
     with pytest.raises(NotImplementedError, match="3-vectors"):
         grad(lambda a: np.sum(np.cross(a, onp.ones(2))))(R(2))
+
+
+def test_polyval_is_differentiable_in_coefficients_and_points():
+    """polyval evaluated by Horner's rule in traced steps: NumPy's values, and gradients
+    in both arguments, both modes, second order (it had no rule)."""
+    p, x = onp.array([1.0, -2.0, 3.0, 0.5]), onp.array([[0.5, 2.0], [-1.5, 0.25]])
+    onp.testing.assert_allclose(np.polyval(p, x), onp.polyval(p, x), rtol=1e-15)
+    check_grads(np.polyval, modes=["fwd", "rev"], order=2)(p, x)
+    check_grads(lambda c: np.polyval(list(c), 1.5), modes=["fwd", "rev"], order=2)(p)

@@ -14,6 +14,7 @@ from .constructors import (  # noqa: F401
 from .indexing import choose, take, take_along_axis  # noqa: F401
 from .sorting import partition, sort, sort_complex  # noqa: F401
 from .reductions import average  # noqa: F401
+from .products import polyval  # noqa: F401
 from . import complex, fft, linalg, random  # noqa: F401
 from .shapes import make_diagonal  # noqa: F401
 from .where_wrapper import where  # noqa: F401

@@ -366,3 +366,17 @@ def _einsum_vjp(argnum, ans, args, kwargs):
 
 defvjp_argnum(anp.einsum, _einsum_vjp)
 def_linear(anp.einsum)
+
+
+def polyval(p, x):
+    """``numpy.polyval``: Horner's rule in traced operations, as NumPy computes it, so
+    it is differentiable in the coefficients and in x (to any order, both modes)."""
+    if isinstance(p, _np.poly1d):
+        p = p.coeffs
+    if isinstance(x, _np.poly1d):
+        return _np.polyval(p, x)
+    coefficients = p if isinstance(p, (list, tuple)) else [p[k] for k in range(len(p))]
+    y = anp.zeros_like(x)
+    for coefficient in coefficients:
+        y = y * x + coefficient
+    return y
