@@ -335,7 +335,10 @@ def _keywords_as_positions(f_raw, args, kwargs):
     the primitive again, forever)."""
     name = getattr(f_raw, "__name__", f_raw)
     params = _positional_parameters(f_raw)
-    traced = [k for k, value in kwargs.items() if type(value) in Box.types]
+    # (out= is where a result goes, not an operand: refused below, _traced_out)
+    traced = [k for k, value in kwargs.items() if type(value) in Box.types and k != "out"]
+    if not traced:
+        return args, kwargs
     positions = [params.index(k) if k in params else -1 for k in traced]
     if min(positions) < 0:
         raise TypeError(f"{name}() cannot trace {traced[positions.index(-1)]!r} given as a "
