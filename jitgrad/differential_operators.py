@@ -6,7 +6,6 @@ arguments as ``fun``. Each also takes ``jit=`` (see ``jitgrad.jit``).
 """
 import functools
 import inspect
-import os
 import warnings
 
 from .trace import getval, make_jvp as _trace_jvp, make_vjp as _trace_vjp, vspace
@@ -15,7 +14,7 @@ from .trace.core import primitive, strip_closed_boxes
 from .jit.jitted import jit as _jit
 from .trace.rules import defjvp_argnum, defvjp_argnum
 from .wrap_util import unary_to_nary
-from . import numpy as np
+from . import numpy as np, settings
 from .kernels.heap import keep_freed_memory
 
 
@@ -43,7 +42,7 @@ __all__ = ["grad", "elementwise_grad", "deriv", "jacobian", "holomorphic_grad",
 def use_jit(jit):
     """``jit=None`` means the environment's choice: JITGRAD_JIT=1 jits every operator."""
     if jit is None:
-        return os.environ.get("JITGRAD_JIT", "0") not in ("", "0")
+        return settings.flag("JITGRAD_JIT", False)
     return bool(jit)
 
 

@@ -28,6 +28,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import settings
 from ..trace import hooks, tree
 from ..trace.core import TraceLevel, innermost_level, new_box
 from .graph import NO_RESULT, GraphNode, PrimitiveRaised, TraceUnsupported
@@ -668,10 +669,7 @@ def fuse_after_seconds():
     """How long a plan's replays run unfused before it is fused (``JITGRAD_FUSE_AFTER``,
     seconds; 0 fuses at the first call): about what compiling its kernels costs in a
     new process, so that fusing never makes a short program slower."""
-    try:
-        return float(os.environ.get("JITGRAD_FUSE_AFTER", DEFAULT_FUSE_AFTER_SECONDS))
-    except ValueError:
-        return DEFAULT_FUSE_AFTER_SECONDS
+    return settings.number("JITGRAD_FUSE_AFTER", DEFAULT_FUSE_AFTER_SECONDS)
 
 
 DEFAULT_FUSE_AFTER_SECONDS = 1.0
@@ -693,10 +691,7 @@ def _numba_start_seconds():
 def trace_after_calls():
     """How many calls of a new signature or path run eagerly before one is traced
     (``JITGRAD_TRACE_AFTER``; 0 traces at the first call)."""
-    try:
-        return max(0, int(os.environ.get("JITGRAD_TRACE_AFTER", DEFAULT_TRACE_AFTER_CALLS)))
-    except ValueError:
-        return DEFAULT_TRACE_AFTER_CALLS
+    return settings.number("JITGRAD_TRACE_AFTER", DEFAULT_TRACE_AFTER_CALLS, int)
 
 
 DEFAULT_TRACE_AFTER_CALLS = 1

@@ -17,10 +17,10 @@ run, and what does not roll stays straight-line code.
 
 ``roll`` returns a ``Rolled``: the top-level items (nodes and ``Loop``s) in order.
 """
-import os
 
 import numpy as np
 
+from .. import settings
 from .identity import constant_key
 from .passes import Constant
 
@@ -43,7 +43,7 @@ MAX_COMPARED_CONSTANT = 1 << 16
 
 def rolling_enabled():
     """``JITGRAD_ROLL=0`` turns rolling off (plans straight-line, as before)."""
-    return os.environ.get("JITGRAD_ROLL", "1") not in ("0", "")
+    return settings.flag("JITGRAD_ROLL", True)
 
 
 class Loop:

@@ -35,11 +35,11 @@ translates the steps, ``whole_plan_arrays`` holds the array steps' translations.
 """
 import logging
 import math
-import os
 import time
 
 import numpy as np
 
+from .. import settings
 from .passes import Constant
 from .whole_plan_source import Unsupported, translate  # noqa: F401
 
@@ -59,7 +59,7 @@ def _largest_array(nodes):
 
 def enabled():
     from .. import kernels
-    return os.environ.get("JITGRAD_WHOLE_PLAN", "1") not in ("0", "", "false", "no") and \
+    return settings.flag("JITGRAD_WHOLE_PLAN", True) and \
         kernels.fusion_enabled()
 
 

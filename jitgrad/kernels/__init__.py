@@ -18,22 +18,18 @@ is fused where ``cost.pays``: by its predicted time);
 ``JITGRAD_CACHE_DIR`` is where compiled kernels are kept between processes
 (``clear_cache()`` empties it; ``python -m jitgrad.cache`` shows it).
 """
-import os
-
+from .. import settings
 from .cache import clear_cache  # noqa: F401
 from .ops import FusionOp, Literal  # noqa: F401
 from .regions import find_regions  # noqa: F401
 
 def fusion_enabled():
-    return os.environ.get("JITGRAD_FUSE", "1") not in ("0", "", "false", "no")
+    return settings.flag("JITGRAD_FUSE", True)
 
 
 def fusion_min_size():
     """``JITGRAD_FUSE_MIN_SIZE``, or None (unset or not a number): the cost model decides."""
-    try:
-        return int(os.environ["JITGRAD_FUSE_MIN_SIZE"])
-    except (KeyError, ValueError):
-        return None
+    return settings.number("JITGRAD_FUSE_MIN_SIZE", None, int)
 
 
 def compile_regions(regions):

@@ -23,11 +23,11 @@ restore), giving a big product its threads back while it runs.
 import ctypes
 import functools
 import logging
-import os
 import threading
-import warnings
 
 import numpy as np
+
+from .. import settings
 
 logger = logging.getLogger("jitgrad.kernels")
 
@@ -38,15 +38,7 @@ DEFAULT_SMALL_PRODUCT = 5e7
 
 
 def _small_product():
-    value = os.environ.get("JITGRAD_BLAS_ONE_THREAD_BELOW")
-    if value is None:
-        return DEFAULT_SMALL_PRODUCT
-    try:
-        return float(value)
-    except ValueError:
-        warnings.warn(f"JITGRAD_BLAS_ONE_THREAD_BELOW={value!r} is not a number of "
-                      f"multiply-adds; jitgrad uses {DEFAULT_SMALL_PRODUCT:g}", stacklevel=2)
-        return DEFAULT_SMALL_PRODUCT
+    return settings.number("JITGRAD_BLAS_ONE_THREAD_BELOW", DEFAULT_SMALL_PRODUCT)
 
 
 SMALL_PRODUCT = _small_product()

@@ -16,7 +16,8 @@ The thresholds are process-wide, so they are set at the first derivative jitgrad
 """
 import ctypes
 import logging
-import os
+
+from .. import settings
 
 logger = logging.getLogger("jitgrad.kernels")
 
@@ -39,7 +40,7 @@ def keep_freed_memory():
 
 
 def _set_thresholds():
-    if os.environ.get("JITGRAD_KEEP_HEAP", "1") == "0":
+    if not settings.flag("JITGRAD_KEEP_HEAP", True):
         return False
     try:
         libc = ctypes.CDLL(None)  # the process's own symbols: libc's, on Linux
