@@ -234,3 +234,15 @@ def test_vspace_of_common_values():
     numpy.testing.assert_array_equal(zeros["a"][1], numpy.zeros(2))
     assert vs.inner(numpy.ones((2, 3)), 2 * numpy.ones((2, 3))) == 12.0
     assert VJPNode is not JVPNode
+
+
+@pytest.mark.parametrize("define", [
+    lambda f: defvjp(f, lambda ans, x: lambda g: 100.0 * g),
+    lambda f: defjvp(f, lambda g, ans, x: 100.0 * g)], ids=["defvjp", "defjvp"])
+def test_a_rule_for_a_function_that_is_not_a_primitive_is_an_error(define):
+    """A rule for a plain function would never be used (its calls are not traced): the
+    gradient silently ignored it."""
+    def plain(x):
+        return x * 2.0
+    with pytest.raises(TypeError, match="plain is not a jitgrad primitive"):
+        define(plain)

@@ -128,7 +128,17 @@ def _zero_vjp(argnum):
 
 def defvjp_argnums(fun, vjpmaker):
     """``vjpmaker(argnums, ans, args, kwargs)`` returns ``g -> tuple of cotangents``."""
-    primitive_vjps[fun] = vjpmaker
+    primitive_vjps[_required_primitive(fun, "VJP")] = vjpmaker
+
+
+def _required_primitive(fun, rule):
+    """``fun``, if calls of it are traced (a rule of anything else is never used)."""
+    if not getattr(fun, "_is_autograd_primitive", False):
+        name = getattr(fun, "__name__", repr(fun))
+        raise TypeError(f"{name} is not a jitgrad primitive, so a {rule} rule for it would "
+                        f"never be used: make it one first ({name} = "
+                        f"jitgrad.extend.primitive({name}), or decorate it with @primitive)")
+    return fun
 
 
 def defvjp_argnum(fun, vjpmaker):
@@ -162,7 +172,7 @@ def defvjp(fun, *vjpmakers, **kwargs):
 
 def defjvp_argnums(fun, jvpmaker):
     """``jvpmaker(argnums, gs, ans, args, kwargs)`` returns the output tangent."""
-    primitive_jvps[fun] = jvpmaker
+    primitive_jvps[_required_primitive(fun, "JVP")] = jvpmaker
 
 
 def defjvp_argnum(fun, jvpmaker):
