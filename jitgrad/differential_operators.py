@@ -72,6 +72,11 @@ def _differential_operator(unary_operator):
 def _require_float_output(opname, ans):
     """A bool or integer output (``np.allclose(...)``, a count) is piecewise constant:
     it has no gradient, and returning zeros would hide the mistake."""
+    value = getval(ans)
+    if value is None or isinstance(value, (str, bytes)):
+        returned = "None (a missing return?)" if value is None else f"a {type(value).__name__}"
+        raise TypeError(f"{opname}: the function returned {returned}, not a number: return "
+                        "the floating-point quantity to differentiate.")
     dtype = getattr(vspace(ans), "dtype", None)
     if dtype is not None and dtype.kind in "biu":
         kind = "a boolean" if dtype.kind == "b" else "an integer"
@@ -87,10 +92,16 @@ def _require_scalar_output(opname, ans):
     _require_float_output(opname, ans)
     vs = vspace(ans)
     if vs.iscomplex or vs.size != 1:
-        shape = getattr(vs, "shape", None)
+        value = getval(ans)
+        if vs.iscomplex:
+            returned = "a complex value"
+        elif tree.children(value) is not None:
+            returned = f"a {type(value).__name__} of {len(value)} values"
+        else:
+            returned = f"shape {getattr(vs, 'shape', None)}"
         raise TypeError(
             f"{opname} only applies to functions with a real scalar output, but this one "
-            f"returned {'a complex value' if vs.iscomplex else f'shape {shape}'}. "
+            f"returned {returned}. "
             "Use jacobian for the full derivative, elementwise_grad for the gradient of "
             "the sum of the outputs, or holomorphic_grad for complex-analytic functions.")
     return vs

@@ -2,11 +2,13 @@
 mean what NumPy gives them (a 1-element array), and their gradients come back 0-d, as the
 argument (they raised ZeroDivisionError, or gave a gradient of shape (1,)). np.matrix and
 masked arrays under the jit are refused by name, with the fix."""
+import warnings
+
 import numpy
 import pytest
 
 import jitgrad.numpy as np
-from jitgrad import grad, jit
+from jitgrad import grad, jit, value_and_grad
 from jitgrad.test_util import check_grads
 
 X0 = numpy.array(1.5)
@@ -74,3 +76,16 @@ def test_jit_names_an_object_array_argument_also_after_float_calls():
     with pytest.raises(TypeError, match="argument 0 is an object array.*dtype=float"):
         f(numpy.array([1.0, None]))
     assert f(floats * 2) == 20.0
+
+
+@pytest.mark.parametrize("f, message", [
+    (lambda x: None, "returned None \\(a missing return\\?\\)"),
+    (lambda x: "loss", "returned a str, not a number"),
+    (lambda x: [x[0], x[1]], "returned a list of 2 values"),
+    (lambda x: {"a": x[0], "b": x[1]}, "returned a dict of 2 values")])
+def test_grad_of_a_function_returning_no_number_says_what_it_returned(f, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (None and str do not depend on x)
+        for operator in (grad, value_and_grad):
+            with pytest.raises(TypeError, match=message):
+                operator(f)(numpy.ones(3))
