@@ -101,3 +101,19 @@ def test_functions_reading_unchanged_globals_still_share_plans():
         assert_allclose(jitted(w + k), grad(_loss_through_a_helper)(w + k), rtol=1e-12)
         traces += jitted.stats["traces"]
     assert traces == 1
+
+
+def test_plans_of_a_closure_over_an_array_go_with_the_array():
+    """A shared entry keyed by a captured array's identity can never match once the
+    array is gone, and its plans hold a copy of it: it is dropped with the array
+    (before, up to 128 such entries stayed, each holding its data)."""
+    import gc
+    before = len(jitted_module._shared_plans)
+    for k in range(5):
+        data = numpy.full(1000, float(k))
+        gradient = grad(lambda w: np.sum(data * w ** 2), jit=True)
+        for call in range(3):
+            assert_allclose(gradient(numpy.ones(1000) * call), 2.0 * k * call)
+        del gradient, data
+        gc.collect()
+    assert len(jitted_module._shared_plans) <= before

@@ -22,10 +22,12 @@ from .identity import constant_key
 _SCALARS = (type(None), bool, int, float, complex, str, bytes, np.generic)
 
 
-def function_key(fun):
-    """A hashable key equal for callables that compute the same thing, or None."""
+def function_key(fun, arrays=None):
+    """A hashable key equal for callables that compute the same thing, or None. The
+    arrays it was computed from (closure contents, globals) are appended to ``arrays``:
+    a key naming a dead array can never match again."""
     try:
-        return _function_key(fun, set())
+        return _function_key(fun, set(), [] if arrays is None else arrays)
     except _NoKey:
         return None
 
@@ -34,7 +36,7 @@ class _NoKey(Exception):
     pass
 
 
-def _function_key(fun, active):
+def _function_key(fun, active, arrays):
     if id(fun) in active:  # a recursive function reaching itself through its closure
         return ("recursive", getattr(fun, "__qualname__", None))
     active = active | {id(fun)}
@@ -43,17 +45,18 @@ def _function_key(fun, active):
             return ("library", fun)
         cells = fun.__closure__ or ()
         return ("function", fun.__code__, id(fun.__globals__),
-                tuple(_value_key(cell.cell_contents, active) for cell in cells),
-                _value_key(fun.__defaults__, active),
-                _value_key(fun.__kwdefaults__, active),
-                tuple((name, _value_key(fun.__globals__[name], active))
+                tuple(_value_key(cell.cell_contents, active, arrays) for cell in cells),
+                _value_key(fun.__defaults__, active, arrays),
+                _value_key(fun.__kwdefaults__, active, arrays),
+                tuple((name, _value_key(fun.__globals__[name], active, arrays))
                       for name in _global_names(fun.__code__) if name in fun.__globals__))
     if isinstance(fun, functools.partial):
-        return ("partial", _function_key(fun.func, active), _value_key(fun.args, active),
-                _value_key(fun.keywords, active))
+        return ("partial", _function_key(fun.func, active, arrays),
+                _value_key(fun.args, active, arrays), _value_key(fun.keywords, active, arrays))
     described = getattr(fun, "function_key_parts", None)  # Derivative, JitFunction
     if described is not None:
-        return (type(fun).__name__,) + tuple(_value_key(part, active) for part in described())
+        return (type(fun).__name__,) + tuple(_value_key(part, active, arrays)
+                                             for part in described())
     if isinstance(fun, (types.BuiltinFunctionType, np.ufunc)):
         return ("builtin", fun)
     raise _NoKey
@@ -86,22 +89,23 @@ def _checksum(array):
     return zlib.crc32(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
 
 
-def _value_key(value, active):
+def _value_key(value, active, arrays):
     if isinstance(value, _SCALARS):
         return constant_key(value)
     if type(value) is np.ndarray:
         if value.dtype.hasobject:
             raise _NoKey
+        arrays.append(value)
         return ("array", id(value), value.shape, value.dtype.str, _checksum(value))
     if type(value) in (tuple, list):
-        return (type(value), tuple(_value_key(v, active) for v in value))
+        return (type(value), tuple(_value_key(v, active, arrays) for v in value))
     if type(value) is dict:
-        return (dict, tuple((_value_key(k, active), _value_key(v, active))
+        return (dict, tuple((_value_key(k, active, arrays), _value_key(v, active, arrays))
                             for k, v in value.items()))
     if isinstance(value, types.ModuleType):
         return ("module", value.__name__)
     if isinstance(value, type):
         return ("type", value)
     if callable(value):
-        return _function_key(value, active)
+        return _function_key(value, active, arrays)
     raise _NoKey

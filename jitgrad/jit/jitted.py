@@ -24,6 +24,7 @@ import os
 import threading
 import time
 import warnings
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -613,7 +614,8 @@ def clear_shared_plans():
 def _plans_for(fun, static_argnums, static_argnames):
     """``(plan cache, its lock, staged functions)``: shared with earlier jitted objects of
     the same function, or new ones when the function has no key (function_key)."""
-    key = function_key(fun)
+    arrays = []
+    key = function_key(fun, arrays)
     if key is None:
         return OrderedDict(), threading.RLock(), {}
     # Plans are built under the JITGRAD_* settings of their time (fusion, kernel cache).
@@ -625,9 +627,18 @@ def _plans_for(fun, static_argnums, static_argnames):
             state = _shared_plans[key] = (OrderedDict(), threading.RLock(), {})
             while len(_shared_plans) > MAX_SHARED_FUNCTIONS:
                 _shared_plans.popitem(last=False)
+            # A key naming an array (a closure's data) can never match once that array
+            # is gone, and its plans hold copies of it: they go with it.
+            for array in {id(a): a for a in arrays}.values():
+                weakref.finalize(array, _forget_shared, key)
         else:
             _shared_plans.move_to_end(key)
         return state
+
+
+def _forget_shared(key):
+    with _shared_lock:
+        _shared_plans.pop(key, None)
 
 
 def _jit_settings():
