@@ -224,3 +224,24 @@ def test_results_whose_dtype_depends_on_values_are_guarded(f, make, args):
         got, expected = jitted(a), eager(a)
         assert_allclose(got, expected, rtol=1e-12)
         assert numpy.asarray(got).dtype == numpy.asarray(expected).dtype
+
+
+def test_more_shapes_in_turn_than_the_signature_bound_grow_it(monkeypatch):
+    """Shapes used in a cycle longer than the bound on signatures (bucketed sequence
+    lengths): the dropped ones come back, so the bound grows instead of every call
+    tracing anew; replays match eager throughout."""
+    monkeypatch.setattr(jitted_module, "MAX_SIGNATURES", 8)
+    monkeypatch.setattr(jitted_module, "MAX_SIGNATURES_GROWN", 32)
+    monkeypatch.setattr(jitted_module, "RETURNS_BEFORE_GROWING", 2)
+
+    def loss(x):
+        return np.sum(np.tanh(x) ** 2 + np.sin(x) * x)
+    jitted, eager = grad(loss, jit=True), grad(loss)
+    shapes = range(3, 15)  # 12 in turn, over a bound of 8
+    for epoch in range(4):
+        traces_before = jitted.stats["traces"]
+        for n in shapes:
+            x = numpy.linspace(-1.0, 1.0, n) * (epoch + 1)
+            for _ in range(2):
+                assert_allclose(jitted(x), eager(x), rtol=1e-13)
+    assert jitted.stats["traces"] == traces_before  # the last epoch only replays

@@ -62,6 +62,11 @@ MAX_NEW_PATHS = MAX_PATHS_PER_SIGNATURE + 1
 # which a signature runs eagerly.
 MAX_ARRAY_GUARD_MISSES = 3
 MAX_SIGNATURES = 64
+# Signatures dropped past the bound that come back (shapes used in a cycle longer than
+# the bound: bucketed sequence lengths) before it doubles, up to MAX_SIGNATURES_GROWN:
+# with 100 shapes in turn, every call traced anew and ran 4-5x slower than eager.
+RETURNS_BEFORE_GROWING = 8
+MAX_SIGNATURES_GROWN = 4 * MAX_SIGNATURES
 RETRACE_WARNING_THRESHOLD = 10
 _EAGER = "eager"
 _STAGED = "staged"
@@ -126,6 +131,7 @@ class JitFunction:
                                                           self.static_argnames)
         self._warned = set()
         self._traces_raised = 0
+        self._max_signatures, self._evicted, self._returns = MAX_SIGNATURES, OrderedDict(), 0
         self._previous_signature = None
         self.last_miss = None
 
@@ -180,6 +186,8 @@ class JitFunction:
         entry = self._cache.get(signature)  # reads need no lock: dict ops hold the GIL
         if entry is None:
             self.last_miss = self._describe_change(signature)
+            if self._evicted:
+                self._note_return(signature)
             if not self.trace_after:
                 return self._trace(signature, leaves, args, kwargs)
             entry = self._new_entry(signature)
@@ -326,9 +334,25 @@ class JitFunction:
             entry = self._cache.get(signature)
             if entry is None:
                 entry = self._cache[signature] = _Paths()
-                while len(self._cache) > MAX_SIGNATURES:
-                    self._cache.popitem(last=False)
+                self._evict()
             return entry
+
+    def _evict(self):
+        """Drop the least recently used signatures past the bound (the lock held),
+        remembering their keys (``_note_return``)."""
+        while len(self._cache) > self._max_signatures:
+            self._evicted[self._cache.popitem(last=False)[0]] = None
+            if len(self._evicted) > MAX_SIGNATURES_GROWN:
+                self._evicted.popitem(last=False)
+
+    def _note_return(self, signature):
+        """A signature dropped before is called again: the bound is smaller than the
+        signatures in use, and doubles once that has happened a few times."""
+        if signature in self._evicted:
+            self._returns += 1
+            if self._returns >= RETURNS_BEFORE_GROWING and \
+                    self._max_signatures < MAX_SIGNATURES_GROWN:
+                self._max_signatures, self._returns = 2 * self._max_signatures, 0
 
     def _run_eagerly(self, entry, args, kwargs):
         """A call run eagerly by the tier policy, timed: what eager costs is what the
@@ -483,8 +507,7 @@ class JitFunction:
                 ledger.saved = entry.eager_seconds - (time.perf_counter() - start)
             entry.insert(0, plan)
             del entry[MAX_PATHS_PER_SIGNATURE:]
-            while len(self._cache) > MAX_SIGNATURES:
-                self._cache.popitem(last=False)
+            self._evict()
         logger.debug("traced %r (%s): %d steps, %d guards", self, self.last_miss,
                      plan.n_steps, plan.n_guards)
         return out
