@@ -89,3 +89,25 @@ def test_grad_of_a_function_returning_no_number_says_what_it_returned(f, message
         for operator in (grad, value_and_grad):
             with pytest.raises(TypeError, match=message):
                 operator(f)(numpy.ones(3))
+
+
+@pytest.mark.parametrize("options, error, message", [
+    (dict(static_argnums=(5,)), ValueError, "takes 2 positional arguments"),
+    (dict(static_argnums="n"), TypeError, "takes ints"),
+    (dict(static_argnums=1.5), TypeError, "static_argnums takes an int or a tuple"),
+    (dict(static_argnames=("zz",)), ValueError, "'zz', which is not a parameter"),
+    (dict(trace_after=-1), ValueError, "trace_after=-1 takes a whole number"),
+    (dict(trace_after="a"), ValueError, "takes a whole number")])
+def test_jit_options_are_checked_when_made(options, error, message):
+    """A static argument that is not one would silently be traced."""
+    with pytest.raises(error, match=message):
+        jit(lambda x, n: x * n, **options)
+
+
+def test_jit_of_a_non_function_and_a_negative_static_argnum():
+    with pytest.raises(TypeError, match="jit takes a function, not a int"):
+        jit(3)
+    last_static = jit(lambda x, n: x * len(n), static_argnums=-1)
+    assert last_static(2.0, "abc") == 6.0 and last_static(2.0, "ab") == 4.0
+    with pytest.raises(TypeError, match="is a list, which is not hashable"):
+        last_static(2.0, [1, 2])

@@ -20,6 +20,7 @@ import inspect
 import itertools
 import sys
 import logging
+import numbers
 import os
 import threading
 import time
@@ -94,6 +95,44 @@ def jit(fun=None, static_argnums=(), static_argnames=(), trace_after=None):
     return JitFunction(fun, static_argnums, static_argnames, trace_after)
 
 
+def _checked_options(fun, static_argnums, static_argnames, trace_after):
+    """jit's options as tuples, each checked against ``fun``'s parameters where it has a
+    signature (a static argument that is not one would silently be traced)."""
+    if isinstance(static_argnums, int) and not isinstance(static_argnums, bool):
+        static_argnums = (static_argnums,)
+    if isinstance(static_argnames, str):
+        static_argnames = (static_argnames,)
+    try:
+        static_argnums, static_argnames = tuple(static_argnums), tuple(static_argnames)
+    except TypeError:
+        raise TypeError("jit: static_argnums takes an int or a tuple of ints, and "
+                        "static_argnames a str or a tuple of str") from None
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in static_argnums):
+        raise TypeError(f"jit: static_argnums={static_argnums!r} takes ints (positions)")
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        params = None
+    if params is not None and not any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                                      for p in params):
+        names = [p.name for p in params]
+        positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+        for n in static_argnums:
+            if not -positional <= n < positional:
+                raise ValueError(f"jit: static_argnums has {n}, but the function takes "
+                                 f"{positional} positional arguments")
+        static_argnums = tuple(n % positional for n in static_argnums)  # -1: the last
+        for name in static_argnames:
+            if name not in names:
+                raise ValueError(f"jit: static_argnames has {name!r}, which is not a "
+                                 f"parameter of the function ({', '.join(names)})")
+    if trace_after is not None and not (isinstance(trace_after, numbers.Integral) and
+                                        trace_after >= 0):
+        raise ValueError(f"jit: trace_after={trace_after!r} takes a whole number of calls "
+                         "(0 traces at the first call)")
+    return static_argnums, static_argnames, trace_after
+
+
 def _positional_key(args):
     """The cache key of the common call, positional arrays and floats only, without
     the general walk (the parts are ``leaf_key``'s); None for any other call."""
@@ -111,19 +150,19 @@ def _positional_key(args):
 
 class JitFunction:
     def __init__(self, fun, static_argnums=(), static_argnames=(), trace_after=None):
+        if not callable(fun):
+            raise TypeError(f"jit takes a function, not a {type(fun).__name__}")
         functools.update_wrapper(self, fun, updated=())
         self.fun = fun
-        if isinstance(static_argnums, int):
-            static_argnums = (static_argnums,)
-        if isinstance(static_argnames, str):
-            static_argnames = (static_argnames,)
+        static_argnums, static_argnames, trace_after = _checked_options(
+            fun, static_argnums, static_argnames, trace_after)
         self.static_argnums = frozenset(static_argnums)
         self.static_argnames = frozenset(static_argnames)
         self.stats = {"traces": 0, "hits": 0, "guard_misses": 0, "fallbacks": 0,
                       "passthrough": 0, "eager_calls": 0}
         # Tier settings, read once: the call path stays free of environment lookups.
         self._trace_after_given = trace_after  # None: the environment's, where it is made
-        self.trace_after = trace_after_calls() if trace_after is None else max(0, int(trace_after))
+        self.trace_after = trace_after_calls() if trace_after is None else int(trace_after)
         self._fuse_after = fuse_after_seconds()
         # Plans (and the lock guarding them) are shared with every jitted object made
         # for the same function before: an operator rebuilt in a loop traces once.

@@ -82,6 +82,11 @@ def static_key(value, where):
     try:
         hash(value)
     except TypeError:
+        if where.startswith("static"):
+            raise TypeError(f"jit: {where} is a {type(value).__name__}, which is not hashable; "
+                            "values named in static_argnums or static_argnames must be (a "
+                            "tuple rather than a list), or pass it as an ordinary argument, "
+                            "which is traced") from None
         problem = unsupported_array(value)
         if problem is not None:
             raise TypeError(f"jit: {where} {problem}.") from None
