@@ -14,7 +14,7 @@ import warnings
 from functools import wraps
 
 from . import tree
-from .hooks import state as _hooks
+from .hooks import primitive_raised, state as _hooks
 
 from .array_subclasses import unsupported_array
 from .deprecated import attach_old_methods
@@ -311,9 +311,7 @@ def primitive(f_raw, coerce=None):
             try:
                 ans = body(*unboxed)  # what the call on plain values would do
             except Exception as error:
-                rec = getattr(_hooks, "observer", None)
-                if rec is not None:  # (hooks.primitive_raised)
-                    rec.primitive_raised(f_wrapped, error)
+                primitive_raised(f_wrapped, error)  # (a jit trace refuses to go on)
                 raise
         if all(getattr(args[argnum], "_constant", False) for argnum in argnums):
             return constant_box(ans, top, node_type)  # nothing here to differentiate
@@ -334,46 +332,42 @@ def _keywords_as_positions(f_raw, args, kwargs):
     arguments only (a traced keyword reached NumPy, whose ``__array_function__`` called
     the primitive again, forever)."""
     name = getattr(f_raw, "__name__", f_raw)
-    params = _positional_parameters(f_raw)
     # (out= is where a result goes, not an operand: refused below, _traced_out)
     traced = [k for k, value in kwargs.items() if type(value) in Box.types and k != "out"]
     if not traced:
         return args, kwargs
-    positions = [params.index(k) if k in params else -1 for k in traced]
-    if min(positions) < 0:
-        raise TypeError(f"{name}() cannot trace {traced[positions.index(-1)]!r} given as a "
-                        "keyword argument: pass it by position")
+    params = _positional_parameters(f_raw)
+    names = [param.name for param in params]
+    for k in traced:
+        if k not in names:
+            raise TypeError(f"{name}() cannot trace {k!r} given as a keyword argument: "
+                            "pass it by position")
     args, kwargs = list(args), dict(kwargs)
-    for position in range(len(args), max(positions) + 1):
-        param = params[position]
-        if param in kwargs:
-            args.append(kwargs.pop(param))
-        elif _positional_parameters.defaults[f_raw][position] is not _NO_DEFAULT:
-            args.append(_positional_parameters.defaults[f_raw][position])
+    for param in params[len(args):max(names.index(k) for k in traced) + 1]:
+        if param.name in kwargs:
+            args.append(kwargs.pop(param.name))
+        elif param.default is not param.empty:
+            args.append(param.default)
         else:
-            raise TypeError(f"{name}() missing required argument {param!r}")
+            raise TypeError(f"{name}() missing required argument {param.name!r}")
     return tuple(args), kwargs
 
 
-_NO_DEFAULT = inspect.Parameter.empty
+_parameters = {}  # f_raw -> its positional parameters (inspect.Parameter)
 
 
-def _positional_parameters(f_raw, _cache={}):
-    """The names of ``f_raw``'s parameters that may be given by position (their
-    defaults in ``_positional_parameters.defaults``); [] when it has no signature."""
-    names = _cache.get(f_raw)
-    if names is None:
+def _positional_parameters(f_raw):
+    """``f_raw``'s parameters that may be given by position; [] when it has no
+    signature."""
+    params = _parameters.get(f_raw)
+    if params is None:
         try:
             params = [p for p in inspect.signature(f_raw).parameters.values() if p.kind in (
                 p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         except (TypeError, ValueError):
             params = []
-        names = _cache[f_raw] = [p.name for p in params]
-        _positional_parameters.defaults[f_raw] = [p.default for p in params]
-    return names
-
-
-_positional_parameters.defaults = {}
+        _parameters[f_raw] = params
+    return params
 
 
 def keeps_traced_ints(fun):
