@@ -513,11 +513,7 @@ class JitFunction:
             with self._lock:
                 self._cache[signature] = _STAGED
             return self._staged_call(args, kwargs)
-        except Exception as error:
-            if not isinstance(error, TraceUnsupported):
-                self._traces_raised += 1  # the function's own error, raised to the caller
-                raise
-            reason = error
+        except TraceUnsupported as reason:
             if reason.result is not NO_RESULT:
                 # f ran to the end: its traced answer is eager's; only replay is unsafe.
                 self._fall_back(signature, str(reason))
@@ -536,6 +532,9 @@ class JitFunction:
                 return out
             self._fall_back(signature, str(reason))
             return self.fun(*args, **kwargs)
+        except Exception:
+            self._traces_raised += 1  # the function's own error, raised to the caller
+            raise
         with self._lock:
             entry = self._cache.get(signature)
             if entry is None or entry is _EAGER:
