@@ -40,8 +40,12 @@ def unbroadcast(x, target_meta, broadcast_idx=0):
         x_dtype = _np.result_type(getval(x))
     if dtype.kind in "fc" and x_dtype != dtype:
         # A float32 argument gets a float32 gradient, also when a float64 operand widened it.
-        x = dtype.type(x) if isinstance(x, (int, float, complex)) else anp.astype(x, dtype)
+        x = _as_dtype(x, dtype)
     return x
+
+
+def _as_dtype(x, dtype):
+    return dtype.type(x) if isinstance(x, (int, float, complex)) else anp.astype(x, dtype)
 
 
 def unbroadcast_f(target, f):
@@ -69,7 +73,7 @@ def match_complex(target, x):
         x = x + 0j
     dtype = _np.result_type(getval(target))
     if dtype.kind in "fc" and dtype != _np.result_type(getval(x)):
-        x = dtype.type(x) if isinstance(x, (int, float, complex)) else anp.astype(x, dtype)
+        x = _as_dtype(x, dtype)
     return x
 
 
