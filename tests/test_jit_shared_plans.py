@@ -116,4 +116,29 @@ def test_plans_of_a_closure_over_an_array_go_with_the_array():
             assert_allclose(gradient(numpy.ones(1000) * call), 2.0 * k * call)
         del gradient, data
         gc.collect()
-    assert len(jitted_module._shared_plans) <= before
+    assert len(jitted_module._shared_plans) <= before + 1  # (the last, dropped at the next)
+
+
+def test_a_closure_array_dying_while_the_plan_lock_is_held_does_not_deadlock():
+    """The finalizer that drops a dead array's entry may run at any allocation, inside
+    the shared-plans lock too (it took that lock itself: the test suite hung)."""
+    import subprocess
+    import sys
+    program = """if True:
+        import gc, numpy
+        import jitgrad.numpy as np
+        from jitgrad import grad
+        from jitgrad.jit import jitted
+        data = numpy.ones(10)
+        g = grad(lambda w: np.sum(data * w ** 2), jit=True)
+        g(numpy.ones(10))
+        del g
+        with jitted._shared_lock:
+            del data
+            gc.collect()
+        grad(lambda w: np.sum(w ** 3), jit=True)(numpy.ones(3))  # takes the lock again
+        print("done")
+    """
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         timeout=120)
+    assert run.stdout.strip() == "done", run.stderr

@@ -664,6 +664,9 @@ class JitFunction:
 MAX_SHARED_FUNCTIONS = 128
 _shared_plans = OrderedDict()
 _shared_lock = threading.Lock()
+# Keys whose captured arrays died, dropped at the next lookup. (A finalizer may run at
+# any allocation, inside the lock too: it only appends, which takes no lock.)
+_dead_keys = []
 
 
 def clear_shared_plans():
@@ -683,6 +686,8 @@ def _plans_for(fun, static_argnums, static_argnames):
     key = (key, tuple(sorted(static_argnums)), tuple(sorted(static_argnames, key=str)),
            _jit_settings())
     with _shared_lock:
+        while _dead_keys:
+            _shared_plans.pop(_dead_keys.pop(), None)
         state = _shared_plans.get(key)
         if state is None:
             state = _shared_plans[key] = (OrderedDict(), threading.RLock(), {})
@@ -691,15 +696,10 @@ def _plans_for(fun, static_argnums, static_argnames):
             # A key naming an array (a closure's data) can never match once that array
             # is gone, and its plans hold copies of it: they go with it.
             for array in {id(a): a for a in arrays}.values():
-                weakref.finalize(array, _forget_shared, key)
+                weakref.finalize(array, _dead_keys.append, key)
         else:
             _shared_plans.move_to_end(key)
         return state
-
-
-def _forget_shared(key):
-    with _shared_lock:
-        _shared_plans.pop(key, None)
 
 
 def _jit_settings():
