@@ -664,15 +664,20 @@ class JitFunction:
 MAX_SHARED_FUNCTIONS = 128
 _shared_plans = OrderedDict()
 _shared_lock = threading.Lock()
-# Keys whose captured arrays died, dropped at the next lookup. (A finalizer may run at
-# any allocation, inside the lock too: it only appends, which takes no lock.)
-_dead_keys = []
+# A key naming an array (a closure's data) can never match once that array is gone,
+# and its plans hold copies of it: they go with it. One finalizer per array (a global
+# dataset read by many functions has one), which only appends the array's id: it may
+# run at any allocation, inside the lock too. The next lookup drops the entries.
+_entry_arrays = {}  # key -> ids of the arrays it names
+_watched = set()  # ids of the arrays with a finalizer
+_dead_ids = []
 
 
 def clear_shared_plans():
     """Forget every function's plans (jitted objects made after this trace again)."""
     with _shared_lock:
         _shared_plans.clear()
+        _entry_arrays.clear()
 
 
 def _plans_for(fun, static_argnums, static_argnames):
@@ -686,20 +691,33 @@ def _plans_for(fun, static_argnums, static_argnames):
     key = (key, tuple(sorted(static_argnums)), tuple(sorted(static_argnames, key=str)),
            _jit_settings())
     with _shared_lock:
-        while _dead_keys:
-            _shared_plans.pop(_dead_keys.pop(), None)
+        if _dead_ids:
+            _drop_dead_entries()
         state = _shared_plans.get(key)
         if state is None:
             state = _shared_plans[key] = (OrderedDict(), threading.RLock(), {})
             while len(_shared_plans) > MAX_SHARED_FUNCTIONS:
-                _shared_plans.popitem(last=False)
-            # A key naming an array (a closure's data) can never match once that array
-            # is gone, and its plans hold copies of it: they go with it.
-            for array in {id(a): a for a in arrays}.values():
-                weakref.finalize(array, _dead_keys.append, key)
+                _entry_arrays.pop(_shared_plans.popitem(last=False)[0], None)
+            if arrays:
+                _entry_arrays[key] = frozenset(map(id, arrays))
+                for array in arrays:
+                    if id(array) not in _watched:
+                        _watched.add(id(array))
+                        weakref.finalize(array, _dead_ids.append, id(array))
         else:
             _shared_plans.move_to_end(key)
         return state
+
+
+def _drop_dead_entries():
+    """Drop the entries naming an array that died (the lock held)."""
+    dead = set()
+    while _dead_ids:
+        dead.add(_dead_ids.pop())
+    _watched.difference_update(dead)
+    for key in [key for key, ids in _entry_arrays.items() if ids & dead]:
+        del _entry_arrays[key]
+        _shared_plans.pop(key, None)
 
 
 def _jit_settings():
