@@ -246,3 +246,23 @@ def test_a_rule_for_a_function_that_is_not_a_primitive_is_an_error(define):
         return x * 2.0
     with pytest.raises(TypeError, match="plain is not a jitgrad primitive"):
         define(plain)
+
+
+def test_a_jvp_rule_returning_none_or_the_wrong_shape_is_an_error():
+    """Like a VJP's cotangent, a JVP rule's tangent is checked: None was summed as no
+    share (a zero tangent) and a wrong shape passed through, silently."""
+    x = numpy.array([1.0, 2.0, 3.0])
+
+    @primitive
+    def wrong_shape(x):
+        return x * 2.0
+    defjvp(wrong_shape, lambda g, ans, x: np.ones(5))
+    with pytest.raises(ValueError, match=r"tangent of shape \(5,\) for an output of shape \(3,\)"):
+        make_jvp(wrong_shape)(x)(x)
+
+    @primitive
+    def returns_none(x):
+        return x * 2.0
+    defjvp(returns_none, lambda g, ans, x: None)
+    with pytest.raises(TypeError, match="for argument 0 returned None"):
+        make_jvp(returns_none)(x)(x)

@@ -1,7 +1,7 @@
 """Forward mode: JVP nodes carry each value's tangent along as it is computed."""
 from .core import Node, plain_scope, trace
 from .rules import primitive_jvps
-from .user_rules import jvp_step, runs_as_plan_step
+from .user_rules import checked_tangent, jvp_step, runs_as_plan_step, user_rule_primitives
 from .vspace import vspace
 
 
@@ -18,10 +18,11 @@ class JVPNode(Node):
                 f"jitgrad.extend.defjvp({name}, ...), or use reverse mode.") from None
         gs = [parent.g for parent in parents]
         if runs_as_plan_step(fun, (value, *args, *gs)):
-            self.g = jvp_step(fun, jvpmaker, parent_argnums, gs, value, args, kwargs)
-            return
-        with plain_scope:  # what a rule creates stays plain (see core.PlainScope)
-            self.g = jvpmaker(parent_argnums, gs, value, args, kwargs)
+            g = jvp_step(fun, jvpmaker, parent_argnums, gs, value, args, kwargs)
+        else:
+            with plain_scope:  # what a rule creates stays plain (see core.PlainScope)
+                g = jvpmaker(parent_argnums, gs, value, args, kwargs)
+        self.g = checked_tangent(fun, value, g) if fun in user_rule_primitives else g
 
     def initialize_root(self, g):
         self.g = g

@@ -202,7 +202,13 @@ def defjvp(fun, *jvpfuns, **kwargs):
             if argnum not in rules:
                 _missing("JVP", fun, argnum)
             if rules[argnum] is not None:
-                shares.append(rules[argnum](g, ans, *args, **kwargs))
+                share = rules[argnum](g, ans, *args, **kwargs)
+                if share is None:  # (summed as no share: a zero tangent, silently)
+                    raise TypeError(
+                        f"the JVP rule of {getattr(fun, '__name__', fun)} for argument "
+                        f"{argnum} returned None; return the output's tangent (give None "
+                        "in place of the rule for an argument that does not change it)")
+                shares.append(share)
         return _sum_tangents(ans, shares)
     defjvp_argnums(fun, jvp_argnums)
 

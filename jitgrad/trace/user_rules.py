@@ -56,6 +56,20 @@ def checked_cotangents(fun, argnums, args, vjp):
     return checked
 
 
+def checked_tangent(fun, ans, tangent):
+    """``tangent``, the output tangent a user's JVP rule gave, if it has the output's
+    shape (a rule that forgets to broadcast gave a tangent of another shape, silently).
+    A scalar tangent of an array output is taken as the shorthand it may be."""
+    value = getval(ans)
+    if type(value) is np.ndarray or isinstance(value, (float, np.generic)):
+        got, shape = np.shape(getval(tangent)), np.shape(value)
+        if got != shape and got != () and not _is_sparse(tangent):
+            raise ValueError(
+                f"the JVP of {getattr(fun, '__name__', 'primitive')} returned a tangent of "
+                f"shape {got} for an output of shape {shape}")
+    return tangent
+
+
 def _is_sparse(value):
     return type(value).__name__ == "SparseObject"
 
