@@ -109,10 +109,14 @@ def _checked_options(fun, static_argnums, static_argnames, trace_after):
                         "static_argnames a str or a tuple of str") from None
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in static_argnums):
         raise TypeError(f"jit: static_argnums={static_argnums!r} takes ints (positions)")
-    try:
-        params = inspect.signature(fun).parameters.values()
-    except (TypeError, ValueError):
-        params = None
+    # The signature is read only when there is something to check: a jitted operator
+    # may be made anew in a loop (an ODE's right side).
+    params = None
+    if static_argnums or static_argnames:
+        try:
+            params = inspect.signature(fun).parameters.values()
+        except (TypeError, ValueError):
+            pass
     if params is not None and not any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
                                       for p in params):
         names = [p.name for p in params]

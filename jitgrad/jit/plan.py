@@ -19,6 +19,7 @@ from .identity import same
 from .whole_plan import install as compile_whole
 from ..kernels import blas_threads
 from ..kernels.heap import keep_freed_memory
+from ..kernels.source import shape_literal
 
 
 class GuardFailed(Exception):
@@ -433,7 +434,7 @@ class _Writer:
         args += [f"{k}={self.constant(v)}" for k, v in node.kwargs.items()]
         if self.is_view_of_array(node, raw, parents):
             rest = args[1:] if raw is not np.expand_dims else \
-                [repr(tuple(int(n) for n in node.value.shape))]  # the trace's on every replay
+                [shape_literal(node.value.shape)]  # the trace's on every replay
             self.lines.append(f"{indent}{name} = {args[0]}.{_AS_METHOD[raw]}({', '.join(rest)})")
             return
         fun = self.function(self.replay(raw))

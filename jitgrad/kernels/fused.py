@@ -10,7 +10,7 @@ import numpy as np
 from .cache import load_kernel
 from .ops import Shifted
 from .regions import operand_key
-from .source import Layout, kernel_source, step_arguments
+from .source import Layout, kernel_source, shape_literal, step_arguments
 
 logger = logging.getLogger("jitgrad.kernels")
 _announced = []
@@ -123,10 +123,10 @@ def _straight_call(kernel):
                  "_contiguous": np.ascontiguousarray, "_scalar": kernel.dtype.type,
                  "_dtype": kernel.dtype, "_pieces": kernel._pieces}
     params = [f"x{i}" for i in range(len(kernel._reshape))]
-    layout, shape = _literal(kernel.layout.shape), _literal(kernel.shape)
+    layout, shape = shape_literal(kernel.layout.shape), shape_literal(kernel.shape)
     lines = [f"def call({', '.join(params)}):"]
     lines += [f"    o{j} = _empty({shape}, _dtype)" for j in range(kernel._n_arrays)]
-    args = [name if reshape is None else f"_contiguous({name}).reshape({_literal(reshape)})"
+    args = [name if reshape is None else f"_contiguous({name}).reshape({shape_literal(reshape)})"
             for name, reshape in zip(params, kernel._reshape)]
     args += [f"o{j}" if shape == layout else f"o{j}.reshape({layout})"
              for j in range(kernel._n_arrays)]
@@ -140,15 +140,10 @@ def _straight_call(kernel):
         elif reduced_shape == ():
             outputs.append(f"_scalar(r[{next(reduced)}])")
         else:
-            outputs.append(f"r[{next(reduced)}].reshape({_literal(reduced_shape)})")
+            outputs.append(f"r[{next(reduced)}].reshape({shape_literal(reduced_shape)})")
     lines.append(f"    return [{', '.join(outputs)}]")
     exec(compile("\n".join(lines) + "\n", "<jitgrad kernel call>", "exec"), namespace)
     return namespace["call"]
-
-
-def _literal(shape):
-    """A shape as Python source (plain ints: NumPy 2 writes np.int64(3) for its own)."""
-    return repr(tuple(int(n) for n in shape))
 
 
 # (dispatcher, signature) of kernels compiled in this process (the set holds the

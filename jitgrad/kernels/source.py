@@ -25,6 +25,11 @@ import numpy as np
 from .ops import Shifted
 from .regions import operand_key, used_positions
 
+def shape_literal(shape):
+    """A shape as Python source (plain ints: NumPy 2 writes np.int64(3) for its own)."""
+    return repr(tuple(int(n) for n in shape))
+
+
 _TRIG_CALL = re.compile(r"vmath\.(sin|cos)\(([^()]*)\)")
 _TRIG = re.compile(r"vmath\.(?:sin|cos)\(")
 

@@ -56,12 +56,11 @@ def _writeable(cotangent):
     """``cotangent`` with each read-only array in it copied: a rule's result may be a
     broadcast view (sum's), and a gradient is the caller's to update in place
     (``g *= lr``), as autograd's is."""
-    if type(cotangent) is np.ndarray:
-        return cotangent if cotangent.flags.writeable else cotangent.copy()
-    if tree.children(cotangent) is None:
-        return cotangent
-    return tree.tree_map(lambda leaf: leaf.copy() if type(leaf) is np.ndarray and
-                         not leaf.flags.writeable else leaf, cotangent)
+    return tree.tree_map(_copy_if_read_only, cotangent)
+
+
+def _copy_if_read_only(leaf):
+    return leaf.copy() if type(leaf) is np.ndarray and not leaf.flags.writeable else leaf
 
 
 def backward_pass(g, end_node):
