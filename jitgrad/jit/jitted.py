@@ -37,6 +37,7 @@ from .graph import NO_RESULT, GraphNode, PrimitiveRaised, TraceUnsupported
 from .recorder import Recorder
 from .plan import GuardFailed, Plan
 from .function_key import function_key
+from .signature_cache import Signatures, fits_function
 from .signature import (Boxed, LazyOutput, ReturnsFunction, UnsafeArgument, leaf_key, map_leaves,
                         output_tree, pick, plain_tree, static_key)
 
@@ -137,6 +138,16 @@ def _checked_options(fun, static_argnums, static_argnames, trace_after):
     return static_argnums, static_argnames, trace_after
 
 
+def _recognizable(entry, signature):
+    """``entry``, able to recognize its signature from its second call on (signature
+    cache), or None before."""
+    if entry.fits is None:
+        if entry.hits < 1:
+            return None
+        entry.signature, entry.fits = signature, fits_function(signature)
+    return entry
+
+
 def _positional_key(args):
     """The cache key of the common call, positional arrays and floats only, without
     the general walk (the parts are ``leaf_key``'s); None for any other call."""
@@ -212,21 +223,28 @@ class JitFunction:
             # also reach f through its closure: run the Python so they see it all.
             self.stats["passthrough"] += 1
             return self.fun(*args, **kwargs)
-        # The common call's key first, without call_signature's general walk.
-        signature = None if kwargs or self.static_argnums else _positional_key(args)
         leaves = args
-        if signature is None:
-            try:
-                signature, leaves = self._general_signature(args, kwargs)
-            except Boxed:
-                # Inside grad/jvp of an enclosing function: differentiate through f.
-                self.stats["passthrough"] += 1
-                return self.fun(*args, **kwargs)
-            except UnsafeArgument as reason:
-                self.stats["fallbacks"] += 1
-                self._warn_once(f"jit: {self!r} runs eagerly because {reason.args[0]}.")
-                return self.fun(*args, **kwargs)
-        entry = self._cache.get(signature)  # reads need no lock: dict ops hold the GIL
+        entry = self._cache.recent  # the signature served last (signature_cache.py)
+        recognized = entry is not None and not kwargs and entry.fits(*args)
+        if recognized:
+            signature = entry.signature
+        else:
+            # The common call's key first, without call_signature's general walk.
+            positional = not kwargs and not self.static_argnums
+            signature = _positional_key(args) if positional else None
+            if signature is None:
+                positional = False
+                try:
+                    signature, leaves = self._general_signature(args, kwargs)
+                except Boxed:
+                    # Inside grad/jvp of an enclosing function: differentiate through f.
+                    self.stats["passthrough"] += 1
+                    return self.fun(*args, **kwargs)
+                except UnsafeArgument as reason:
+                    self.stats["fallbacks"] += 1
+                    self._warn_once(f"jit: {self!r} runs eagerly because {reason.args[0]}.")
+                    return self.fun(*args, **kwargs)
+            entry = self._cache.get(signature)  # reads need no lock: dict ops hold the GIL
         if entry is None:
             self.last_miss = self._describe_change(signature)
             if self._evicted:
@@ -242,11 +260,13 @@ class JitFunction:
             if entry.eager_calls < self.trace_after:
                 return self._run_eagerly(entry, args, kwargs)
             return self._trace(signature, leaves, args, kwargs)
-        if len(self._cache) > 1:
-            try:
-                self._cache.move_to_end(signature)
-            except KeyError:  # evicted by another thread meanwhile
-                pass
+        if not recognized:  # (a recognized signature is the most recently used already)
+            if len(self._cache) > 1:
+                try:
+                    self._cache.move_to_end(signature)
+                except KeyError:  # evicted by another thread meanwhile
+                    pass
+            self._cache.recent = _recognizable(entry, signature) if positional else None
         plan = entry[0]
         if not plan.has_random:
             # The common call: the most recently useful plan fits.
@@ -690,7 +710,7 @@ def _plans_for(fun, static_argnums, static_argnames):
     arrays = []
     key = function_key(fun, arrays)
     if key is None:
-        return OrderedDict(), threading.RLock(), {}
+        return Signatures(), threading.RLock(), {}
     # Plans are built under the JITGRAD_* settings of their time (fusion, kernel cache).
     key = (key, tuple(sorted(static_argnums)), tuple(sorted(static_argnames, key=str)),
            _jit_settings())
@@ -699,7 +719,7 @@ def _plans_for(fun, static_argnums, static_argnames):
             _drop_dead_entries()
         state = _shared_plans.get(key)
         if state is None:
-            state = _shared_plans[key] = (OrderedDict(), threading.RLock(), {})
+            state = _shared_plans[key] = (Signatures(), threading.RLock(), {})
             while len(_shared_plans) > MAX_SHARED_FUNCTIONS:
                 _entry_arrays.pop(_shared_plans.popitem(last=False)[0], None)
             if arrays:
@@ -797,10 +817,11 @@ class _Paths(list):
     eagerly before the first trace, the fastest of them, and the new paths seen
     (fewer times than ``trace_after``) by where the plans failed."""
     __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "new_paths",
-                 "array_misses", "hits_at_array_miss")
+                 "array_misses", "hits_at_array_miss", "signature", "fits")
 
     def __init__(self):
         super().__init__()
+        self.signature = self.fits = None  # set once recognizable (signature_cache.py)
         self.hits = self.retraces = self.eager_calls = 0
         # New paths in a row named by a guard on an array (hits since: a reset).
         self.array_misses = self.hits_at_array_miss = 0

@@ -76,7 +76,10 @@ plain_scope = PlainScope()
 def innermost_level():
     """The innermost trace level open for the code running now, or None (no
     transformation, or code inside a primitive's body or a derivative rule)."""
-    levels = _active_traces()
+    try:  # (on every jitted call: two lookups where the stack exists)
+        levels = _local.stack
+    except AttributeError:
+        levels = _active_traces()
     if not levels or levels[-1] is plain_scope:
         return None
     return levels[-1]

@@ -1,0 +1,63 @@
+"""The plan cache of a jitted function: signatures to their plans, least recently used
+first, remembering the signature served last so that the next call with arguments of
+that signature is recognized without computing its key.
+
+A training loop calls its gradient with arrays of the same shapes thousands of times.
+Computing the key of three arrays and looking it up costs about 0.7 us, a fifth of a
+small jitted call (tight_loop: 3.4 us); comparing them with the last signature's
+shapes and dtypes in generated code costs about 0.25 us.
+"""
+from collections import OrderedDict
+
+import numpy as np
+
+
+class Signatures(OrderedDict):
+    """An OrderedDict of signature -> paths whose ``recent`` is the paths served last
+    (their ``fits`` tells whether positional arguments have their signature), or None.
+    Any change of the entries forgets it, so that a recognized call always finds what
+    looking its key up would find."""
+    recent = None
+
+    def __setitem__(self, key, value):
+        self.recent = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        self.recent = None
+        super().__delitem__(key)
+
+    def popitem(self, last=True):
+        self.recent = None
+        return super().popitem(last)
+
+    def pop(self, *args):
+        self.recent = None
+        return super().pop(*args)
+
+    def clear(self):
+        self.recent = None
+        super().clear()
+
+
+def fits_function(signature):
+    """A function of positional arguments telling whether ``_positional_key`` would give
+    them this ``signature`` (a tuple of ``(shape, dtype)`` for arrays and ``float`` for
+    Python floats): the same types, shapes and dtypes, compared without building a key.
+    A dtype is compared by identity (NumPy's built-in dtypes are single objects); an
+    equal dtype that is another object is not recognized and takes the key's way."""
+    namespace = {"_ndarray": np.ndarray, "_missing": object()}
+    params = [f"a{i}=_missing" for i in range(len(signature))]
+    tests = []
+    for i, part in enumerate(signature):
+        if part is float:
+            tests.append(f"type(a{i}) is float")
+        else:
+            namespace[f"_shape{i}"], namespace[f"_dtype{i}"] = part
+            tests.append(f"type(a{i}) is _ndarray and a{i}.shape == _shape{i} "
+                         f"and a{i}.dtype is _dtype{i}")
+    tests.append("not more")  # (fewer arguments leave a parameter _missing)
+    source = (f"def fits({', '.join(params + ['*more'])}):\n"
+              f"    return {' and '.join(tests)}\n")
+    exec(compile(source, "<jitgrad signature>", "exec"), namespace)
+    return namespace["fits"]
