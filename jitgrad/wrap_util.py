@@ -1,5 +1,6 @@
 """Helpers for writing differential operators: n-ary from unary, and naming."""
 import functools
+import inspect
 import types
 import weakref
 from functools import wraps as _functools_wraps
@@ -44,12 +45,37 @@ def unary_to_nary(unary_operator):
     """
     @wraps(unary_operator)
     def nary_operator(fun, argnum=0, *nary_op_args, **nary_op_kwargs):
+        if nary_op_args or nary_op_kwargs:
+            _check_operator_arguments(unary_operator, nary_op_args, nary_op_kwargs)
         return Derivative(nary_operator, unary_operator, fun, argnum, nary_op_args,
                           nary_op_kwargs)
     # What a pickled derivative calls to be made again (see Derivative.__reduce__);
     # an operator published under another name replaces it.
     nary_operator.rebuild = nary_operator
     return nary_operator
+
+
+_JIT_OPTIONS = ("static_argnums", "static_argnames", "trace_after")
+
+
+def _check_operator_arguments(unary_operator, args, kwargs):
+    """Arguments the operator does not take are a TypeError when the derivative is made,
+    not at its first call (where Python's message names the unary operator's call)."""
+    name = unary_operator.__name__
+    try:
+        parameters = inspect.signature(unary_operator)
+    except (TypeError, ValueError):  # no signature to check against: the call will tell
+        return
+    try:
+        parameters.bind(None, None, *args, **kwargs)
+    except TypeError as error:
+        hint = ""
+        if any(option in kwargs for option in _JIT_OPTIONS):
+            hint = (f" Options of the jit go to jitgrad.jit: jit({name}(fun), "
+                    f"{next(o for o in _JIT_OPTIONS if o in kwargs)}=...).")
+        taken = ", ".join(["fun", "argnum=0"] + [str(p) for p in
+                                                 list(parameters.parameters.values())[2:]])
+        raise TypeError(f"{name}: {error} ({name} takes {taken}).{hint}") from None
 
 
 class Derivative:

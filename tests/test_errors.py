@@ -5,6 +5,7 @@ import pytest
 import jitgrad.numpy as np
 from jitgrad import deriv, elementwise_grad, grad, grad_and_aux, jacobian, value_and_grad
 from jitgrad.extend import primitive
+from jitgrad.test_util import check_grads
 from jitgrad.trace import primitive_vjps
 
 
@@ -43,6 +44,18 @@ def test_argnum_out_of_range(argnum):
 def test_argnum_of_the_wrong_type():
     with pytest.raises(TypeError, match="argnum must be an int or a tuple of ints"):
         grad(lambda x, y: x * y, "y")(1.0, 2.0)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: grad(numpy.sin, jit=True, trace_after=0),
+     r"grad: got an unexpected keyword argument 'trace_after'.*jit\(grad\(fun\), trace_after"),
+    (lambda: grad(numpy.sin, 0, 1), r"grad: too many positional arguments \(grad takes fun, argnum=0\)"),
+    (lambda: jacobian(numpy.sin, foo=1), "jacobian: got an unexpected keyword argument 'foo'"),
+    (lambda: check_grads(numpy.sin, mode=["rev"]), r"check_grads: .*'mode'.*modes="),
+])
+def test_arguments_an_operator_does_not_take_fail_when_it_is_made(make, message):
+    with pytest.raises(TypeError, match=message):
+        make()
 
 
 @pytest.mark.parametrize("value, fix", [
