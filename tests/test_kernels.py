@@ -111,6 +111,18 @@ def test_unwritable_cache_warns_once_and_compiles_in_memory(monkeypatch, tmp_pat
         jit(lambda x: x * 9.0 - x * x * 0.25)(numpy.arange(20.0))
 
 
+def test_a_file_where_the_kernel_directory_goes_is_named_as_such(monkeypatch, tmp_path):
+    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(cache, "_warned", set())
+    (tmp_path / "kernels").write_text("a file in the way")
+    body = lambda x: x * 5.0 - x * x * 0.75  # noqa: E731  (a kernel not compiled before)
+    with pytest.warns(RuntimeWarning, match="kernels is not a directory.*move that file away") \
+            as caught:
+        out = jit(body)(numpy.arange(20.0))
+    assert not any("trusted" in str(w.message) for w in caught)
+    numpy.testing.assert_allclose(out, body(numpy.arange(20.0)))
+
+
 def test_foreign_file_in_the_cache_is_replaced(monkeypatch, tmp_path):
     monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(cache, "_compiled", {})

@@ -130,8 +130,10 @@ def untrusted_reason(directory, root=None):
             return _refusal(path, f"it is a symbolic link made by {_user(link.st_uid)}",
                             "remove the link, or set JITGRAD_CACHE_DIR to a directory of "
                             "your own")
-        if not stat.S_ISDIR(info.st_mode):
-            return _refusal(path, "it is not a directory", "remove it")
+        if not stat.S_ISDIR(info.st_mode):  # not a trust matter: say only what is wrong
+            return (f"jitgrad: the kernel cache {path} is not a directory, so kernels are "
+                    "compiled in memory instead. Fix: move that file away, or set "
+                    "JITGRAD_CACHE_DIR to another directory.")
         if info.st_uid != uid:
             return _refusal(path, f"it belongs to {_user(info.st_uid)}, not to you",
                             "set JITGRAD_CACHE_DIR to a directory of your own (jitgrad "
