@@ -5,6 +5,7 @@ Each case is a row of issue 10's table, checked on replays (second and third cal
 with new values) against eager on the same inputs.
 """
 import math
+import re
 import warnings
 from collections import OrderedDict, namedtuple
 
@@ -77,6 +78,24 @@ def test_an_object_argument_whose_arrays_change_is_never_stale():
         assert jitted(3.0, model) == grad(f)(3.0, model)
     model.w = numpy.array([5.0])
     assert jitted(3.0, model) == grad(f)(3.0, model) == 25.0
+
+
+@pytest.mark.parametrize("other", [
+    numpy.array(["2020-01-01", "2020-01-03", "2020-01-04"], dtype="datetime64[D]"),
+    numpy.array([2, 5, 7], dtype="timedelta64[s]"),
+    numpy.array(["ab", "c", "def"]),
+], ids=["datetime64", "timedelta64", "str"])
+def test_an_array_of_non_numbers_makes_the_call_run_eagerly(other):
+    def f(x, other):
+        if other.dtype.kind in "mM":
+            return np.sum(x * ((other - other[0]) / numpy.timedelta64(1, "s")))
+        return np.sum(x * numpy.array([len(s) for s in other], dtype=float))
+    jitted = grad(f, jit=True)
+    with pytest.warns(UserWarning, match=re.escape(f"argument 1 is an array of {other.dtype} values")):
+        assert_allclose(jitted(numpy.ones(3), other), grad(f)(numpy.ones(3), other))
+    for k in range(2, 4):  # later calls with new values
+        x, shifted = k * numpy.ones(3), other[::-1].copy()
+        assert_allclose(jitted(x, shifted), grad(f)(x, shifted))
 
 
 def test_a_registered_class_is_traced_through_its_leaves():

@@ -38,8 +38,8 @@ from .recorder import Recorder
 from .plan import GuardFailed, Plan
 from .function_key import function_key
 from .signature_cache import Signatures, fits_function
-from .signature import (Boxed, LazyOutput, ReturnsFunction, UnsafeArgument, leaf_key, map_leaves,
-                        output_tree, pick, plain_tree, static_key)
+from .signature import (NUMERIC_KINDS, Boxed, LazyOutput, ReturnsFunction, UnsafeArgument,
+                        leaf_key, map_leaves, output_tree, pick, plain_tree, static_key)
 
 logger = logging.getLogger("jitgrad.jit")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -154,7 +154,7 @@ def _positional_key(args):
     parts = []
     for arg in args:
         kind = type(arg)
-        if kind is np.ndarray and not arg.dtype.hasobject:
+        if kind is np.ndarray and arg.dtype.kind in NUMERIC_KINDS:
             parts.append((arg.shape, arg.dtype))
         elif kind is float:
             parts.append(float)

@@ -25,6 +25,11 @@ DYNAMIC_SCALARS = (float, complex, np.float16, np.float32, np.float64, np.longdo
                    np.uint8, np.uint16, np.uint32, np.uint64)
 
 
+# Array dtypes traced as leaves: bool, integers, floats, complex (``dtype.kind``).
+# Datetimes, strings and structured arrays are not (the call runs eagerly).
+NUMERIC_KINDS = "biufc"
+
+
 class Boxed(Exception):
     """An argument is already traced: an enclosing transformation is running."""
 
@@ -39,6 +44,11 @@ def leaf_key(value, leaves, where):
         if value.dtype == object:
             raise TypeError(f"jit: {where} is an object array; convert it with "
                             "np.asarray(x, dtype=float), or mark it static with static_argnums.")
+        if value.dtype.kind not in NUMERIC_KINDS:
+            raise UnsafeArgument(
+                f"{where} is an array of {value.dtype} values, which are not traced "
+                "(no primitive computes on them as on numbers); pass numbers instead, such "
+                "as (t - t0) / np.timedelta64(1, 's') for times, or a code per string")
         leaves.append(value)
         return (value.shape, value.dtype)
     if kind in DYNAMIC_SCALARS:
