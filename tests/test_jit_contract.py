@@ -98,6 +98,17 @@ def test_an_array_of_non_numbers_makes_the_call_run_eagerly(other):
         assert_allclose(jitted(x, shifted), grad(f)(x, shifted))
 
 
+def test_a_memmap_argument_is_an_array_read_at_every_call(tmp_path):
+    data = numpy.memmap(tmp_path / "X.dat", dtype=float, mode="w+", shape=(5, 3))
+    data[:] = numpy.arange(15.0).reshape(5, 3) / 10
+    f = lambda w, X: np.sum(np.tanh(X @ w) * X[:, 0])  # noqa: E731
+    jitted = grad(f, jit=True)
+    for k in range(5):  # the file's data changes between calls, the memmap stays
+        data += 0.1
+        assert_allclose(jitted(numpy.ones(3), data), grad(f)(numpy.ones(3), data), rtol=1e-12)
+    assert jitted.stats["fallbacks"] == 0
+
+
 def test_a_registered_class_is_traced_through_its_leaves():
     class Model:
         def __init__(self, w, scale):

@@ -40,6 +40,8 @@ class UnsafeArgument(Exception):
 
 def leaf_key(value, leaves, where):
     kind = type(value)
+    if kind is np.memmap:  # a file's data, computed with as any array (as eager does)
+        value, kind = value.view(np.ndarray), np.ndarray
     if kind is np.ndarray:
         if value.dtype == object:
             raise TypeError(f"jit: {where} is an object array; convert it with "
@@ -108,8 +110,13 @@ def static_key(value, where):
 
 
 def map_leaves(value, f):
-    """``value`` with each array and float/complex scalar replaced by ``f`` of it."""
-    return tree.tree_map(lambda leaf: f(leaf) if _is_dynamic(leaf) else leaf, value)
+    """``value`` with each array and float/complex scalar replaced by ``f`` of it (the
+    leaves ``leaf_key`` lists, in its order)."""
+    def leaf(value):
+        if type(value) is np.memmap:
+            return f(value.view(np.ndarray))
+        return f(value) if _is_dynamic(value) else value
+    return tree.tree_map(leaf, value)
 
 
 def _is_dynamic(leaf):
