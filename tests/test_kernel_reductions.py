@@ -196,3 +196,19 @@ def test_user_sums_over_leading_axes_and_others():
             assert same_bits(got, want)
     kinds = sorted(axes for k in kernels(jitted) for _, axes in k.region.reductions.values())
     assert kinds == [1, 2]
+
+
+@pytest.mark.parametrize("loss", [
+    lambda x: np.sum(x ** 2, axis=0).sum(),
+    lambda x: np.sum(np.sum(x * x, axis=0)),
+    lambda x: np.mean(np.sum(np.tanh(x) * x, axis=0) * 2.0),
+], ids=["sum-of-sum", "nested", "mean-of-scaled-sum"])
+def test_a_sum_of_a_fused_sum_is_computed_after_its_loop(loss):
+    """A reduction of another reduction of the same region cannot be accumulated in the
+    same loop (it raised KeyError building the kernel, on every call)."""
+    jitted, both = jit(loss), jit(grad(loss))
+    for k in range(3):
+        x = rng.standard_normal((30, 40))
+        assert jitted(x) == pytest.approx(loss(x), rel=1e-12)
+        numpy.testing.assert_allclose(both(x), grad(loss)(x), rtol=1e-12)
+    assert kernels(jitted)

@@ -94,7 +94,9 @@ def find_regions(steps, needed_after, min_size, guards=()):
         region = None
         if kind == "reduction":
             owner = region_of.get(operands[0].index) if _is_node(operands[0]) else None
-            if owner is not None and owner.open and not owner.scalar:
+            # (Not a sum of another of its sums: that value exists only after the loop.)
+            if owner is not None and owner.open and not owner.scalar \
+                    and operands[0].index not in owner.reductions:
                 region = owner  # an exit of the region computing what it reduces
                 region.steps.append(step)
                 region.reductions[step.index] = _reduction(step, operands)
