@@ -51,6 +51,8 @@ def test_indexing_a_traced_array_with_a_traced_int_is_a_gather():
     ("dict key", lambda x, n: x * {0: 2.0, 1: 3.0}[n], [0, 1, 0, 1], 2),
     ("if", lambda x, n: x * 2.0 if n > 2 else x * 3.0, [1, 5, 2, 7], 2),
     ("reshape", lambda x, n: np.sum(np.reshape(x, (n, -1))[0]), [1, 2, 1], 2),
+    ("sequence repeat", lambda x, n: np.sum(x * np.array([1.0, 2.0] * n)[:2]) * len((0,) * n)
+     + len(n * "ab"), [1, 2, 1], 2),
 ])
 def test_uses_that_need_the_number_are_guarded(name, f, values, traces):
     x = numpy.arange(4.0).reshape(2, 2) if name in ("axis keyword", "reshape") else 1.5
@@ -58,6 +60,17 @@ def test_uses_that_need_the_number_are_guarded(name, f, values, traces):
     for n in values:
         assert_allclose(jitted(x, n), f(x, n), rtol=1e-12)
     assert jitted.stats["traces"] == traces
+
+
+def test_a_gradient_rule_building_an_index_from_a_traced_axis():
+    """cumsum's gradient flips along its axis with (slice(None),) * axis: the traced
+    int repeats the tuple (it raised TypeError in multiply, and the call ran eagerly)."""
+    f = lambda x, a: np.sum(np.cumsum(x, axis=a) ** 2 * numpy.arange(1.0, 7.0).reshape(2, 3))
+    jitted = grad(f, jit=True)
+    for k, a in enumerate([0, 1, 1, 0, 1, -1]):
+        x = numpy.random.RandomState(k).rand(2, 3)
+        assert_allclose(jitted(x, a), grad(f, jit=False)(x, a), rtol=1e-12)
+    assert jitted.stats["fallbacks"] == 0
 
 
 def test_static_argnums_keeps_ints_in_the_signature():

@@ -256,7 +256,10 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
     def __rpow__(self, other): return power_operator(other, self)
     def __radd__(self, other): return anp.add(other, self)
     def __rsub__(self, other): return anp.subtract(other, self)
-    def __rmul__(self, other): return anp.multiply(other, self)
+    def __rmul__(self, other):
+        if _repeats(self, other):
+            return NotImplemented
+        return anp.multiply(other, self)
     def __rtruediv__(self, other): return anp.true_divide(other, self)
     def __rmod__(self, other): return anp.mod(other, self)
     def __rmatmul__(self, other): return anp.matmul(other, self)
@@ -385,12 +388,26 @@ def _defers_to(other):
 _deferring = {}
 
 
+def _repeats(box, other):
+    """``other * n`` with ``n`` a traced integer scalar (a jitted function's int) and
+    ``other`` a list, tuple or string repeats it, as with a Python or NumPy int: Python
+    does so (reading the count through ``__index__``, a guard) when the box declines."""
+    return isinstance(other, (list, tuple, str, bytes)) and \
+        isinstance(box._value, (int, _np.integer)) and not isinstance(box._value, bool)
+
+
 def _forward_operator(ufunc_name):
     def operator_method(self, other):
         if _defers_to(other):
             return NotImplemented
         return getattr(anp, ufunc_name)(self, other)
     return operator_method
+
+
+def _multiply_operator(self, other):
+    if _defers_to(other) or _repeats(self, other):
+        return NotImplemented
+    return anp.multiply(self, other)
 
 
 # Binary operators with the box on the left give way to array-likes of other libraries.
@@ -401,6 +418,7 @@ for _dunder, _ufunc in [("add", "add"), ("sub", "subtract"), ("mul", "multiply")
                         ("eq", "equal"), ("ne", "not_equal"), ("gt", "greater"),
                         ("ge", "greater_equal"), ("lt", "less"), ("le", "less_equal")]:
     setattr(ArrayBox, f"__{_dunder}__", _forward_operator(_ufunc))
+ArrayBox.__mul__ = _multiply_operator
 
 
 def _item(value):
