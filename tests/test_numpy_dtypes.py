@@ -124,3 +124,26 @@ def test_products_with_float64_operands_keep_a_float32_gradient(product):
     g = grad(product)(y32, c64)
     assert g.dtype == onp.float32
     onp.testing.assert_allclose(g, grad(product)(y32.astype(onp.float64), c64), rtol=1e-6)
+
+
+def _special_and_norms():
+    import jitgrad.scipy.special as sps
+    import jitgrad.scipy.stats as stats
+    rng = onp.random.RandomState(3)
+    unit = lambda shape: rng.uniform(-0.8, 0.8, shape)  # noqa: E731
+    positive = lambda shape: rng.uniform(0.5, 3.0, shape)  # noqa: E731
+    return [
+        (sps.erf, unit), (sps.erfc, unit), (sps.erfinv, unit), (sps.digamma, positive),
+        (sps.psi, positive), (stats.norm.cdf, unit), (stats.norm.logcdf, unit),
+        (lambda x: np.linalg.norm(x[0], ord=np.inf), unit),
+        (lambda x: np.linalg.norm(x, ord=1), unit), (lambda x: np.linalg.norm(x, ord=np.inf), unit),
+    ]
+
+
+@pytest.mark.parametrize("case", range(10))
+def test_special_functions_and_max_norms_keep_float32(case):
+    """Module constants that were NumPy float64 scalars (sqrt(pi), log(2 pi)), a float64
+    polygamma and integer tie counts made float32 gradients or tangents float64."""
+    fun, domain = _special_and_norms()[case]
+    x = domain((3, 4))
+    assert_float32_like_float64(lambda x: np.asarray(fun(x)), x)

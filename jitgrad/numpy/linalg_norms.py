@@ -38,9 +38,11 @@ def _kept(x, ans, axes):
     return anp.reshape(ans, shape)
 
 
-def _evenly(mask, axes):
-    """mask / (number of True along axes): ties share the gradient."""
-    return mask / anp.sum(mask, axis=axes, keepdims=True)
+def _evenly(mask, axes, x):
+    """mask / (number of True along axes): ties share the gradient (in x's precision:
+    float32 stays float32)."""
+    share = anp.astype(mask, _np.finfo(anp.result_type(x)).dtype)
+    return share / anp.sum(share, axis=axes, keepdims=True)
 
 
 def _singular_coefficient(x, ord, axes):
@@ -68,7 +70,7 @@ def norm_coefficient(x, ans, kind, ord, axes):
         if ord == 1:
             return unit
         if ord in (_np.inf, -_np.inf):
-            return unit * _evenly(absx == n, axes)
+            return unit * _evenly(absx == n, axes, x)
         if ord == 0:
             return anp.zeros_like(x)
         safe_n = anp.where(n == 0, 1, n)
@@ -78,7 +80,7 @@ def norm_coefficient(x, ans, kind, ord, axes):
         # 1: the largest column sum (over rows); inf: the largest row sum.
         summed, other = (row_axis, col_axis) if ord in (1, -1) else (col_axis, row_axis)
         sums = anp.sum(absx, axis=summed, keepdims=True)
-        return unit * _evenly(sums == n, (other,))
+        return unit * _evenly(sums == n, (other,), x)
     if ord in ("nuc", 2, -2):
         return anp.where(n == 0, 0, _singular_coefficient(x, ord, axes))
     raise ValueError(f"norm: invalid ord {ord!r} for a matrix norm.")

@@ -25,8 +25,8 @@ for _name, _obj in _special.__dict__.items():
 # Piecewise constant: the sign of the gamma function.
 gammasgn = notrace_primitive(_special.gammasgn)
 
-_SQRT_PI = _np.sqrt(_np.pi)
-_SQRT_2PI = _np.sqrt(2 * _np.pi)
+_SQRT_PI = float(_np.sqrt(_np.pi))  # Python floats: float32 inputs keep their dtype
+_SQRT_2PI = float(_np.sqrt(2 * _np.pi))
 
 
 def _not_differentiable(fun_name, arg_name, why):
@@ -71,7 +71,9 @@ _def_unary(gamma, lambda ans, x: ans * psi(x))
 _def_unary(gammaln, lambda ans, x: psi(x))
 _def_unary(loggamma, lambda ans, x: psi(x))
 _def_unary(rgamma, lambda ans, x: -ans * psi(x))
-_def_unary(psi, lambda ans, x: polygamma(1, x))  # digamma is the same ufunc
+# digamma is the same ufunc. SciPy's polygamma computes in float64 whatever x is:
+# the derivative takes psi's own dtype (a float32 tangent for a float32 psi).
+_def_unary(psi, lambda ans, x: anp.astype(polygamma(1, x), anp.result_type(ans)))
 _def_elementwise(polygamma, _order_param("polygamma"),
                  lambda ans, n, x: polygamma(n + 1, x))
 _def_elementwise(beta, lambda ans, a, b: ans * (psi(a) - psi(a + b)),

@@ -16,7 +16,7 @@ from ...trace import (defjvp, defjvp_argnums, defvjp, defvjp_argnums, notrace_pr
                       primitive)
 from ._support import sampler
 
-_LOG_2PI = _np.log(2 * _np.pi)
+_LOG_2PI = float(_np.log(2 * _np.pi))
 _lapack_cholesky = limited(_linalg.cholesky)
 _lapack_solve_triangular = limited(_linalg.solve_triangular)
 

@@ -5,7 +5,7 @@ from ...numpy import numpy_wrapper as anp
 from .. import special
 from ._support import sampler, standardize
 
-_LOG_SQRT_2PI = 0.5 * _np.log(2 * _np.pi)
+_LOG_SQRT_2PI = float(0.5 * _np.log(2 * _np.pi))  # a Python float: float32 stays float32
 
 
 def logpdf(x, loc=0.0, scale=1.0):
