@@ -86,3 +86,14 @@ HOLOMORPHIC = [
 def test_holomorphic_grad(name, f, shape, derivative):
     z = crandn(*shape)
     onp.testing.assert_allclose(holomorphic_grad(f)(z), derivative(z), rtol=1e-8)
+
+
+@pytest.mark.parametrize("make", [onp.complex128, complex], ids=["numpy", "python"])
+def test_products_of_complex_scalars(make):
+    """Two complex scalars multiply with the scalar * (elementwise.scalar_multiply), as
+    eager code computes them: first and second derivatives, both modes."""
+    z, w = make(0.3 - 1.2j), make(-0.7 + 0.4j)
+    f = lambda z, w: np.real(z * w * np.conj(z)) + np.imag(w * z)  # noqa: E731
+    check_grads(f, modes=["fwd", "rev"], order=2)(z, w)
+    check_grads(f, argnum=1, modes=["fwd", "rev"], order=2)(z, w)
+    assert holomorphic_grad(lambda z: z * w)(z) == w

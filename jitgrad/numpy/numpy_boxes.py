@@ -20,7 +20,7 @@ from ..trace.core import concrete, concrete_value
 from ..trace.hooks import observed_only as _only_the_jit_traces, refuse_replay
 from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
-from .elementwise import power_operator
+from .elementwise import multiply_operator, power_operator
 from .indexing import getitem, index_update, is_basic_index, plain_index
 from .traced_index import assemble, split_traced_index, take_at
 from .conversions import conversion_error, number_error
@@ -259,7 +259,7 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
     def __rmul__(self, other):
         if _repeats(self, other):
             return NotImplemented
-        return anp.multiply(other, self)
+        return multiply_operator(other, self)
     def __rtruediv__(self, other): return anp.true_divide(other, self)
     def __rmod__(self, other): return anp.mod(other, self)
     def __rmatmul__(self, other): return anp.matmul(other, self)
@@ -407,7 +407,7 @@ def _forward_operator(ufunc_name):
 def _multiply_operator(self, other):
     if _defers_to(other) or _repeats(self, other):
         return NotImplemented
-    return anp.multiply(self, other)
+    return multiply_operator(self, other)
 
 
 # Binary operators with the box on the left give way to array-likes of other libraries.
