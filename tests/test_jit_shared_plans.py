@@ -142,3 +142,47 @@ def test_a_closure_array_dying_while_the_plan_lock_is_held_does_not_deadlock():
     run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
                          timeout=120)
     assert run.stdout.strip() == "done", run.stderr
+
+
+# -- rebinding between calls of one jitted object ----------------------------------
+batch = numpy.ones(3)
+
+
+def batch_loss(w):
+    return np.sum((batch * w - 1.0) ** 2)
+
+
+def test_a_global_rebound_between_calls_is_read_anew():
+    """A training loop assigning the next minibatch to a global: each call computes
+    with the batch bound at that call, as eagerly (the plans used to keep the first)."""
+    global batch
+    rng = numpy.random.RandomState(0)
+    batches = [rng.randn(3) for _ in range(4)]
+    jitted, w = jit(grad(batch_loss), trace_after=0), numpy.ones(3)
+    with pytest.warns(UserWarning, match="reads 'batch', which has been rebound 3 times"):
+        for epoch in range(3):
+            for b in batches:
+                batch = b
+                assert_allclose(jitted(w), grad(batch_loss)(w), rtol=1e-12)
+    assert jitted.stats["traces"] == 4  # one per batch, replayed in later epochs
+    batch = numpy.ones(3)
+
+
+def test_a_closure_variable_rebound_between_calls_is_read_anew():
+    scale = 2.0
+    jitted = jit(lambda x: x * scale, trace_after=0)
+    with pytest.warns(UserWarning, match="reads 'scale', which has been rebound 3 times"):
+        for k in range(4):
+            assert jitted(1.5) == 1.5 * scale
+            assert jitted(2.5) == 2.5 * scale
+            scale = scale + 1.0  # a new float object: the closure cell is rebound
+    assert jitted._rebinds == 3  # (the last rebinding is after the last call)
+
+
+def test_an_array_changed_in_place_stays_the_traced_constant():
+    """The footgun kept (README, footgun 1): in place, the binding is the same."""
+    data = numpy.ones(2)
+    jitted = jit(lambda x: np.sum(data * x), trace_after=0)
+    assert jitted(numpy.ones(2)) == 2.0
+    data[:] = 3.0
+    assert jitted(numpy.ones(2)) == 2.0

@@ -10,6 +10,13 @@ a plan, so an array changed since gives a new key), containers entry by entry,
 functions recursively (jitgrad's, NumPy's and SciPy's own by identity). A function
 reaching anything else (an object whose state could change unseen) has no key: its
 jitted objects keep plans of their own, as before.
+
+The globals and closure variables a key was computed from are also checked before
+each call of a jitted object (``Reads.still_bound``): one rebound since (a training
+loop assigning the next minibatch to a global) makes the object look its plans up
+under the new key, as a jitted object made now would, instead of replaying plans
+traced with the old value. An array changed in place keeps its binding: that stays
+a constant of the plans (README, footgun 1).
 """
 import functools
 import types
@@ -22,12 +29,53 @@ from .identity import constant_key
 _SCALARS = (type(None), bool, int, float, complex, str, bytes, np.generic)
 
 
-def function_key(fun, arrays=None):
-    """A hashable key equal for callables that compute the same thing, or None. The
-    arrays it was computed from (closure contents, globals) are appended to ``arrays``:
-    a key naming a dead array can never match again."""
+class Reads:
+    """What a key was computed from: ``arrays`` (closure contents, globals; a key naming
+    a dead array can never match again) and ``bindings``, ``(holder, name, value)`` for
+    each global (``holder`` the globals dict) and closure variable (``holder`` its
+    cell) the code reads, modules aside: ``still_bound`` tells whether each
+    still holds the same object."""
+
+    def __init__(self):
+        self.arrays, self.bindings, self._bound = [], [], set()
+
+    def still_bound(self):
+        """A function of no arguments, True while every binding holds the object it held
+        (generated: called before each jitted call), or None when there are none."""
+        if not self.bindings:
+            return None
+        namespace = {"_missing": object()}
+        tests = []
+        for k, (holder, name, value) in enumerate(self.bindings):
+            namespace[f"_h{k}"], namespace[f"_v{k}"] = holder, value
+            tests.append(f"_h{k}.cell_contents is _v{k}" if type(holder) is types.CellType
+                         else f"_h{k}.get({name!r}, _missing) is _v{k}")
+        source = ("def still_bound():\n"
+                  "    try:\n"
+                  f"        return {' and '.join(tests)}\n"
+                  "    except ValueError:  # a closure variable deleted\n"
+                  "        return False\n")
+        exec(compile(source, "<jitgrad bindings>", "exec"), namespace)
+        return namespace["still_bound"]
+
+    def rebound(self):
+        """The name of the first binding that holds another object now, or None."""
+        for holder, name, value in self.bindings:
+            try:
+                now = holder.cell_contents if type(holder) is types.CellType else \
+                    holder.get(name, self)
+            except ValueError:
+                now = self
+            if now is not value:
+                return name
+        return None
+
+
+def function_key(fun, reads=None):
+    """A hashable key equal for callables that compute the same thing, or None; what
+    it read is recorded in ``reads`` (a ``Reads``)."""
     try:
-        return _function_key(fun, set(), [] if arrays is None else arrays)
+        return _function_key(fun, set(), Reads() if reads is None else reads)
     except _NoKey:
         return None
 
@@ -36,7 +84,14 @@ class _NoKey(Exception):
     pass
 
 
-def _function_key(fun, active, arrays):
+def _bind(reads, holder, name, value):
+    where = (id(holder), name)
+    if not isinstance(value, types.ModuleType) and where not in reads._bound:
+        reads._bound.add(where)  # (modules, np and math: rebinding them is no idiom)
+        reads.bindings.append((holder, name, value))
+
+
+def _function_key(fun, active, reads):
     if id(fun) in active:  # a recursive function reaching itself through its closure
         return ("recursive", getattr(fun, "__qualname__", None))
     active = active | {id(fun)}
@@ -44,18 +99,23 @@ def _function_key(fun, active, arrays):
         if _is_library(fun):
             return ("library", fun)
         cells = fun.__closure__ or ()
+        names = [name for name in _global_names(fun.__code__) if name in fun.__globals__]
+        for name, cell in zip(fun.__code__.co_freevars, cells):
+            _bind(reads, cell, name, cell.cell_contents)
+        for name in names:
+            _bind(reads, fun.__globals__, name, fun.__globals__[name])
         return ("function", fun.__code__, id(fun.__globals__),
-                tuple(_value_key(cell.cell_contents, active, arrays) for cell in cells),
-                _value_key(fun.__defaults__, active, arrays),
-                _value_key(fun.__kwdefaults__, active, arrays),
-                tuple((name, _value_key(fun.__globals__[name], active, arrays))
-                      for name in _global_names(fun.__code__) if name in fun.__globals__))
+                tuple(_value_key(cell.cell_contents, active, reads) for cell in cells),
+                _value_key(fun.__defaults__, active, reads),
+                _value_key(fun.__kwdefaults__, active, reads),
+                tuple((name, _value_key(fun.__globals__[name], active, reads))
+                      for name in names))
     if isinstance(fun, functools.partial):
-        return ("partial", _function_key(fun.func, active, arrays),
-                _value_key(fun.args, active, arrays), _value_key(fun.keywords, active, arrays))
+        return ("partial", _function_key(fun.func, active, reads),
+                _value_key(fun.args, active, reads), _value_key(fun.keywords, active, reads))
     described = getattr(fun, "function_key_parts", None)  # Derivative, JitFunction
     if described is not None:
-        return (type(fun).__name__,) + tuple(_value_key(part, active, arrays)
+        return (type(fun).__name__,) + tuple(_value_key(part, active, reads)
                                              for part in described())
     if isinstance(fun, (types.BuiltinFunctionType, np.ufunc)):
         return ("builtin", fun)
@@ -89,23 +149,23 @@ def _checksum(array):
     return zlib.crc32(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
 
 
-def _value_key(value, active, arrays):
+def _value_key(value, active, reads):
     if isinstance(value, _SCALARS):
         return constant_key(value)
     if type(value) is np.ndarray:
         if value.dtype.hasobject:
             raise _NoKey
-        arrays.append(value)
+        reads.arrays.append(value)
         return ("array", id(value), value.shape, value.dtype.str, _checksum(value))
     if type(value) in (tuple, list):
-        return (type(value), tuple(_value_key(v, active, arrays) for v in value))
+        return (type(value), tuple(_value_key(v, active, reads) for v in value))
     if type(value) is dict:
-        return (dict, tuple((_value_key(k, active, arrays), _value_key(v, active, arrays))
+        return (dict, tuple((_value_key(k, active, reads), _value_key(v, active, reads))
                             for k, v in value.items()))
     if isinstance(value, types.ModuleType):
         return ("module", value.__name__)
     if isinstance(value, type):
         return ("type", value)
     if callable(value):
-        return _function_key(value, active, arrays)
+        return _function_key(value, active, reads)
     raise _NoKey

@@ -36,7 +36,7 @@ from ..trace.core import TraceLevel, innermost_level, new_box
 from .graph import NO_RESULT, GraphNode, PrimitiveRaised, TraceUnsupported
 from .recorder import Recorder
 from .plan import GuardFailed, Plan
-from .function_key import function_key
+from .function_key import Reads, function_key
 from .signature_cache import Signatures, fits_function
 from .signature import (NUMERIC_KINDS, Boxed, LazyOutput, ReturnsFunction, UnsafeArgument,
                         leaf_key, map_leaves, output_tree, pick, plain_tree, static_key)
@@ -70,6 +70,9 @@ MAX_SIGNATURES = 64
 RETURNS_BEFORE_GROWING = 8
 MAX_SIGNATURES_GROWN = 4 * MAX_SIGNATURES
 RETRACE_WARNING_THRESHOLD = 10
+# Rebindings of a global or closure variable the function reads (each one a new key:
+# function_key.py) after which a warning suggests passing the value as an argument.
+REBINDS_BEFORE_WARNING = 3
 _EAGER = "eager"
 _STAGED = "staged"
 
@@ -181,8 +184,11 @@ class JitFunction:
         self._fuse_after = fuse_after_seconds()
         # Plans (and the lock guarding them) are shared with every jitted object made
         # for the same function before: an operator rebuilt in a loop traces once.
+        self._reads = Reads()
         self._cache, self._lock, self._staged = _plans_for(fun, self.static_argnums,
-                                                          self.static_argnames)
+                                                          self.static_argnames, self._reads)
+        self._still_bound = self._reads.still_bound()
+        self._rebinds = 0
         self._warned = set()
         self._traces_raised = 0
         self._max_signatures, self._evicted, self._returns = MAX_SIGNATURES, OrderedDict(), 0
@@ -223,6 +229,8 @@ class JitFunction:
             # also reach f through its closure: run the Python so they see it all.
             self.stats["passthrough"] += 1
             return self.fun(*args, **kwargs)
+        if self._still_bound is not None and not self._still_bound():
+            self._rekey()
         leaves = args
         entry = self._cache.recent  # the signature served last (signature_cache.py)
         recognized = entry is not None and not kwargs and entry.fits(*args)
@@ -281,6 +289,23 @@ class JitFunction:
             entry.hits += 1
             return out
         return self._other_paths(entry, signature, leaves, args, kwargs)
+
+    def _rekey(self):
+        """A global or closure variable the function reads was rebound since its key
+        was computed: the plans are now those of the new value, as for a jitted object
+        made now (function_key.py); the old ones stay shared under the old key."""
+        name = self._reads.rebound()
+        with self._lock:
+            self._reads = Reads()
+            self._cache, self._lock, self._staged = _plans_for(
+                self.fun, self.static_argnums, self.static_argnames, self._reads)
+            self._still_bound = self._reads.still_bound()
+        self._rebinds += 1
+        if self._rebinds == REBINDS_BEFORE_WARNING:
+            self._warn_once(
+                f"jit: {self!r} reads {name!r}, which has been rebound {self._rebinds} times "
+                "since it was jitted: each value gets plans of its own, traced anew (a "
+                "value used once runs eagerly). Pass values that change as arguments.")
 
     def _other_paths(self, entry, signature, leaves, args, kwargs, first_failure=None):
         """Try each plan of the signature (after ``first_failure``'s: the plan tried
@@ -704,11 +729,12 @@ def clear_shared_plans():
         _entry_arrays.clear()
 
 
-def _plans_for(fun, static_argnums, static_argnames):
+def _plans_for(fun, static_argnums, static_argnames, reads):
     """``(plan cache, its lock, staged functions)``: shared with earlier jitted objects of
-    the same function, or new ones when the function has no key (function_key)."""
-    arrays = []
-    key = function_key(fun, arrays)
+    the same function, or new ones when the function has no key (function_key, which
+    records in ``reads`` what it read)."""
+    key = function_key(fun, reads)
+    arrays = reads.arrays
     if key is None:
         return Signatures(), threading.RLock(), {}
     # Plans are built under the JITGRAD_* settings of their time (fusion, kernel cache).
