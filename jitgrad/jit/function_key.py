@@ -36,39 +36,59 @@ class Reads:
     cell) the code reads, modules aside: ``still_bound`` tells whether each
     still holds the same object."""
 
-    def __init__(self):
+    def __init__(self, known_arrays=None):
         self.arrays, self.bindings, self._bound = [], [], set()
+        # ids of the arrays named by stored keys: an array not among them cannot make
+        # the key match a stored one, so it is keyed by identity alone (no checksum of
+        # its bytes, 28 us per 100 kB) and ``unseen`` is set. None: checksum them all.
+        self.known_arrays, self.unseen = known_arrays, False
 
     def still_bound(self):
         """A function of no arguments, True while every binding holds the object it held
-        (generated: called before each jitted call), or None when there are none."""
+        (called before each jitted call), or None when there are none."""
         if not self.bindings:
             return None
-        namespace = {"_missing": object()}
-        tests = []
-        for k, (holder, name, value) in enumerate(self.bindings):
-            namespace[f"_h{k}"], namespace[f"_v{k}"] = holder, value
-            tests.append(f"_h{k}.cell_contents is _v{k}" if type(holder) is types.CellType
-                         else f"_h{k}.get({name!r}, _missing) is _v{k}")
-        source = ("def still_bound():\n"
-                  "    try:\n"
-                  f"        return {' and '.join(tests)}\n"
-                  "    except ValueError:  # a closure variable deleted\n"
-                  "        return False\n")
-        exec(compile(source, "<jitgrad bindings>", "exec"), namespace)
-        return namespace["still_bound"]
+        kinds = tuple(None if type(holder) is types.CellType else name
+                      for holder, name, _ in self.bindings)
+        return _checker_maker(kinds)(_MISSING, *(part for holder, _, value in self.bindings
+                                                 for part in (holder, value)))
 
     def rebound(self):
         """The name of the first binding that holds another object now, or None."""
         for holder, name, value in self.bindings:
             try:
                 now = holder.cell_contents if type(holder) is types.CellType else \
-                    holder.get(name, self)
+                    holder.get(name, _MISSING)
             except ValueError:
-                now = self
+                now = _MISSING
             if now is not value:
                 return name
         return None
+
+
+_MISSING = object()
+
+
+@functools.lru_cache(maxsize=256)
+def _checker_maker(kinds):
+    """A function of (missing, holder, value, holder, value...) making ``still_bound``
+    for bindings of these kinds (a global's name, or None for a closure cell), generated
+    once per kinds: a jitted object is made per call where an operator is rebuilt."""
+    params, tests = ["_missing"], []
+    for k, name in enumerate(kinds):
+        params += [f"_h{k}", f"_v{k}"]
+        tests.append(f"_h{k}.cell_contents is _v{k}" if name is None else
+                     f"_h{k}.get({name!r}, _missing) is _v{k}")
+    source = (f"def make({', '.join(params)}):\n"
+              "    def still_bound():\n"
+              "        try:\n"
+              f"            return {' and '.join(tests)}\n"
+              "        except ValueError:  # a closure variable deleted\n"
+              "            return False\n"
+              "    return still_bound\n")
+    namespace = {}
+    exec(compile(source, "<jitgrad bindings>", "exec"), namespace)
+    return namespace["make"]
 
 
 def function_key(fun, reads=None):
@@ -156,6 +176,9 @@ def _value_key(value, active, reads):
         if value.dtype.hasobject:
             raise _NoKey
         reads.arrays.append(value)
+        if reads.known_arrays is not None and id(value) not in reads.known_arrays:
+            reads.unseen = True
+            return ("unseen array", id(value))
         return ("array", id(value), value.shape, value.dtype.str, _checksum(value))
     if type(value) in (tuple, list):
         return (type(value), tuple(_value_key(v, active, reads) for v in value))

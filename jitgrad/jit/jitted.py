@@ -184,7 +184,7 @@ class JitFunction:
         self._fuse_after = fuse_after_seconds()
         # Plans (and the lock guarding them) are shared with every jitted object made
         # for the same function before: an operator rebuilt in a loop traces once.
-        self._reads = Reads()
+        self._reads = Reads(_watched)
         self._cache, self._lock, self._staged = _plans_for(fun, self.static_argnums,
                                                           self.static_argnames, self._reads)
         self._still_bound = self._reads.still_bound()
@@ -290,13 +290,24 @@ class JitFunction:
             return out
         return self._other_paths(entry, signature, leaves, args, kwargs)
 
+    def _share_plans(self):
+        """Its first plan is traced: a function keyed without reading its arrays' bytes
+        (``_plans_for``) shares its plans from now on with jitted objects made later for
+        the same function and data (an operator rebuilt in a loop traces once)."""
+        self._reads.unseen = False
+        reads = Reads()
+        key = function_key(self.fun, reads)
+        if key is not None:
+            _share(_full_key(key, self.static_argnums, self.static_argnames), reads.arrays,
+                   (self._cache, self._lock, self._staged))
+
     def _rekey(self):
         """A global or closure variable the function reads was rebound since its key
         was computed: the plans are now those of the new value, as for a jitted object
         made now (function_key.py); the old ones stay shared under the old key."""
         name = self._reads.rebound()
         with self._lock:
-            self._reads = Reads()
+            self._reads = Reads(_watched)
             self._cache, self._lock, self._staged = _plans_for(
                 self.fun, self.static_argnums, self.static_argnames, self._reads)
             self._still_bound = self._reads.still_bound()
@@ -595,6 +606,8 @@ class JitFunction:
             entry.insert(0, plan)
             del entry[MAX_PATHS_PER_SIGNATURE:]
             self._evict()
+        if self._reads.unseen:
+            self._share_plans()
         logger.debug("traced %r (%s): %d steps, %d guards", self, self.last_miss,
                      plan.n_steps, plan.n_guards)
         return out
@@ -732,30 +745,39 @@ def clear_shared_plans():
 def _plans_for(fun, static_argnums, static_argnames, reads):
     """``(plan cache, its lock, staged functions)``: shared with earlier jitted objects of
     the same function, or new ones when the function has no key (function_key, which
-    records in ``reads`` what it read)."""
+    records in ``reads`` what it read). New ones too, not yet shared, when the function
+    reads an array no stored key names (``reads.unseen``: a closure over this step's
+    minibatch); ``_share`` shares them once a plan is traced."""
     key = function_key(fun, reads)
-    arrays = reads.arrays
-    if key is None:
+    if key is None or reads.unseen:
         return Signatures(), threading.RLock(), {}
+    return _share(_full_key(key, static_argnums, static_argnames), reads.arrays, None)
+
+
+def _full_key(key, static_argnums, static_argnames):
     # Plans are built under the JITGRAD_* settings of their time (fusion, kernel cache).
-    key = (key, tuple(sorted(static_argnums)), tuple(sorted(static_argnames, key=str)),
-           _jit_settings())
+    return (key, tuple(sorted(static_argnums)), tuple(sorted(static_argnames, key=str)),
+            _jit_settings())
+
+
+def _share(key, arrays, state):
+    """The state stored under ``key``, or ``state`` (new ones if None) stored there."""
     with _shared_lock:
         if _dead_ids:
             _drop_dead_entries()
-        state = _shared_plans.get(key)
-        if state is None:
-            state = _shared_plans[key] = (Signatures(), threading.RLock(), {})
-            while len(_shared_plans) > MAX_SHARED_FUNCTIONS:
-                _entry_arrays.pop(_shared_plans.popitem(last=False)[0], None)
-            if arrays:
-                _entry_arrays[key] = frozenset(map(id, arrays))
-                for array in arrays:
-                    if id(array) not in _watched:
-                        _watched.add(id(array))
-                        weakref.finalize(array, _dead_ids.append, id(array))
-        else:
+        stored = _shared_plans.get(key)
+        if stored is not None:
             _shared_plans.move_to_end(key)
+            return stored
+        state = _shared_plans[key] = state or (Signatures(), threading.RLock(), {})
+        while len(_shared_plans) > MAX_SHARED_FUNCTIONS:
+            _entry_arrays.pop(_shared_plans.popitem(last=False)[0], None)
+        if arrays:
+            _entry_arrays[key] = frozenset(map(id, arrays))
+            for array in arrays:
+                if id(array) not in _watched:
+                    _watched.add(id(array))
+                    weakref.finalize(array, _dead_ids.append, id(array))
         return state
 
 
