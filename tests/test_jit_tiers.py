@@ -29,6 +29,23 @@ def test_the_first_call_runs_eagerly_the_second_traces_later_ones_replay():
         assert {key: jitted.stats[key] for key in expected} == expected
 
 
+def test_shapes_called_a_few_times_each_stop_being_traced(monkeypatch):
+    """Data growing by a point per round, three calls per size: once four traces served
+    fewer than 8 calls each, a new shape runs eagerly 8 times before it traces (a trace
+    costs 6-8 eager calls: tracing each shape made such a program 2-3x slower)."""
+    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "1")
+    jitted = grad(loss, jit=True)
+    for n in range(3, 15):
+        for _ in range(3):
+            w, x = numpy.random.randn(n), numpy.random.randn(n)
+            assert_allclose(jitted(w, x), grad(loss)(w, x), rtol=1e-12)
+    assert jitted.stats["traces"] == 4
+    for k in range(12):  # a shape that comes often still traces, after 8 eager calls
+        w, x = numpy.random.randn(20), numpy.random.randn(20)
+        assert_allclose(jitted(w, x), grad(loss)(w, x), rtol=1e-12)
+    assert jitted.stats["traces"] == 5 and jitted.stats["hits"] == 4 * 1 + 3
+
+
 def test_a_function_called_once_never_traces():
     jitted = jit(loss, trace_after=1)
     assert_allclose(jitted(numpy.ones(3), numpy.ones(3)), loss(numpy.ones(3), numpy.ones(3)))

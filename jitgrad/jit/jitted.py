@@ -265,7 +265,7 @@ class JitFunction:
         if entry is _STAGED:
             return self._staged_call(args, kwargs)
         if not entry:  # no plan yet: a signature's first calls run eagerly
-            if entry.eager_calls < self.trace_after:
+            if entry.eager_calls < self._calls_before_trace():
                 return self._run_eagerly(entry, args, kwargs)
             return self._trace(signature, leaves, args, kwargs)
         if not recognized:  # (a recognized signature is the most recently used already)
@@ -452,6 +452,17 @@ class JitFunction:
             if self._returns >= RETURNS_BEFORE_GROWING and \
                     self._max_signatures < MAX_SIGNATURES_GROWN:
                 self._max_signatures, self._returns = 2 * self._max_signatures, 0
+
+    def _calls_before_trace(self):
+        """How many calls of a new signature run eagerly: ``trace_after``, or eight times
+        that once tracing has not paid on this function (new shapes that come a few
+        times each, as a GP fit's data growing by a point per round: a trace costs 6-8
+        eager calls, and its plan served fewer calls than that on average)."""
+        traces = self.stats["traces"]
+        if self._trace_after_given is None and traces >= MIN_TRACES_JUDGED and \
+                self.stats["hits"] < HITS_PER_TRACE_TO_PAY * traces:
+            return self.trace_after * SLOW_TRACE_AFTER_FACTOR
+        return self.trace_after
 
     def _run_eagerly(self, entry, args, kwargs):
         """A call run eagerly by the tier policy, timed: what eager costs is what the
@@ -857,6 +868,12 @@ def trace_after_calls():
 
 
 DEFAULT_TRACE_AFTER_CALLS = 1
+# A function whose traces served fewer than HITS_PER_TRACE_TO_PAY calls each (judged
+# from MIN_TRACES_JUDGED traces on) traces a new signature after SLOW_TRACE_AFTER_FACTOR
+# times more eager calls (``_calls_before_trace``).
+HITS_PER_TRACE_TO_PAY = 8
+MIN_TRACES_JUDGED = 4
+SLOW_TRACE_AFTER_FACTOR = 8
 
 
 class _Paths(list):
