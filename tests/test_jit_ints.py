@@ -155,3 +155,23 @@ def test_an_int_to_a_negative_traced_int_power_is_a_float_as_in_python():
         assert_allclose(jitted(w, p), grad(f)(w, p), rtol=1e-15)
     assert jitted.stats["fallbacks"] == 0 and jitted.stats["hits"] >= 3
     assert jitted.stats["traces"] <= 2  # one path per sign of the exponent
+
+
+def test_a_captured_array_sliced_at_a_traced_int_says_to_pass_it_as_an_argument():
+    """autograd's minibatch idiom over more batches than the paths kept: the fallback's
+    warning names the cause and the fix, and the fix traces once for every batch."""
+    data = numpy.random.RandomState(1).randn(40 * 4, 3)
+
+    def captured(w, i):
+        return np.sum(np.tanh(data[(i % 40) * 4:(i % 40 + 1) * 4] @ w))
+
+    def passed(w, i, X):
+        return np.sum(np.tanh(X[(i % 40) * 4:(i % 40 + 1) * 4] @ w))
+
+    jitted, fixed = grad(captured, jit=True), grad(passed, jit=True)
+    with pytest.warns(UserWarning, match="Pass that array as an argument"):
+        for i in range(80):
+            w = numpy.full(3, 0.01 * i)
+            assert_allclose(jitted(w, i), grad(captured)(w, i), rtol=1e-12)
+            assert_allclose(fixed(w, i, data), grad(passed)(w, i, data), rtol=1e-12)
+    assert fixed.stats["traces"] == 1

@@ -21,6 +21,7 @@ import itertools
 import sys
 import logging
 import numbers
+import operator
 import os
 import threading
 import time
@@ -301,6 +302,17 @@ class JitFunction:
             _share(_full_key(key, self.static_argnums, self.static_argnames), reads.arrays,
                    (self._cache, self._lock, self._staged))
 
+    def _index_advice(self):
+        """For a warning whose latest new path came from an int Python needed as an index
+        (a guard on ``operator.index``): the likely cause and its fix."""
+        guard = getattr(self, "_last_guard", None)
+        if guard is None or guard.convert is not operator.index:
+            return ""
+        return ("; that guard is an index or slice bound Python needed: a plain array "
+                "the function captures, sliced at a traced int (autograd's minibatch idiom "
+                "X[i * n:(i + 1) * n]), takes a path per value. Pass that array as an "
+                "argument: its slices are then traced, one plan for every value")
+
     def _rekey(self):
         """A global or closure variable the function reads was rebound since its key
         was computed: the plans are now those of the new value, as for a jitted object
@@ -330,6 +342,7 @@ class JitFunction:
             self.stats["guard_misses"] += 1
             number, seen = failure.args
             self.last_miss = f"{plan.guards[number]} failed"
+            self._last_guard = plan.guards[number]
             path.append((_ledger(plan).serial, number, _seen_key(seen), _is_array(seen)))
             key = _guard_key(number, seen)
             if key is not None:
@@ -397,9 +410,10 @@ class JitFunction:
             # Python's control flow takes a new path on most calls (a loop that stops
             # on a value, a plain table indexed by traced indices): tracing each time
             # would be slower than running eagerly.
-            self._fall_back(signature, f"a new path is traced on most calls ({entry.retraces} "
-                                       f"of {entry.retraces + entry.hits}; the latest: "
-                                       f"{self.last_miss})")
+            self._fall_back(signature, f"Python's control flow took a new path on most "
+                                       f"calls ({entry.retraces} of "
+                                       f"{entry.retraces + entry.hits}; the latest: "
+                                       f"{self.last_miss}){self._index_advice()}")
             return self.fun(*args, **kwargs)
         if self.trace_after and path:
             # A path seen fewer than trace_after times before runs eagerly: one never
@@ -572,7 +586,7 @@ class JitFunction:
                           "shapes fixed; strings, bools and static arguments are part of the "
                           "signature, and a value Python needs (float(x), range(n), a slice "
                           "bound, an if on a traced value) is guarded: each new one traces "
-                          "again (jitgrad.explain shows the guards).",
+                          f"again (jitgrad.explain shows the guards){self._index_advice()}.",
                           stacklevel=_user_stacklevel())
         rng_state = np.random.get_state()
         start = time.perf_counter()
