@@ -192,7 +192,7 @@ def test_a_new_path_on_most_calls_runs_eagerly():
     f = lambda x: x * int(x * 1e6)  # int() guards the number: a new one each call
     jitted = jit(f)
     rng = numpy.random.RandomState(1)
-    with pytest.warns(UserWarning, match="a new path is traced on most calls"):
+    with pytest.warns(UserWarning, match="took a new path on most calls"):
         for _ in range(40):
             x = rng.rand()
             assert_allclose(jitted(x), f(x))

@@ -101,7 +101,7 @@ def test_a_path_never_taken_twice_is_never_traced():
     f = lambda x: x * int(x * 1e6)  # int() guards the number: a new one each call
     jitted = jit(f, trace_after=1)
     rng = numpy.random.RandomState(1)
-    with pytest.warns(UserWarning, match="a new path is traced on most calls"):
+    with pytest.warns(UserWarning, match="took a new path on most calls"):
         for _ in range(jitted_module.MAX_NEW_PATHS + 5):
             x = rng.rand()
             assert_allclose(jitted(x), f(x))
