@@ -284,3 +284,52 @@ def test_autograd_module_paths_import_and_work():
     fun, _, _, parents = node.recipe
     assert fun is np.multiply and [argnum for argnum, _ in parents] == [0, 1]
     assert parents[0][1].value == pytest.approx(numpy.sin(0.5))
+
+
+# ---- signatures and module attributes as autograd's --------------------------------
+def test_autograds_modules_are_attributes_after_import():
+    import jitgrad
+    import jitgrad.misc
+    assert jitgrad.extend.defvjp and jitgrad.core.primitive and jitgrad.tracer.getval
+    assert jitgrad.util.quick_grad_check and jitgrad.misc.tracers.const_graph
+
+
+def test_optimizers_take_x0_by_name_and_unflatten_optimizer_makes_one():
+    from jitgrad.misc.optimizers import adam, rmsprop, sgd, unflatten_optimizer
+    grad_of = lambda x, i: {"w": 2 * x["w"], "b": [2 * x["b"][0]]}  # noqa: E731
+    start = {"w": numpy.ones(2), "b": [numpy.full(3, -1.0)]}
+    for optimizer in (adam, rmsprop, sgd):
+        out = optimizer(grad_of, x0=start, num_iters=5)
+        assert out["w"].shape == (2,) and out["b"][0].shape == (3,)
+
+    @unflatten_optimizer
+    def plain_descent(grad, x, callback=None, num_iters=3, step_size=0.25):
+        for i in range(num_iters):
+            g = grad(x, i)
+            if callback:
+                callback(x, i, g)
+            x = x - step_size * g
+        return x
+    seen = []
+    out = plain_descent(grad_of, start, lambda x, i, g: seen.append(sorted(x)))
+    numpy.testing.assert_allclose(out["w"], 0.125 * numpy.ones(2))
+    numpy.testing.assert_allclose(out["b"][0], -0.125 * numpy.ones(3))
+    assert seen == [["b", "w"]] * 3
+
+
+def test_odeint_takes_scipys_positional_settings():
+    import scipy.integrate
+    f = lambda y, t, a: -a * y  # noqa: E731
+    t = numpy.linspace(0.0, 1.0, 4)
+    settings = (None, None, 1e-11, 1e-11)  # ml, mu, rtol, atol
+    ours = odeint(f, numpy.ones(2), t, (0.5,), None, 0, 0, *settings)
+    numpy.testing.assert_allclose(
+        ours, scipy.integrate.odeint(f, numpy.ones(2), t, (0.5,), None, 0, 0, *settings))
+    check_grads(lambda a: odeint(f, numpy.ones(2), t, (a,), None, 0, 0, *settings),
+                modes=["rev"], order=1)(0.5)
+    with pytest.raises(TypeError, match="multiple values for argument 'rtol'"):
+        odeint(f, numpy.ones(2), t, (0.5,), None, 0, 0, *settings, rtol=1e-3)
+
+
+def test_empty_like_takes_prototype_by_name():
+    assert np.empty_like(prototype=numpy.ones((2, 3))).shape == (2, 3)

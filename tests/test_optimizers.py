@@ -132,10 +132,10 @@ def test_structured_start_and_callback_match_reference(optimizer, reference):
 
 def test_signatures_and_defaults():
     expected = {
-        sgd: "(grad, x, callback=None, num_iters=200, step_size=0.1, mass=0.9)",
-        rmsprop: "(grad, x, callback=None, num_iters=100, step_size=0.1, gamma=0.9, "
+        sgd: "(grad, x0, callback=None, num_iters=200, step_size=0.1, mass=0.9)",
+        rmsprop: "(grad, x0, callback=None, num_iters=100, step_size=0.1, gamma=0.9, "
                  "eps=1e-08)",
-        adam: "(grad, x, callback=None, num_iters=100, step_size=0.001, b1=0.9, b2=0.999, "
+        adam: "(grad, x0, callback=None, num_iters=100, step_size=0.001, b1=0.9, b2=0.999, "
               "eps=1e-08)",
     }
     for optimizer, text in expected.items():

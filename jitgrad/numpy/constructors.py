@@ -50,8 +50,8 @@ def ones_like(a, dtype=None, order="K", subok=True, shape=None, **kwargs):
     return assignable(_np.ones_like(getval(a), dtype, order, subok, shape, **kwargs))
 
 
-def empty_like(a, dtype=None, order="K", subok=True, shape=None, **kwargs):
-    return assignable(_np.empty_like(getval(a), dtype, order, subok, shape, **kwargs))
+def empty_like(prototype, dtype=None, order="K", subok=True, shape=None, **kwargs):
+    return assignable(_np.empty_like(getval(prototype), dtype, order, subok, shape, **kwargs))
 
 
 def _filled(fill_value, shape, dtype):

@@ -183,8 +183,16 @@ def _with_flat_args(func, args):
     return with_structured_args, tuple(flat_args)
 
 
-def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=False,
-           **options):
+# scipy.integrate.odeint's solver settings after full_output, in its order, with their
+# defaults: passed on where given.
+_ODEINT_SETTINGS = (("ml", None), ("mu", None), ("rtol", None), ("atol", None),
+                    ("tcrit", None), ("h0", 0.0), ("hmax", 0.0), ("hmin", 0.0), ("ixpr", 0),
+                    ("mxstep", 0), ("mxhnil", 0), ("mxordn", 12), ("mxords", 5),
+                    ("printmessg", 0))
+
+
+def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, *settings,
+           tfirst=False, **options):
     """scipy.integrate.odeint, differentiable in ``y0``, ``t`` and ``args``.
 
     ``func(y, t, *args)`` (``func(t, y, *args)`` with ``tfirst``) must be written with
@@ -193,6 +201,16 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=F
         raise NotImplementedError(
             "jitgrad.scipy.integrate.odeint does not return full_output; call "
             "scipy.integrate.odeint directly on plain arrays for solver diagnostics.")
+    if len(settings) > len(_ODEINT_SETTINGS) + 1:
+        raise TypeError(f"odeint takes at most {8 + len(_ODEINT_SETTINGS)} positional "
+                        f"arguments ({7 + len(settings)} given)")
+    for (name, default), value in zip(_ODEINT_SETTINGS, settings):
+        if name in options:
+            raise TypeError(f"odeint got multiple values for argument {name!r}")
+        if value is not default:
+            options[name] = value
+    if len(settings) > len(_ODEINT_SETTINGS):  # scipy's last positional one
+        tfirst = settings[-1]
     # A traced tuple (differentiating with respect to args) is unpacked like a tuple.
     args = tuple(args) if isinstance(getval(args), tuple) else (args,)
     func, args = _with_flat_args(func, args)
