@@ -175,3 +175,18 @@ def test_a_captured_array_sliced_at_a_traced_int_says_to_pass_it_as_an_argument(
             assert_allclose(jitted(w, i), grad(captured)(w, i), rtol=1e-12)
             assert_allclose(fixed(w, i, data), grad(passed)(w, i, data), rtol=1e-12)
     assert fixed.stats["traces"] == 1
+
+
+@pytest.mark.parametrize("f", [
+    lambda x, n: x * float(n * n - 1),
+    lambda x, n: x * float((n + 1) // 3 - n % 7 + (-n) * 2),
+    lambda x, n: x * float(n ** 3 > 2 ** 100),
+    lambda x, n: x * (n / 3),
+], ids=["square", "mixed", "power-compare", "true-divide"])
+def test_python_ints_compute_without_bound_as_in_python(f):
+    """Traced ints were int64 under the jit: n * n wrapped to 0 at n = 2**40, and
+    2**63 - 1 + 1 came back negative (eager: Python's unbounded ints)."""
+    jitted = jit(f)
+    for n in [3, 2 ** 40, 2 ** 63 - 1, 2 ** 70, -(2 ** 64), 5]:
+        assert jitted(1.5, n) == f(1.5, n), n
+    assert jit(lambda n: n + 1)(2 ** 63 - 1) == 2 ** 63

@@ -205,6 +205,8 @@ def power_operator(x, y):
         # A traced Python int exponent (``10 ** -p``, p an argument of a jitted
         # function): Python's int ** negative int is a float, where NumPy's raises.
         return power_operator(anp.multiply(x, 1.0), y)
+    if type(vx) is int and type(vy) is int:
+        return python_int_power(x, y)  # (a negative exponent's float made above)
     if (isinstance(vx, _np.generic) or isinstance(vy, _np.generic)) and not (
             isinstance(vx, _np.ndarray) or isinstance(vy, _np.ndarray)):
         return scalar_power(x, y)
@@ -228,6 +230,37 @@ def multiply_operator(x, y):
 
 
 _COMPLEX_SCALARS = (complex, _np.complexfloating)
+
+
+# Python ints (a jitted function's int arguments are traced) compute as Python does,
+# with no bound: through NumPy they would be int64, wrapping past 2**63 (``n * n`` at
+# n = 2**40 gave 0) or failing to convert (2**70). The operators of the ints' boxes
+# call these; like NumPy's ints they have no derivative.
+_PYTHON_INT_OPERATORS = {
+    "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
+    "true_divide": operator.truediv, "floor_divide": operator.floordiv,
+    "mod": operator.mod, "equal": operator.eq, "not_equal": operator.ne,
+    "less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
+    "greater_equal": operator.ge}
+python_int_operators = {name: keeps_traced_ints(primitive(op))
+                        for name, op in _PYTHON_INT_OPERATORS.items()}
+python_int_negative = keeps_traced_ints(primitive(operator.neg))
+python_int_power = keeps_traced_ints(primitive(operator.pow))
+
+
+def binary_operator(ufunc_name, x, y):
+    """``x <op> y`` for the box operators, as eager code computes it on the values
+    inside: Python's arithmetic on two Python ints, the scalar product of two complex
+    scalars, else the ufunc."""
+    if type(getval(x)) is int and type(getval(y)) is int:
+        return python_int_operators[ufunc_name](x, y)
+    if ufunc_name == "multiply":
+        return multiply_operator(x, y)
+    return getattr(anp, ufunc_name)(x, y)
+
+
+def negative_operator(x):
+    return python_int_negative(x) if type(getval(x)) is int else anp.negative(x)
 
 
 def _is_int(value):

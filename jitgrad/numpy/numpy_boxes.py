@@ -20,7 +20,8 @@ from ..trace.core import concrete, concrete_value
 from ..trace.hooks import observed_only as _only_the_jit_traces, refuse_replay
 from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
-from .elementwise import multiply_operator, power_operator
+from .elementwise import (binary_operator, negative_operator, power_operator,
+                          python_int_operators)
 from .indexing import getitem, index_update, is_basic_index, plain_index
 from .traced_index import assemble, split_traced_index, take_at
 from .conversions import conversion_error, number_error
@@ -240,7 +241,7 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
         """Plain Python values (not traced: an error while differentiating them)."""
         return self._to_python(_tolist)
 
-    def __neg__(self): return anp.negative(self)
+    def __neg__(self): return negative_operator(self)
     def __pos__(self): return self
     def __abs__(self): return anp.abs(self)
     def __invert__(self): return anp.invert(self)
@@ -254,16 +255,7 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
             return NotImplemented
         return power_operator(self, other)
     def __rpow__(self, other): return power_operator(other, self)
-    def __radd__(self, other): return anp.add(other, self)
-    def __rsub__(self, other): return anp.subtract(other, self)
-    def __rmul__(self, other):
-        if _repeats(self, other):
-            return NotImplemented
-        return multiply_operator(other, self)
-    def __rtruediv__(self, other): return anp.true_divide(other, self)
-    def __rmod__(self, other): return anp.mod(other, self)
     def __rmatmul__(self, other): return anp.matmul(other, self)
-    def __rfloordiv__(self, other): return anp.floor_divide(other, self)
     def __rdivmod__(self, other): return (anp.floor_divide(other, self), anp.mod(other, self))
     def __rand__(self, other): return anp.bitwise_and(other, self)
     def __ror__(self, other): return anp.bitwise_or(other, self)
@@ -397,17 +389,34 @@ def _repeats(box, other):
 
 
 def _forward_operator(ufunc_name):
-    def operator_method(self, other):
-        if _defers_to(other):
-            return NotImplemented
-        return getattr(anp, ufunc_name)(self, other)
+    if ufunc_name not in python_int_operators:  # (matmul, bitwise: NumPy's on ints too)
+        def operator_method(self, other):
+            if _defers_to(other):
+                return NotImplemented
+            return getattr(anp, ufunc_name)(self, other)
+    elif ufunc_name == "multiply":
+        def operator_method(self, other):
+            if _defers_to(other) or _repeats(self, other):
+                return NotImplemented
+            return binary_operator(ufunc_name, self, other)
+    else:
+        def operator_method(self, other):
+            if _defers_to(other):
+                return NotImplemented
+            return binary_operator(ufunc_name, self, other)
     return operator_method
 
 
-def _multiply_operator(self, other):
-    if _defers_to(other) or _repeats(self, other):
-        return NotImplemented
-    return multiply_operator(self, other)
+def _reflected_operator(ufunc_name):
+    if ufunc_name == "multiply":
+        def operator_method(self, other):
+            if _repeats(self, other):
+                return NotImplemented
+            return binary_operator(ufunc_name, other, self)
+    else:
+        def operator_method(self, other):
+            return binary_operator(ufunc_name, other, self)
+    return operator_method
 
 
 # Binary operators with the box on the left give way to array-likes of other libraries.
@@ -418,7 +427,10 @@ for _dunder, _ufunc in [("add", "add"), ("sub", "subtract"), ("mul", "multiply")
                         ("eq", "equal"), ("ne", "not_equal"), ("gt", "greater"),
                         ("ge", "greater_equal"), ("lt", "less"), ("le", "less_equal")]:
     setattr(ArrayBox, f"__{_dunder}__", _forward_operator(_ufunc))
-ArrayBox.__mul__ = _multiply_operator
+for _dunder, _ufunc in [("radd", "add"), ("rsub", "subtract"), ("rmul", "multiply"),
+                        ("rtruediv", "true_divide"), ("rmod", "mod"),
+                        ("rfloordiv", "floor_divide")]:
+    setattr(ArrayBox, f"__{_dunder}__", _reflected_operator(_ufunc))
 
 
 def _item(value):
