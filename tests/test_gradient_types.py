@@ -18,6 +18,10 @@ CASES = [  # (operator, function, input, type autograd returns, value)
     (elementwise_grad, lambda x: x ** 2, 3.0, numpy.float64, 6.0),
     (jacobian, lambda x: x ** 2, 3.0, numpy.ndarray, 6.0),
     (hessian, lambda x: x ** 3, 3.0, numpy.ndarray, 18.0),
+    # A scalar broadcast against an array: its cotangent summed to a NumPy scalar.
+    (grad, lambda p: np.sum(np.power(numpy.array([0.5, 1.0, 1.5]), p)), 2.0, numpy.float64,
+     float(numpy.sum(numpy.log([0.5, 1.0, 1.5]) * numpy.array([0.25, 1.0, 2.25])))),
+    (grad, lambda p: np.sum(p * numpy.ones((2, 3))), 2.0, numpy.float64, 6.0),
 ]
 
 

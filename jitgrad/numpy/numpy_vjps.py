@@ -30,7 +30,9 @@ def unbroadcast(x, target_meta, broadcast_idx=0):
     lead = len(shape) - target_ndim
     axes = tuple(range(lead)) + tuple(
         lead + i for i, size in enumerate(target_shape) if size == 1 and shape[lead + i] != 1)
-    if axes:
+    if axes and not target_shape:
+        x = anp.sum(x)  # to a scalar argument: NumPy's scalar, as autograd's gradient is
+    elif axes:
         x = anp.sum(x, axis=axes, keepdims=True)
         if lead:
             x = anp.reshape(x, target_shape)
