@@ -179,3 +179,9 @@ def test_assignment_into_a_traced_array():
     with pytest.raises(TypeError) as error:
         grad(into_numpy_zeros)(2.0)
     assert "jitgrad.numpy" in str(error.value) or "np.zeros" in str(error.value)
+
+
+def test_percent_formatting_a_differentiated_value_points_to_an_f_string():
+    with pytest.raises(TypeError, match=r"%-formatting .*f'\{x:.3f\}'"):
+        grad(lambda x: len("%.3f" % x) * x)(0.5)
+    assert grad(lambda x: len(f"{x:.3f}") * x)(0.5) == 5.0

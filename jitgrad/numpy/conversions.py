@@ -4,7 +4,8 @@
 def number_error(kind):
     return TypeError(
         f"{kind}() of a value being differentiated would drop its derivative. This "
-        "happens with Python's float()/complex()/.item()/.tolist(), with the math module "
+        "happens with Python's float()/complex()/.item()/.tolist(), with %-formatting "
+        "('%.3f' % x: an f-string, f'{x:.3f}', prints it), with the math module "
         "(math.exp(x): use np.exp(x) with `import jitgrad.numpy as np`), and when the value "
         "is assigned into an array made by plain NumPy (y = numpy.zeros(3); y[0] = x): "
         "create that array with jitgrad.numpy inside the differentiated function (np.zeros, "
