@@ -213,3 +213,22 @@ def test_an_array_changed_in_place_stays_the_traced_constant():
     assert jitted(numpy.ones(2)) == 2.0
     data[:] = 3.0
     assert jitted(numpy.ones(2)) == 2.0
+
+
+def test_a_variable_read_by_a_primitives_body_is_read_live_without_a_new_trace():
+    """A primitive's body runs at every replay, seeing its variables as they are then:
+    rebinding one is no reason to trace again (autograd's test_const_graph_args)."""
+    from jitgrad.extend import primitive
+    seen = []
+
+    @primitive
+    def tag(value, name):
+        seen.append(name)
+        return value
+
+    jitted = jit(lambda x: tag(x, "x") * 2.0, trace_after=0)
+    for k in range(3):
+        seen = []  # rebound: the replay's body appends to the new list
+        assert jitted(float(k)) == 2.0 * k
+        assert seen == ["x"]
+    assert jitted.stats["traces"] == 1

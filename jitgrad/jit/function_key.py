@@ -38,6 +38,7 @@ class Reads:
 
     def __init__(self, known_arrays=None):
         self.arrays, self.bindings, self._bound = [], [], set()
+        self._in_primitive = 0  # inside a primitive: its body reads its variables live
         # ids of the arrays named by stored keys: an array not among them cannot make
         # the key match a stored one, so it is keyed by identity alone (no checksum of
         # its bytes, 28 us per 100 kB) and ``unseen`` is set. None: checksum them all.
@@ -106,7 +107,8 @@ class _NoKey(Exception):
 
 def _bind(reads, holder, name, value):
     where = (id(holder), name)
-    if not isinstance(value, types.ModuleType) and where not in reads._bound:
+    if not isinstance(value, types.ModuleType) and where not in reads._bound \
+            and not reads._in_primitive:
         reads._bound.add(where)  # (modules, np and math: rebinding them is no idiom)
         reads.bindings.append((holder, name, value))
 
@@ -118,6 +120,14 @@ def _function_key(fun, active, reads):
     if isinstance(fun, types.FunctionType):
         if _is_library(fun):
             return ("library", fun)
+        if getattr(fun, "_is_autograd_primitive", False):
+            # A user's primitive: its body runs at every replay too, reading the
+            # variables it closes over as they are then (not constants of a plan).
+            reads._in_primitive += 1
+            try:
+                return ("primitive", _function_key(fun.fun, active, reads))
+            finally:
+                reads._in_primitive -= 1
         cells = fun.__closure__ or ()
         names = [name for name in _global_names(fun.__code__) if name in fun.__globals__]
         for name, cell in zip(fun.__code__.co_freevars, cells):
