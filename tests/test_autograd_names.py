@@ -333,3 +333,12 @@ def test_odeint_takes_scipys_positional_settings():
 
 def test_empty_like_takes_prototype_by_name():
     assert np.empty_like(prototype=numpy.ones((2, 3))).shape == (2, 3)
+
+
+def test_numpy_random_bit_generators_are_reexported():
+    import jitgrad.numpy.random as npr
+    for name in ("BitGenerator", "MT19937", "PCG64", "Philox", "SFC64"):
+        assert getattr(npr, name) is getattr(numpy.random, name)
+    ours = npr.Generator(npr.PCG64(5)).standard_normal(3)
+    numpy.testing.assert_array_equal(ours, numpy.random.Generator(numpy.random.PCG64(5))
+                                     .standard_normal(3))

@@ -113,8 +113,13 @@ def default_rng(seed=None):
     return Generator(_random.default_rng(seed).bit_generator)
 
 
+# NumPy's bit generators, as they are (autograd.numpy.random re-exports them): a
+# Generator made from one here draws through jitgrad's Generator's recorded methods.
+_BIT_GENERATORS = [name for name in ("BitGenerator", "MT19937", "PCG64", "PCG64DXSM",
+                                     "Philox", "SFC64") if hasattr(_random, name)]
+globals().update((name, getattr(_random, name)) for name in _BIT_GENERATORS)
 __all__ = _wrap_random_namespace() + ["Generator", "RandomState", "SeedSequence",
-                                      "default_rng"]
+                                      "default_rng"] + _BIT_GENERATORS
 
 
 def get_state(legacy=True):
