@@ -220,15 +220,6 @@ scalar_multiply = primitive(operator.mul)
 def_binary(scalar_multiply, lambda ans, x, y: y, lambda ans, x, y: x, reads=("y", "x"))
 
 
-def multiply_operator(x, y):
-    """``x * y`` as eager code computes it on the values inside: NumPy's (or Python's)
-    scalar product when two complex scalars meet, else ``np.multiply``."""
-    vx, vy = getval(x), getval(y)
-    if isinstance(vx, _COMPLEX_SCALARS) and isinstance(vy, _COMPLEX_SCALARS):
-        return scalar_multiply(x, y)
-    return anp.multiply(x, y)
-
-
 _COMPLEX_SCALARS = (complex, _np.complexfloating)
 
 
@@ -250,12 +241,14 @@ python_int_power = keeps_traced_ints(primitive(operator.pow))
 
 def binary_operator(ufunc_name, x, y):
     """``x <op> y`` for the box operators, as eager code computes it on the values
-    inside: Python's arithmetic on two Python ints, the scalar product of two complex
-    scalars, else the ufunc."""
-    if type(getval(x)) is int and type(getval(y)) is int:
+    inside: Python's arithmetic on two Python ints, NumPy's (or Python's) scalar product
+    of two complex scalars, else the ufunc."""
+    vx, vy = getval(x), getval(y)
+    if type(vx) is int and type(vy) is int and ufunc_name in python_int_operators:
         return python_int_operators[ufunc_name](x, y)
-    if ufunc_name == "multiply":
-        return multiply_operator(x, y)
+    if ufunc_name == "multiply" and isinstance(vx, _COMPLEX_SCALARS) and \
+            isinstance(vy, _COMPLEX_SCALARS):
+        return scalar_multiply(x, y)
     return getattr(anp, ufunc_name)(x, y)
 
 

@@ -20,8 +20,7 @@ from ..trace.core import concrete, concrete_value
 from ..trace.hooks import observed_only as _only_the_jit_traces, refuse_replay
 from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
-from .elementwise import (binary_operator, negative_operator, power_operator,
-                          python_int_operators)
+from .elementwise import binary_operator, negative_operator, power_operator
 from .indexing import getitem, index_update, is_basic_index, plain_index
 from .traced_index import assemble, split_traced_index, take_at
 from .conversions import conversion_error, number_error
@@ -389,33 +388,22 @@ def _repeats(box, other):
 
 
 def _forward_operator(ufunc_name):
-    if ufunc_name not in python_int_operators:  # (matmul, bitwise: NumPy's on ints too)
-        def operator_method(self, other):
-            if _defers_to(other):
-                return NotImplemented
-            return getattr(anp, ufunc_name)(self, other)
-    elif ufunc_name == "multiply":
-        def operator_method(self, other):
-            if _defers_to(other) or _repeats(self, other):
-                return NotImplemented
-            return binary_operator(ufunc_name, self, other)
-    else:
-        def operator_method(self, other):
-            if _defers_to(other):
-                return NotImplemented
-            return binary_operator(ufunc_name, self, other)
+    repeats = ufunc_name == "multiply"
+
+    def operator_method(self, other):
+        if _defers_to(other) or (repeats and _repeats(self, other)):
+            return NotImplemented
+        return binary_operator(ufunc_name, self, other)
     return operator_method
 
 
 def _reflected_operator(ufunc_name):
-    if ufunc_name == "multiply":
-        def operator_method(self, other):
-            if _repeats(self, other):
-                return NotImplemented
-            return binary_operator(ufunc_name, other, self)
-    else:
-        def operator_method(self, other):
-            return binary_operator(ufunc_name, other, self)
+    repeats = ufunc_name == "multiply"
+
+    def operator_method(self, other):
+        if repeats and _repeats(self, other):
+            return NotImplemented
+        return binary_operator(ufunc_name, other, self)
     return operator_method
 
 
