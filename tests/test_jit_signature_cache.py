@@ -109,3 +109,19 @@ def test_fits_compares_types_shapes_and_dtypes():
                   (numpy.zeros(2),), (numpy.zeros(2), 1.0, 1.0), ([0.0, 0.0], 1.0)]:
         assert not fits(*wrong)
     assert fits_function(())() and not fits_function(())(1.0)
+
+
+def test_a_recognized_call_whose_guard_fails_takes_its_other_path():
+    """The recognized call replays the first plan directly (jitted.__call__): a guard
+    failing there finds the signature's other path, new values on every call."""
+    def f(x, s):
+        if s > 0.0:
+            return np.sum(np.tanh(x) * s)
+        return np.sum(x - s)
+    jitted = jit(f, trace_after=0)
+    rng = numpy.random.RandomState(3)
+    for s in [1.0, 2.0, -1.0, 3.0, -2.0, -3.0, 4.0, 0.5]:
+        x = rng.randn(5)
+        assert jitted(x, s) == pytest.approx(f(x, s), rel=1e-12)
+    assert jitted.stats["traces"] == 2
+    assert all(plan.fused for entry in jitted._cache.values() for plan in entry)

@@ -272,6 +272,43 @@ def test_outputs_keep_their_types_and_inputs_pass_through():
     assert whole(jitted)
 
 
+def test_each_call_returns_arrays_of_its_own():
+    # Array outputs are written into buffers made per call (whole_plan._wrapper): a
+    # result kept from an earlier call is neither reused nor overwritten by a later one,
+    # whether a loop wrote it in place (the tanh group), it was copied (a product, a
+    # sum's gradient) or it is a cotangent tuple's entry.
+    def loss(params, x):
+        W, b = params
+        h = np.tanh(x @ W + b)
+        return np.sum(h * h)
+    jitted = grad(loss, jit=True)
+    kept = []
+    for _ in range(4):
+        params = (rng.standard_normal((3, 2)), rng.standard_normal(2))
+        x = rng.standard_normal((5, 3))
+        got = jitted(params, x)
+        kept.append((got, grad(loss)(params, x)))
+    assert whole(jitted)
+    for got, expected in kept:  # compared after every call was made
+        for g, e in zip(got, expected):
+            assert numpy.max(numpy.abs(g - e)) <= 1e-12 * numpy.max(numpy.abs(e))
+    firsts = [got[0] for got, _ in kept]
+    assert len({id(a) for a in firsts}) == len(firsts)
+    assert not any(numpy.shares_memory(a, b) for a in firsts for b in firsts if a is not b)
+
+    def forward(x, s):
+        y = np.tanh(x) * s  # an elementwise output, written in place
+        return y, np.sum(y)
+    jitted = jit(forward)
+    results = [(jitted(x, 2.0), forward(x, 2.0))
+               for x in (rng.standard_normal(4) for _ in range(3))]
+    assert whole(jitted)
+    for (y, total), (ey, etotal) in results:
+        assert numpy.max(numpy.abs(y - ey)) <= 1e-12 * numpy.max(numpy.abs(ey))
+        assert abs(total - etotal) <= 1e-12 * abs(etotal) + 1e-300
+    assert results[0][0][0] is not results[1][0][0]
+
+
 def test_a_rolled_loop_keeps_the_normal_plan(monkeypatch):
     from jitgrad.jit import rolling
     monkeypatch.setattr(rolling, "MIN_ROLLED_NODES", 8)

@@ -225,6 +225,28 @@ class JitFunction:
         return self if instance is None else functools.partial(self, instance)
 
     def __call__(self, *args, **kwargs):
+        # The common call first: the signature served last (signature_cache.py), its
+        # first plan fused, outside any transformation, the variables read unchanged.
+        entry = self._cache.recent
+        if entry is not None and not kwargs and entry.fits(*args) and \
+                innermost_level() is None and \
+                (self._still_bound is None or self._still_bound()):
+            plan = entry[0]
+            if plan.fused and not plan.has_random:
+                try:
+                    out = plan.run(*args)
+                except GuardFailed as failure:
+                    return self._other_paths(entry, entry.signature, args, args, kwargs,
+                                             (plan, failure))
+                except Exception as error:
+                    return self._after_replay_error(error, args, kwargs)
+                self.stats["hits"] += 1
+                entry.hits += 1
+                return out
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
+        """Any call: signature, plan lookup, tiers, replay."""
         if innermost_level() is not None:
             # Inside grad/jvp/jit of an enclosing function, whose traced values may
             # also reach f through its closure: run the Python so they see it all.

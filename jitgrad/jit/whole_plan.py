@@ -139,10 +139,10 @@ def _compile(program):
 
 
 def _wrapper(program, dispatcher, fallback):
-    """A Python function of the plan's inputs calling the dispatcher once and building
-    the output tree from its results."""
+    """A Python function of the plan's inputs allocating the output buffers, calling
+    the dispatcher once and building the output tree from the buffers and results."""
     from .plan import _tree_source
-    namespace = {"_kernel": dispatcher, "_fallback": fallback, "np": np}
+    namespace = {"_kernel": dispatcher, "_fallback": fallback, "_empty": np.empty}
     params = [f"a{i}" for i in range(program.n_inputs)]
     constants = []
     for k, value in enumerate(program.constants):
@@ -161,22 +161,25 @@ def _wrapper(program, dispatcher, fallback):
             namespace[name] = leaf.value
             return name
         if leaf.index in program.returned:
-            position, convert = program.returned[leaf.index]
-            if isinstance(position, list):  # a tuple or list of cotangents
-                entries = ", ".join(f"_r[{p}]" for p in position)
+            expression, convert = program.returned[leaf.index]
+            if isinstance(expression, list):  # a tuple or list of cotangents
+                entries = ", ".join(expression)
                 return f"({entries},)" if convert is tuple else f"[{entries}]"
             if convert is None:
-                return f"_r[{position}]"
-            namespace[f"_t{position}"] = convert
-            return f"_t{position}(_r[{position}])"
+                return expression
+            counter[0] += 1
+            namespace[f"_t{counter[0]}"] = convert
+            return f"_t{counter[0]}({expression})"
         return names[leaf.index]  # an input returned as it came
 
     for index, position in getattr(program, "inputs_returned", {}).items():
         names[index] = f"a{position}"
     body = _tree_source(program.outputs, operand)
-    call = ", ".join(params + constants)
+    buffers = [name for name, _ in program.buffers]
+    call = ", ".join(params + constants + buffers)
     source = "\n".join([
         f"def whole({', '.join(params)}):",
+        *(f"    {name} = _empty({shape!r})" for name, shape in program.buffers),
         "    try:",
         f"        _r = _kernel({call})",
         "    except (TypeError, RuntimeError):",
