@@ -101,7 +101,8 @@ def test_a_path_never_taken_twice_is_never_traced():
     f = lambda x: x * int(x * 1e6)  # int() guards the number: a new one each call
     jitted = jit(f, trace_after=1)
     rng = numpy.random.RandomState(1)
-    with pytest.warns(UserWarning, match="took a new path on most calls"):
+    # (either judgement may end it: new paths on most calls, or replays thrown away)
+    with pytest.warns(UserWarning, match="runs eagerly for these argument types"):
         for _ in range(jitted_module.MAX_NEW_PATHS + 5):
             x = rng.rand()
             assert_allclose(jitted(x), f(x))
@@ -247,3 +248,58 @@ def test_a_replay_is_credited_at_most_its_own_time_against_eager():
         assert jitted._replay_unfused(entry, plan, [1.0, 2.0]) == 3.0
     ledger = jitted_module._ledger(plan)
     assert 0.0 < ledger.saved <= plan.replay_seconds < 1.0
+
+
+U = numpy.random.RandomState(5).randn(4, 3)
+
+
+def fixed_point_loss(W, x):
+    """A layer iterated until it converges: the iteration count (a path) depends on
+    the values, and a new one comes on most calls."""
+    z, change = np.zeros(4), 1.0
+    while change > 1e-10:
+        new = np.tanh(np.dot(W, z) + np.dot(U, x))
+        change = np.max(np.abs(new - z))
+        z = new
+    return np.sum(z ** 2)
+
+
+def test_paths_that_do_not_pay_their_traces_are_traced_later(monkeypatch):
+    """Once a signature's two traces served fewer than 8 calls each, a new path (not
+    one named by an index Python needed) runs eagerly 8 times before it traces: every
+    iteration count of a convergence loop was traced at its second sighting (9 traces
+    in 25 calls, 2x eager's time)."""
+    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "1")
+    rng = numpy.random.RandomState(17)
+    W = 0.3 * rng.randn(4, 4)
+    jitted = grad(fixed_point_loss, jit=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(25):
+            x = rng.randn(3)
+            assert_allclose(jitted(W, x), grad(fixed_point_loss)(W, x), rtol=1e-12)
+            W = W - 0.05 * grad(fixed_point_loss)(W, x)
+    assert jitted.stats["traces"] <= 4
+    (entry,) = jitted._cache.values()
+    assert jitted._sightings_before_trace(entry, index_guard=False) == 8
+    assert jitted._sightings_before_trace(entry, index_guard=True) == 1
+
+
+def test_replays_thrown_away_past_half_of_eagers_time_run_the_signature_eagerly(
+        monkeypatch):
+    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "1")
+    monkeypatch.setattr(jitted_module, "MAX_WASTED_FRACTION", 0.0)  # any waste counts
+
+    def f(x, n):
+        total = 0.0
+        for k in range(int(n)):  # a path per count; the plans fail late
+            total = total + np.sum(np.sin(x) * k)
+        return total
+    jitted = jit(f)
+    x = numpy.linspace(0.0, 1.0, 4)
+    with pytest.warns(UserWarning, match="the work they threw away cost more than half"):
+        for n in [3.0, 3.0, 4.0, 4.0, 5.0, 5.0, 6.0, 6.0, 7.0, 7.0, 8.0, 8.0, 9.0]:
+            assert jitted(x, n) == pytest.approx(f(x, n), rel=1e-12)
+    assert jitted.stats["fallbacks"] == 1
+    for n in (3.0, 10.0):  # eagerly from now on, as eager
+        assert jitted(x, n) == pytest.approx(f(x, n), rel=1e-12)

@@ -64,6 +64,13 @@ MAX_NEW_PATHS = MAX_PATHS_PER_SIGNATURE + 1
 # New paths in a row, each named by a guard on an array that saw other values, after
 # which a signature runs eagerly.
 MAX_ARRAY_GUARD_MISSES = 3
+# A signature whose replays that failed at a guard (work thrown away) have cost more
+# than this fraction of running all its calls eagerly runs eagerly, judged from
+# MIN_NEW_PATHS_JUDGED calls that needed a new path on: a loop that runs until a value
+# converges fails its plans late on most calls (Sinkhorn, 30 gradient steps: 13
+# traces, 162 failed replays, 3.2x eager's time).
+MAX_WASTED_FRACTION = 0.5
+MIN_NEW_PATHS_JUDGED = 4
 MAX_SIGNATURES = 64
 # Signatures dropped past the bound that come back (shapes used in a cycle longer than
 # the bound: bucketed sequence lengths) before it doubles, up to MAX_SIGNATURES_GROWN:
@@ -365,7 +372,8 @@ class JitFunction:
             number, seen = failure.args
             self.last_miss = f"{plan.guards[number]} failed"
             self._last_guard = plan.guards[number]
-            path.append((_ledger(plan).serial, number, _seen_key(seen), _is_array(seen)))
+            path.append((_ledger(plan).serial, number, _seen_key(seen), _is_array(seen),
+                         plan.guards[number].convert is operator.index))
             key = _guard_key(number, seen)
             if key is not None:
                 failures.append((plan, key))
@@ -383,7 +391,7 @@ class JitFunction:
             state = np.random.get_state() if plan.has_random else None
             try:
                 if plan.fused:
-                    out = plan(leaves)
+                    out = _replay_counting_waste(entry, plan, leaves)
                 else:
                     out = self._replay_unfused(entry, plan, leaves)
             except GuardFailed as failure:
@@ -413,6 +421,17 @@ class JitFunction:
         seen = entry.new_paths.get(path, 0) if self.trace_after and path else 0
         if not seen:
             entry.retraces += 1
+        entry.new_path_calls += 1
+        if entry.eager_seconds is not None and \
+                entry.new_path_calls >= MIN_NEW_PATHS_JUDGED and entry.wasted > \
+                MAX_WASTED_FRACTION * entry.eager_seconds * (entry.hits + entry.new_path_calls):
+            self._fall_back(signature, "its replays kept failing at a guard (Python's "
+                                       "control flow took another path; the latest: "
+                                       f"{self.last_miss}), and the work they threw away "
+                                       "cost more than half of running every call "
+                                       "eagerly: a loop that runs until a value "
+                                       "converges does this")
+            return self.fun(*args, **kwargs)
         if path and path[3]:
             if entry.hits != entry.hits_at_array_miss:  # a replay fitted in between
                 entry.hits_at_array_miss, entry.array_misses = entry.hits, 0
@@ -440,7 +459,7 @@ class JitFunction:
         if self.trace_after and path:
             # A path seen fewer than trace_after times before runs eagerly: one never
             # taken again is never traced.
-            if seen < self.trace_after:
+            if seen < self._sightings_before_trace(entry, index_guard=path[4]):
                 if len(entry.new_paths) >= 4 * MAX_PATHS_PER_SIGNATURE:
                     entry.new_paths.clear()
                 entry.new_paths[path] = seen + 1
@@ -500,6 +519,19 @@ class JitFunction:
             return self.trace_after * SLOW_TRACE_AFTER_FACTOR
         return self.trace_after
 
+    def _sightings_before_trace(self, entry, index_guard):
+        """How many times a new path of a signature runs eagerly before it is traced:
+        ``trace_after``, or eight times that once the signature's traces have not paid
+        (a loop that runs until a value converges: each iteration count is a path,
+        rarely taken again, and tracing one cost 6-15 eager calls). Not for a path
+        named by an index Python needed (minibatch i of a captured array: the paths
+        come round again, each epoch, and are traced in the second)."""
+        if self._trace_after_given is None and not index_guard and \
+                entry.traces >= MIN_PATH_TRACES_JUDGED and \
+                entry.hits < HITS_PER_TRACE_TO_PAY * entry.traces:
+            return self.trace_after * SLOW_TRACE_AFTER_FACTOR
+        return self.trace_after
+
     def _run_eagerly(self, entry, args, kwargs):
         """A call run eagerly by the tier policy, timed: what eager costs is what the
         jit must save before fusing pays (``_fusion_due``)."""
@@ -516,7 +548,11 @@ class JitFunction:
         """Replay a plan that has no kernels yet, timing it, and fuse it once that is
         due (``_fusion_due``)."""
         start = time.perf_counter()
-        out = plan(leaves)
+        try:
+            out = plan(leaves)
+        except GuardFailed:  # work thrown away (_new_path judges it)
+            entry.wasted += time.perf_counter() - start
+            raise
         seconds = time.perf_counter() - start
         plan.replay_seconds += seconds
         ledger = _ledger(plan)
@@ -651,6 +687,7 @@ class JitFunction:
                 # What the trace cost over an eager call counts against the plan.
                 ledger.saved = entry.eager_seconds - (time.perf_counter() - start)
             entry.insert(0, plan)
+            entry.traces += 1
             del entry[MAX_PATHS_PER_SIGNATURE:]
             self._evict()
         if self._reads.unseen:
@@ -910,24 +947,42 @@ DEFAULT_TRACE_AFTER_CALLS = 1
 HITS_PER_TRACE_TO_PAY = 8
 MIN_TRACES_JUDGED = 4
 SLOW_TRACE_AFTER_FACTOR = 8
+# The same for a signature's new paths (``_sightings_before_trace``), judged from its
+# second trace: a fixed-point loop of 25 calls (5 ms each eagerly, 35 ms to trace)
+# took 2x eager's time with four traces before the judgement.
+MIN_PATH_TRACES_JUDGED = 2
 
 
 class _Paths(list):
     """The plans of one signature, most recently useful first, with how often the
     cached ones served a call and how often none fitted (a new path); the calls run
-    eagerly before the first trace, the fastest of them, and the new paths seen
-    (fewer times than ``trace_after``) by where the plans failed."""
+    eagerly before the first trace, the fastest of them, the new paths seen (fewer
+    times than ``trace_after``) by where the plans failed, the calls that needed one,
+    and the time replays that failed at a guard took."""
     __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "new_paths",
-                 "array_misses", "hits_at_array_miss", "signature", "fits")
+                 "array_misses", "hits_at_array_miss", "signature", "fits",
+                 "new_path_calls", "wasted", "traces")
 
     def __init__(self):
         super().__init__()
         self.signature = self.fits = None  # set once recognizable (signature_cache.py)
-        self.hits = self.retraces = self.eager_calls = 0
+        self.hits = self.retraces = self.eager_calls = self.new_path_calls = 0
+        self.traces = 0  # plans traced for it
+        self.wasted = 0.0  # seconds of replays that failed at a guard (_other_paths)
         # New paths in a row named by a guard on an array (hits since: a reset).
         self.array_misses = self.hits_at_array_miss = 0
         self.eager_seconds = None
         self.new_paths = {}
+
+
+def _replay_counting_waste(entry, plan, leaves):
+    """A fused plan's replay, its time added to ``entry.wasted`` where a guard fails."""
+    start = time.perf_counter()
+    try:
+        return plan(leaves)
+    except GuardFailed:
+        entry.wasted += time.perf_counter() - start
+        raise
 
 
 class _Ledger:
