@@ -59,6 +59,27 @@ def test_signed_zero_constants_are_not_merged():
         assert_same_bits(jitted(x), f(x))
 
 
+@pytest.mark.parametrize("product", [
+    lambda A, B: np.dot(A, B.T), lambda A, B: A @ np.transpose(B),
+    lambda A, B: np.matmul(np.swapaxes(B, 0, 1), A)])
+def test_merged_repeats_never_make_a_product_of_an_array_with_itself(product, monkeypatch):
+    """``A`` and ``B`` computed alike are merged into one step, but a product of an
+    array with its own transpose is NumPy's syrk, which rounds otherwise than eager's
+    gemm of two arrays: that merge is undone (a GP kernel's gradient was 2e-16 off)."""
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "1e9")  # the unfused plan, step by step
+    rng = numpy.random.RandomState(1)
+    X, y = 4 * rng.rand(60, 2), rng.randn(60)
+
+    def loss(p, X):
+        A, B = X / np.exp(p), X / np.exp(p)
+        P = product(A, B)
+        return np.sum(np.sqrt(P + 1.0) * y[:P.shape[0], None])
+    jitted = grad(loss, jit=True)
+    for k in range(8):
+        p = numpy.array([0.3, 0.5]) + 0.1 * k
+        assert_same_bits(jitted(p, X), grad(loss)(p, X))
+
+
 def test_guards_tell_signed_zeros_apart():
     f = lambda x: x + math.copysign(1.0, float(x))
     jitted = jit(f)

@@ -34,6 +34,7 @@ def optimize(graph):
     replacement = fold_constants(graph)
     fold_uniform_constants(graph, replacement)
     eliminate_common_subexpressions(graph, replacement)
+    keep_product_operands_apart(graph, replacement)
     merge_container_sums(graph, replacement)
     resolve = lambda n: replacement.get(n.index, n)
     guards = [g for g in graph.guards if isinstance(resolve(g.node), type(g.node))]
@@ -122,6 +123,53 @@ def eliminate_common_subexpressions(graph, replacement):
             continue
         if earlier is not node:
             replacement[node.index] = earlier
+
+
+def keep_product_operands_apart(graph, replacement):
+    """Undoes the merges that made a product's two operands views of one array where
+    eager's were two arrays (``A = X / s; B = X / s; A @ B.T``): NumPy multiplies a
+    matrix by its own transpose with syrk, not gemm, and rounds otherwise (2e-16
+    relative in a GP kernel's gradient), so the plan would not give eager's bits."""
+    resolve = lambda n: replacement.get(n.index, n)
+    for node in graph.nodes:
+        if node.kind != "op" or node.index in replacement or len(node.parents) < 2 or \
+                not _is_product(node.fun):
+            continue
+        first, second = node.parents[:2]
+        if _view_base(first, lambda n: n) is _view_base(second, lambda n: n):
+            continue  # eager's operands were one array too
+        if _view_base(first, resolve) is not _view_base(second, resolve):
+            continue
+        for chain in (first, second):  # each operand computed as eager computed it
+            while chain is not None:
+                if not isinstance(replacement.get(chain.index, chain), Constant):
+                    replacement.pop(chain.index, None)
+                chain = chain.parents[0] if _is_view(chain) and chain.parents else None
+
+
+def _view_base(node, resolve):
+    """The node whose array ``node`` is a view of (through transposes and reshapes)."""
+    node = resolve(node)
+    while not isinstance(node, Constant) and _is_view(node) and node.parents:
+        node = resolve(node.parents[0])
+    return node
+
+
+def _is_view(node):
+    return node.kind == "op" and _raw(node.fun) in _VIEWS
+
+
+def _is_product(fun):
+    from ..kernels import blas_threads
+    return _raw(fun) in _PRODUCTS or blas_threads.is_product(fun)
+
+
+def _raw(fun):
+    return getattr(fun, "fun", fun)
+
+
+_VIEWS = {np.transpose, np.swapaxes, np.reshape, np.expand_dims, np.squeeze, np.ravel}
+_PRODUCTS = {np.dot, np.matmul, np.tensordot, np.inner}
 
 
 def _expression_key(node, replacement):
