@@ -57,6 +57,12 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
     # its ufuncs and functions on a box to the traced versions.
     __array_priority__ = 100.0
 
+    def __init__(self, value, trace, node):
+        self._value, self._trace, self._node = value, trace, node  # (as Box.__init__)
+        # Set, not left unset: ``getattr(box, "_constant", False)`` on an unset slot
+        # raises and catches an AttributeError (~0.5 us), and every traced call reads it.
+        self._constant = False
+
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         # (jitgrad.numpy's own ufuncs never get here with traced inputs and out=:
         # ``core.primitive`` refuses that before unboxing.)
