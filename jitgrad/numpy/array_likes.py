@@ -16,7 +16,7 @@ def array_likes(args):
     for arg in args:  # the common call (arrays, numbers, boxes of them) returns at once
         kind = type(arg)
         if kind is list or kind is tuple:
-            if all(type(a) in _PLAIN_ENTRIES for a in arg):  # axes, a shape, numbers
+            if _plain_sequence(arg):  # axes, a shape, numbers
                 continue
             break
         if kind in _TRACED_SEQUENCES or (kind is _np.ndarray and arg.dtype.hasobject):
@@ -27,6 +27,18 @@ def array_likes(args):
         return args
     from .constructors import array
     return tuple(array(_entries(arg)) if _hides_traced(arg) else arg for arg in args)
+
+
+def _plain_sequence(seq):
+    """True when ``seq`` holds only plain entries, in nested lists and tuples too
+    (tensordot's ``((0,), (1,))`` axes, which a VJP passes at every call): such an
+    argument hides nothing traced, so it need not be searched."""
+    for a in seq:
+        kind = type(a)
+        if kind not in _PLAIN_ENTRIES and not (
+                (kind is tuple or kind is list) and _plain_sequence(a)):
+            return False
+    return True
 
 
 # What a list or tuple holding no traced value is mostly made of.
