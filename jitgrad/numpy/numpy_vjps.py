@@ -3,6 +3,8 @@
 ``unbroadcast`` sums a cotangent back to the shape of a broadcast argument;
 ``broadcast`` spreads a tangent to the shape of the output.
 """
+import math
+
 import numpy as _np
 
 from ..trace import getval
@@ -88,15 +90,29 @@ def balanced_eq(x, z, y):
     return (x == z) / (1.0 + (y == z))
 
 
+def reduced_axes(shape, axis):
+    """The non-negative axes of ``shape`` that a reduction over ``axis`` sums."""
+    axes = tuple(range(len(shape))) if axis is None else (
+        (axis,) if _np.ndim(axis) == 0 else tuple(axis))
+    return tuple(a % len(shape) for a in axes)
+
+
+def spread_to_shape(g, shape, axis):
+    """The cotangent ``g`` of a reduction over ``axis`` broadcast back to ``shape``."""
+    if shape == ():
+        return g
+    if type(g) is _np.ndarray and g.ndim == 0:
+        return anp.broadcast_to(g, shape)  # a full reduction's: no axes to put back
+    axes = reduced_axes(shape, axis)
+    new_shape = tuple(1 if i in axes else size for i, size in enumerate(shape))
+    return anp.broadcast_to(anp.reshape(g, new_shape), shape)
+
+
 def repeat_to_match_shape(g, shape, dtype, axis, keepdims):
     """Spread the cotangent of a reduction over ``axis`` back to ``shape``.
 
     Returns the spread cotangent and the number of elements reduced into each."""
     if shape == ():
         return g, 1
-    axes = tuple(range(len(shape))) if axis is None else (
-        (axis,) if _np.ndim(axis) == 0 else tuple(axis))
-    axes = tuple(a % len(shape) for a in axes)
-    new_shape = tuple(1 if i in axes else size for i, size in enumerate(shape))
-    count = int(_np.prod([shape[a] for a in axes]))
-    return anp.broadcast_to(anp.reshape(g, new_shape), shape), count
+    count = int(math.prod(shape[a] for a in reduced_axes(shape, axis)))
+    return spread_to_shape(g, shape, axis), count

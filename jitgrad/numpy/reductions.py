@@ -5,12 +5,14 @@ weights the input's tangent and reduces it the same way. ``axis`` may be None, a
 (negative too) or a tuple, with ``keepdims`` either way. Gradients keep the input's
 dtype even when ``dtype=`` widened the result.
 """
+import math
+
 import numpy as _np
 
 from ..trace import defjvp, defvjp
 from ..trace.rules import def_reduction
 from . import numpy_wrapper as anp
-from .numpy_vjps import metadata, replace_zero, repeat_to_match_shape, unbroadcast
+from .numpy_vjps import metadata, replace_zero, spread_to_shape, unbroadcast
 
 _PYTHON_SCALARS = (int, float, complex)
 
@@ -28,12 +30,12 @@ def _axes(ndim, axis):
 
 def _count(shape, axis):
     """How many elements are reduced into each output element."""
-    return int(_np.prod([shape[a] for a in _axes(len(shape), axis)]))
+    return int(math.prod(shape[a] for a in _axes(len(shape), axis)))
 
 
 def _spread(g, shape, axis):
     """``g``, with or without the reduced axes kept, broadcast back to ``shape``."""
-    return repeat_to_match_shape(g, shape, None, axis, True)[0]
+    return spread_to_shape(g, shape, axis)
 
 
 def _to_dtype(g, dtype):
