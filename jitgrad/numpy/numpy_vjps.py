@@ -69,6 +69,8 @@ def match_complex(target, x):
     """``x`` as real when ``target`` is real, as complex when ``target`` is complex, and
     in ``target``'s precision (a float32 argument gets a float32 gradient, as from
     ``unbroadcast``, also when a float64 operand widened it)."""
+    if _same_dtype_array(target, x) and hooks.observer() is None:
+        return x  # nothing to convert (the usual case; under the jit, looks are recorded)
     target_iscomplex = anp.iscomplexobj(target)
     x_iscomplex = anp.iscomplexobj(x)
     if x_iscomplex and not target_iscomplex:
@@ -79,6 +81,15 @@ def match_complex(target, x):
     if dtype.kind in "fc" and dtype != _np.result_type(getval(x)):
         x = _as_dtype(x, dtype)
     return x
+
+
+def _same_dtype_array(target, x):
+    """Whether ``x`` is a plain array of ``target``'s dtype (so already matches it)."""
+    value, target = getval(x), getval(target)
+    if type(value) is not _np.ndarray:
+        return False
+    return value.dtype == (target.dtype if type(target) is _np.ndarray
+                           else _np.result_type(target))
 
 
 def replace_zero(x, val):
