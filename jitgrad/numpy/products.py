@@ -11,7 +11,7 @@ import string
 
 import numpy as _np
 
-from ..trace import def_linear, defjvp, defvjp, defvjp_argnum
+from ..trace import def_linear, defjvp, defvjp, defvjp_argnum, getval, hooks
 from . import numpy_wrapper as anp
 from .numpy_vjps import match_complex, metadata, unbroadcast
 
@@ -57,37 +57,58 @@ def _axes_key(axes):
     return int(axes)
 
 
+def _rank(x):
+    """``anp.ndim(x)``; without the traced call where no jit records it (ranks do not
+    depend on values): a product's VJP maker asked four times per product."""
+    if hooks.observer() is None:
+        return _np.ndim(getval(x))
+    return anp.ndim(x)
+
+
+def _tensordot_vjp(argnum, a, b, a_ndim, b_ndim, axes_key):
+    """``g -> cotangent`` of tensordot's operand ``argnum`` (axes as ``_axes_key``)."""
+    adjoints = _tensordot_adjoint_axes(a_ndim, b_ndim, axes_key)
+    contract, order = adjoints[argnum]
+    if order == tuple(range(len(order))):
+        order = None  # the contraction leaves the axes in place: no transpose to record
+    if argnum == 0:
+        return lambda g: match_complex(a, _transpose(anp.tensordot(g, b, contract), order))
+    return lambda g: match_complex(b, _transpose(anp.tensordot(a, g, contract), order))
+
+
+def _transpose(x, order):
+    return x if order is None else anp.transpose(x, order)
+
+
 def _tensordot_vjp_a(ans, a, b, axes=2):
-    (contract, order), _ = _tensordot_adjoint_axes(anp.ndim(a), anp.ndim(b), _axes_key(axes))
-    return lambda g: match_complex(a, anp.transpose(anp.tensordot(g, b, contract), order))
+    return _tensordot_vjp(0, a, b, _rank(a), _rank(b), _axes_key(axes))
 
 
 def _tensordot_vjp_b(ans, a, b, axes=2):
-    _, (contract, order) = _tensordot_adjoint_axes(anp.ndim(a), anp.ndim(b), _axes_key(axes))
-    return lambda g: match_complex(b, anp.transpose(anp.tensordot(a, g, contract), order))
+    return _tensordot_vjp(1, a, b, _rank(a), _rank(b), _axes_key(axes))
 
 
 defvjp(anp.tensordot, _tensordot_vjp_a, _tensordot_vjp_b)
 defjvp(anp.tensordot, "same", "same")
 
 
+@functools.lru_cache(maxsize=256)
 def _dot_as_tensordot_axes(a_ndim, b_ndim):
-    return [a_ndim - 1], [max(b_ndim - 2, 0)]
+    return ((a_ndim - 1,), (max(b_ndim - 2, 0),))
 
 
-def _dot_vjp_a(ans, a, b):
-    if anp.ndim(a) == 0 or anp.ndim(b) == 0:
-        return lambda g: unbroadcast(g * b, metadata(a))
-    return _tensordot_vjp_a(ans, a, b, _dot_as_tensordot_axes(anp.ndim(a), anp.ndim(b)))
+def _dot_vjp(argnum):
+    def vjp_maker(ans, a, b):
+        a_ndim, b_ndim = _rank(a), _rank(b)
+        if a_ndim == 0 or b_ndim == 0:
+            x, other = (a, b) if argnum == 0 else (b, a)
+            return lambda g: unbroadcast(g * other, metadata(x))
+        return _tensordot_vjp(argnum, a, b, a_ndim, b_ndim,
+                              _dot_as_tensordot_axes(a_ndim, b_ndim))
+    return vjp_maker
 
 
-def _dot_vjp_b(ans, a, b):
-    if anp.ndim(a) == 0 or anp.ndim(b) == 0:
-        return lambda g: unbroadcast(g * a, metadata(b))
-    return _tensordot_vjp_b(ans, a, b, _dot_as_tensordot_axes(anp.ndim(a), anp.ndim(b)))
-
-
-defvjp(anp.dot, _dot_vjp_a, _dot_vjp_b)
+defvjp(anp.dot, _dot_vjp(0), _dot_vjp(1))
 defjvp(anp.dot, "same", "same")
 
 
