@@ -2,12 +2,45 @@
 forwarding scipy's samplers."""
 import functools
 
+import numpy as np
+
 from ...numpy import numpy_wrapper as anp
+from ...trace import getval
 from ...numpy.random import _draw as draw
 
 
 def standardize(x, loc, scale):
+    """``(x - loc) / scale``, or ``x`` itself at the defaults (plain 0 and 1) where ``x``
+    is floating already: the same bits, and two steps fewer per density evaluated (an
+    eager scalar gradient of gamma.logpdf cost 1.4x autograd's, mostly in steps)."""
+    if _is_plain(loc, 0.0) and _is_plain(scale, 1.0) and _is_floating(x):
+        return x
     return (x - loc) / scale
+
+
+def minus_log_scale(value, scale):
+    """``value - log(scale)``: ``value`` itself for a plain scale of 1 where that is
+    the same bits (log 1 is a float64 0, which also widens a float32 value)."""
+    if _is_plain(scale, 1.0) and _is_double(value):
+        return value
+    return value - anp.log(scale)
+
+
+def _is_plain(value, number):
+    return type(value) in (float, int) and value == number
+
+
+def _is_floating(x):
+    dtype = getattr(getval(x), "dtype", None)
+    return type(getval(x)) is float or (dtype is not None and dtype.kind in "fc")
+
+
+def _is_double(x):
+    dtype = getattr(getval(x), "dtype", None)
+    return type(getval(x)) is float or (dtype is not None and dtype in _DOUBLES)
+
+
+_DOUBLES = (np.dtype(np.float64), np.dtype(np.complex128))
 
 
 def on_support(inside, fun, z, safe_value, outside_value):

@@ -2,7 +2,7 @@
 ``x``, ``loc`` and ``scale`` only."""
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import on_support, sampler, standardize
+from ._support import minus_log_scale, on_support, sampler, standardize
 
 
 def logpdf(x, a, b, loc=0.0, scale=1.0):
@@ -10,7 +10,7 @@ def logpdf(x, a, b, loc=0.0, scale=1.0):
     inside = (z >= 0) & (z <= 1)
     density = lambda z: (special.xlogy(a - 1, z) + special.xlog1py(b - 1, -z)
                          - special.betaln(a, b))
-    return on_support(inside, density, z, 0.5, -anp.inf) - anp.log(scale)
+    return minus_log_scale(on_support(inside, density, z, 0.5, -anp.inf), scale)
 
 
 def pdf(x, a, b, loc=0.0, scale=1.0):

@@ -1,12 +1,12 @@
 """The exponential distribution, as scipy.stats.expon."""
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import on_support, sampler, standardize
+from ._support import minus_log_scale, on_support, sampler, standardize
 
 
 def logpdf(x, loc=0.0, scale=1.0):
     z = standardize(x, loc, scale)
-    return on_support(z >= 0, lambda z: -z, z, 1.0, -anp.inf) - anp.log(scale)
+    return minus_log_scale(on_support(z >= 0, lambda z: -z, z, 1.0, -anp.inf), scale)
 
 
 def pdf(x, loc=0.0, scale=1.0):

@@ -2,13 +2,13 @@
 ``x``, ``loc`` and ``scale`` only."""
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import on_support, sampler, standardize
+from ._support import minus_log_scale, on_support, sampler, standardize
 
 
 def logpdf(x, a, loc=0.0, scale=1.0):
     z = standardize(x, loc, scale)
     density = lambda z: special.xlogy(a - 1, z) - z - special.gammaln(a)
-    return on_support(z >= 0, density, z, 1.0, -anp.inf) - anp.log(scale)
+    return minus_log_scale(on_support(z >= 0, density, z, 1.0, -anp.inf), scale)
 
 
 def pdf(x, a, loc=0.0, scale=1.0):

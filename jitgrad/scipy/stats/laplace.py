@@ -6,12 +6,12 @@ import numpy as _np
 
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import sampler, standardize
+from ._support import minus_log_scale, sampler, standardize
 
 
 def logpdf(x, loc=0.0, scale=1.0):
     z = standardize(x, loc, scale)
-    return -anp.abs(z) - _np.log(2.0) - anp.log(scale)
+    return minus_log_scale(-anp.abs(z) - _np.log(2.0), scale)
 
 
 def pdf(x, loc=0.0, scale=1.0):

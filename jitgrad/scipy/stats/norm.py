@@ -3,14 +3,14 @@ import numpy as _np
 
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import sampler, standardize
+from ._support import minus_log_scale, sampler, standardize
 
 _LOG_SQRT_2PI = float(0.5 * _np.log(2 * _np.pi))  # a Python float: float32 stays float32
 
 
 def logpdf(x, loc=0.0, scale=1.0):
     z = standardize(x, loc, scale)
-    return -0.5 * z * z - _LOG_SQRT_2PI - anp.log(scale)
+    return minus_log_scale(-0.5 * z * z - _LOG_SQRT_2PI, scale)
 
 
 def pdf(x, loc=0.0, scale=1.0):

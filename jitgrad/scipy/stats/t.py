@@ -4,14 +4,14 @@ import numpy as _np
 
 from ...numpy import numpy_wrapper as anp
 from .. import special
-from ._support import sampler, standardize
+from ._support import minus_log_scale, sampler, standardize
 
 
 def logpdf(x, df, loc=0.0, scale=1.0):
     z = standardize(x, loc, scale)
-    return (special.gammaln((df + 1) / 2) - special.gammaln(df / 2)
-            - 0.5 * anp.log(df * _np.pi) - (df + 1) / 2 * special.log1p(z * z / df)
-            - anp.log(scale))
+    return minus_log_scale(special.gammaln((df + 1) / 2) - special.gammaln(df / 2)
+                           - 0.5 * anp.log(df * _np.pi)
+                           - (df + 1) / 2 * special.log1p(z * z / df), scale)
 
 
 def pdf(x, df, loc=0.0, scale=1.0):
