@@ -234,6 +234,8 @@ class JitFunction:
     def __call__(self, *args, **kwargs):
         # The common call first: the signature served last (signature_cache.py), its
         # first plan fused, outside any transformation, the variables read unchanged.
+        # (Its replay repeats the end of _call's, inlined: a method call less, 0.1 us
+        # of a 2.6 us tight_loop call.)
         entry = self._cache.recent
         if entry is not None and not kwargs and entry.fits(*args) and \
                 innermost_level() is None and \
