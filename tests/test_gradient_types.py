@@ -60,3 +60,34 @@ def test_gradients_are_writeable_arrays(loss, params, jit):
         for leaf in tree.leaves(gradient(params)):
             leaf *= 2.0
             assert leaf.flags.writeable
+
+
+@pytest.mark.parametrize("mode", ["eager", "jit unfused", "jit fused"])
+@pytest.mark.parametrize("loss", [
+    lambda p: np.sum(np.tanh(p[0] + p[1])),  # add's rule hands one cotangent to both
+    lambda p: np.sum(np.concatenate([p[0], p[1]]) ** 2)])  # slices of one cotangent
+def test_container_entries_are_arrays_of_their_own(loss, mode, monkeypatch):
+    """Each entry of a gradient can be updated in place alone (``gw *= lr``), as
+    autograd's: entries that were one array, or views of one, are copied apart (by
+    the jit's trace and replays too)."""
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "0" if mode == "jit fused" else "1e9")
+    gradient = grad(loss, jit=mode != "eager")
+    for k in range(3):
+        params = (numpy.linspace(0.1, 0.5, 3) + k, numpy.linspace(-0.4, 0.2, 3))
+        gw, gb = gradient(params)
+        expected_gb = gb.copy()
+        gw *= 0.0
+        assert numpy.array_equal(gb, expected_gb) and not numpy.shares_memory(gw, gb)
+
+
+@pytest.mark.parametrize("fuse_after", ["0", "1e9"])
+def test_a_jitted_step_returned_twice_is_two_arrays(fuse_after, monkeypatch):
+    """Two equal results (merged into one step by the jit) are two arrays on every
+    replay, as eager's are: updating one in place leaves the other."""
+    from jitgrad import jit
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", fuse_after)
+    f = jit(lambda x: (x * 2.0, x * 2.0, np.sum(x)))
+    for k in range(3):
+        a, b, _ = f(numpy.arange(3.0) + k)
+        a *= 0.0
+        assert numpy.array_equal(b, 2.0 * (numpy.arange(3.0) + k))

@@ -34,6 +34,7 @@ import numpy as np
 from .. import settings
 from ..trace import hooks, tree
 from ..trace.core import TraceLevel, innermost_level, new_box
+from ..trace.vjp import writeable_arrays
 from .graph import NO_RESULT, GraphNode, PrimitiveRaised, TraceUnsupported
 from .recorder import Recorder
 from .plan import GuardFailed, Plan
@@ -728,7 +729,9 @@ class JitFunction:
                     raise
             finally:
                 hooks.install(previous)
-        return plain_tree(out), Plan(rec.graph, len(leaves), fuse=self._fuse_after <= 0)
+        # (Arrays the result holds twice are copied apart, as its replays' are.)
+        return writeable_arrays(plain_tree(out)), Plan(rec.graph, len(leaves),
+                                                       fuse=self._fuse_after <= 0)
 
     def _fall_back(self, signature, reason):
         self.stats["fallbacks"] += 1

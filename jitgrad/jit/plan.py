@@ -19,6 +19,7 @@ from .identity import same
 from .whole_plan import install as compile_whole
 from ..kernels import blas_threads
 from ..kernels.heap import keep_freed_memory
+from ..trace.vjp import writeable_arrays
 from ..kernels.source import shape_literal
 
 
@@ -234,7 +235,8 @@ def _generate(rolled, guards, outputs, resolve, n_inputs, kernels=(), replays=Fa
         writer.lines += [f"{indent}_hold()", f"{indent}try:"]
         indent += "    "
     writer.block(_steps(rolled.items, resolve, kernels, rolled.where), indent)
-    writer.lines.append(f"{indent}return {_tree_source(outputs, writer.operand)}")
+    writer.namespace["_own"] = writeable_arrays
+    writer.lines.append(f"{indent}return {_tree_source(outputs, writer.operand, own='_own')}")
     if held:
         writer.lines += ["    finally:", "        _release()"]
     return "\n".join(writer.lines) + "\n", writer.namespace
@@ -594,12 +596,16 @@ def _identifier(name):
     return name
 
 
-def _tree_source(outputs, operand):
+def _tree_source(outputs, operand, seen=None, own=None):
     """Source building the output tree: literals for tuples, lists and dicts; other
-    containers (namedtuples, OrderedDicts, registered classes) by their rebuild."""
+    containers (namedtuples, OrderedDicts, registered classes) by their rebuild. An
+    array step returned at a second place is copied there: a gradient's entries are
+    the caller's to update in place (``g *= lr``) one by one, as autograd's are, and
+    merged steps (two equal cotangents) must not make that update both."""
+    seen = set() if seen is None else seen
     node = trees.children(outputs)
     if node is not None:
-        parts = [_tree_source(part, operand) for part in node[0]]
+        parts = [_tree_source(part, operand, seen, own) for part in node[0]]
         kind = type(outputs)
         if kind is tuple:
             return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
@@ -613,4 +619,12 @@ def _tree_source(outputs, operand):
         # A fresh copy per call, as eager returns: callers may modify results in place
         # (the plan keeps its own copy, apart from the array the trace returned).
         return f"{operand(Constant(outputs.value.copy()))}.copy()"
+    if not isinstance(outputs, Constant) and isinstance(outputs.value, np.ndarray):
+        if outputs.index in seen:
+            return f"{operand(outputs)}.copy()"
+        seen.add(outputs.index)
+    if own is not None and not isinstance(outputs, Constant) and \
+            type(outputs.value) in (tuple, list, dict):
+        # A container one step made (a gradient's cotangents) may hold one array twice.
+        return f"{own}({operand(outputs)})"
     return operand(outputs)

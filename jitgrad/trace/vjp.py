@@ -48,19 +48,26 @@ def make_vjp(fun, x):
     else:
         def vjp(g):
             result = backward_pass(g, end_node)
-            return vspace(x).zeros() if result is None else _writeable(result)
+            return vspace(x).zeros() if result is None else writeable_arrays(result)
     return vjp, end_value
 
 
-def _writeable(cotangent):
-    """``cotangent`` with each read-only array in it copied: a rule's result may be a
-    broadcast view (sum's), and a gradient is the caller's to update in place
-    (``g *= lr``), as autograd's is."""
-    return tree.tree_map(_copy_if_read_only, cotangent)
+def writeable_arrays(cotangent):
+    """``cotangent`` with each read-only array in it copied, and each array that is
+    (or views) one already in it: a rule's result may be a broadcast view (sum's) or
+    the cotangent it was given (add's, for both arguments), and a gradient's entries
+    are the caller's to update in place one by one (``g *= lr``), as autograd's are.
+    (Traced values pass as they are; the jit's plans call this on what they return.)"""
+    seen = set()  # the arrays (or the bases viewed) the result holds so far
 
-
-def _copy_if_read_only(leaf):
-    return leaf.copy() if type(leaf) is np.ndarray and not leaf.flags.writeable else leaf
+    def own(leaf):
+        if type(leaf) is np.ndarray:
+            base = leaf if leaf.base is None else leaf.base
+            if not leaf.flags.writeable or id(base) in seen:
+                leaf = base = leaf.copy()
+            seen.add(id(base))
+        return leaf
+    return tree.tree_map(own, cotangent)
 
 
 def backward_pass(g, end_node):
