@@ -19,8 +19,8 @@ from .identity import same
 from .whole_plan import install as compile_whole
 from ..kernels import blas_threads
 from ..kernels.heap import keep_freed_memory
-from ..trace.vjp import writeable_arrays
 from ..kernels.source import shape_literal
+from ..trace.vjp import writeable_arrays
 
 
 class GuardFailed(Exception):

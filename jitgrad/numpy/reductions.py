@@ -12,7 +12,7 @@ import numpy as _np
 from ..trace import defjvp, defvjp
 from ..trace.rules import def_reduction
 from . import numpy_wrapper as anp
-from .numpy_vjps import metadata, replace_zero, spread_to_shape, unbroadcast
+from .numpy_vjps import metadata, reduced_axes, replace_zero, spread_to_shape, unbroadcast
 
 _PYTHON_SCALARS = (int, float, complex)
 
@@ -22,15 +22,9 @@ def _unsupported(name, what, fix):
         f"jitgrad cannot differentiate np.{name} with {what}; {fix}.")
 
 
-def _axes(ndim, axis):
-    if axis is None:
-        return tuple(range(ndim))
-    return tuple(a % ndim for a in ((axis,) if _np.ndim(axis) == 0 else axis))
-
-
 def _count(shape, axis):
     """How many elements are reduced into each output element."""
-    return int(math.prod(shape[a] for a in _axes(len(shape), axis)))
+    return int(math.prod(shape[a] for a in reduced_axes(shape, axis)))
 
 
 def _spread(g, shape, axis):

@@ -31,13 +31,19 @@ def _is_plain(value, number):
 
 
 def _is_floating(x):
-    dtype = getattr(getval(x), "dtype", None)
-    return type(getval(x)) is float or (dtype is not None and dtype.kind in "fc")
+    dtype = _dtype(x)
+    return dtype is not None and dtype.kind in "fc"
 
 
 def _is_double(x):
-    dtype = getattr(getval(x), "dtype", None)
-    return type(getval(x)) is float or (dtype is not None and dtype in _DOUBLES)
+    dtype = _dtype(x)
+    return dtype is not None and dtype in _DOUBLES
+
+
+def _dtype(x):
+    """``x``'s dtype (a Python float's is float64), or None for other numbers."""
+    value = getval(x)
+    return _DOUBLES[0] if type(value) is float else getattr(value, "dtype", None)
 
 
 _DOUBLES = (np.dtype(np.float64), np.dtype(np.complex128))
