@@ -203,10 +203,17 @@ def prepare(entry, workload, size, args, reference):
         if not error <= TOLERANCE:
             entry.refused = f"refused: gradient off by {error:.1e} (relative)"
             return None
-    start = time.perf_counter()
-    entry.function(*entry.args)
-    once = time.perf_counter() - start
-    entry.number = max(1, int(entry.repeat_seconds / max(once, 1e-7)))
+    # Calls per sample from a quarter repeat of warm calls, not from one call: a jit's
+    # second call may still be loading kernels (tight_loop's took 200 us, which made
+    # its samples 40 calls long, each paying the caches the collector had emptied).
+    calls, start = 0, time.perf_counter()
+    while True:
+        entry.function(*entry.args)
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= entry.repeat_seconds / 4:
+            break
+    entry.number = max(1, int(entry.repeat_seconds * calls / elapsed))
     return gradient
 
 
