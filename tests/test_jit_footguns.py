@@ -4,10 +4,11 @@ the function eagerly with one warning naming the reason, so the answer is eager'
 Most severe first. The README's "The jit's contract" section lists the same.
 
 Silent
-  S1 (high) Arrays and values captured from the enclosing scope (closures, globals)
-     are constants of the trace: changing them between calls, in place or by
-     rebinding, is not seen. Pass data that changes as arguments. (A captured
-     ``numpy.random.Generator`` is such a value: its draws are baked.)
+  S1 (high) Arrays captured from the enclosing scope (closures, globals) are
+     constants of the trace: changing them in place between calls is not seen. Pass
+     data that changes as arguments. (Rebinding a global, or an attribute the code
+     reads off a captured object, is seen: test_jit_attribute_reads.py. A captured
+     ``numpy.random.Generator`` is such a constant: its draws are baked.)
   S2 (medium) Python side effects (print, appending to a list, counters) happen
      only while tracing, not on replays.
   S3 (low) Arguments are traced values, as under ``grad``: ``isinstance(x, float)``

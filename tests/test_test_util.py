@@ -188,13 +188,14 @@ def test_check_jit_accepts_a_function_the_jit_runs_eagerly():
 
 
 def test_check_jit_catches_a_global_read_while_tracing():
-    # A global step counter, advanced by the function (a side effect, so only while
+    # A log of calls, appended to by the function (a side effect, so only while
     # tracing under the jit): a learning-rate schedule the replay does not follow.
-    step = {"n": 0}
+    # (A value read as ``step["n"]`` is checked before each call: see test_jit.py.)
+    calls = []
 
     def scheduled(x):
-        step["n"] += 1
-        return x * 0.5 ** ((step["n"] - 1) // 2)
+        calls.append(x)
+        return x * 0.5 ** ((len(calls) - 1) // 2)
     with pytest.raises(AssertionError, match=r"call 2 \(replay\): output at index \(0,\) is "
                                              r"1.0, eager's 0.5 \(1 more element differs\)"):
         check_jit(scheduled)(numpy.array([1.0, 2.0]))

@@ -15,8 +15,10 @@ The globals and closure variables a key was computed from are also checked befor
 each call of a jitted object (``Reads.still_bound``): one rebound since (a training
 loop assigning the next minibatch to a global) makes the object look its plans up
 under the new key, as a jitted object made now would, instead of replaying plans
-traced with the old value. An array changed in place keeps its binding: that stays
-a constant of the plans (README, footgun 1).
+traced with the old value. So are the attributes and items the code reads off them
+and off a bound method's object (``self.l2``, ``cfg.lr``, ``H["l2"]``;
+attribute_reads.py): a number there is a constant of the plans. An array changed in
+place keeps its binding: that stays a constant of the plans (README, footgun 1).
 """
 import functools
 import types
@@ -24,20 +26,24 @@ import zlib
 
 import numpy as np
 
-from .identity import constant_key
+from .attribute_reads import follow, is_data, is_library_module, label, read_chains, source
+from .identity import constant_key, same
 
 _SCALARS = (type(None), bool, int, float, complex, str, bytes, np.generic)
 
 
 class Reads:
     """What a key was computed from: ``arrays`` (closure contents, globals; a key naming
-    a dead array can never match again) and ``bindings``, ``(holder, name, value)`` for
+    a dead array can never match again); ``bindings``, ``(holder, name, value)`` for
     each global (``holder`` the globals dict) and closure variable (``holder`` its
-    cell) the code reads, modules aside: ``still_bound`` tells whether each
-    still holds the same object."""
+    cell) the code reads, modules aside; and ``chains``, ``(root, steps, value,
+    label)`` for each attribute or item read off them, or off a method's object, that
+    gave data (attribute_reads.py). ``still_bound`` tells whether each still holds
+    the same value."""
 
     def __init__(self, known_arrays=None):
         self.arrays, self.bindings, self._bound = [], [], set()
+        self.chains, self._chained = [], set()
         self._in_primitive = 0  # inside a primitive: its body reads its variables live
         # ids of the arrays named by stored keys: an array not among them cannot make
         # the key match a stored one, so it is keyed by identity alone (no checksum of
@@ -46,16 +52,20 @@ class Reads:
 
     def still_bound(self):
         """A function of no arguments, True while every binding holds the object it held
-        (called before each jitted call), or None when there are none."""
-        if not self.bindings:
+        and every chain reads the same value (called before each jitted call), or None
+        when there are none."""
+        if not self.bindings and not self.chains:
             return None
         kinds = tuple(None if type(holder) is types.CellType else name
                       for holder, name, _ in self.bindings)
-        return _checker_maker(kinds)(_MISSING, *(part for holder, _, value in self.bindings
-                                                 for part in (holder, value)))
+        chains = tuple(source(steps) for _, steps, _, _ in self.chains)
+        parts = [part for holder, _, value in self.bindings for part in (holder, value)]
+        parts += [part for root, _, value, _ in self.chains for part in (root, value)]
+        return _checker_maker(kinds, chains)(_MISSING, same, *parts)
 
     def rebound(self):
-        """The name of the first binding that holds another object now, or None."""
+        """The name of the first binding that holds another object now (or chain that
+        reads another value), or None."""
         for holder, name, value in self.bindings:
             try:
                 now = holder.cell_contents if type(holder) is types.CellType else \
@@ -64,39 +74,97 @@ class Reads:
                 now = _MISSING
             if now is not value:
                 return name
+        for root, steps, value, spelled in self.chains:
+            try:
+                now = follow(root, steps)
+            except Exception:
+                return spelled
+            if now is not value and not same(now, value):
+                return spelled
         return None
+
+    def note_chains(self, fun, self_object=None, _active=None):
+        """Record the chains ``fun``'s code reads that give data now; a method called
+        on the object (``self.predict(x)``) has its own chains read too."""
+        code = fun.__code__
+        active = _active or set()
+        if self._in_primitive or code in active:
+            return
+        active.add(code)
+        cells = dict(zip(code.co_freevars, fun.__closure__ or ()))
+        for kind, name, steps in read_chains(code):
+            if kind == "local":
+                if self_object is None or not code.co_varnames or name != code.co_varnames[0]:
+                    continue  # (a local but a method's object is not known now)
+                root = self_object
+            elif kind == "closure":
+                try:
+                    root = cells[name].cell_contents
+                except (KeyError, ValueError):
+                    continue
+            elif name in fun.__globals__:
+                root = fun.__globals__[name]
+            else:
+                continue
+            if is_library_module(root):
+                continue
+            try:
+                value = follow(root, steps)
+            except Exception:  # the code would raise too, or reads it on another path
+                continue
+            if steps[-1][0] == "method":
+                if isinstance(value, types.MethodType) and \
+                        isinstance(value.__func__, types.FunctionType) and \
+                        not _is_library(value.__func__):
+                    self.note_chains(value.__func__, value.__self__, active)
+                continue
+            where = (id(root), steps)
+            if is_data(value) and source(steps) is not None and where not in self._chained:
+                self._chained.add(where)
+                self.chains.append((root, steps, value, label(name, steps)))
 
 
 _MISSING = object()
 
 
 @functools.lru_cache(maxsize=256)
-def _checker_maker(kinds):
-    """A function of (missing, holder, value, holder, value...) making ``still_bound``
-    for bindings of these kinds (a global's name, or None for a closure cell), generated
-    once per kinds: a jitted object is made per call where an operator is rebuilt."""
-    params, tests = ["_missing"], []
+def _checker_maker(kinds, chains=()):
+    """A function of (missing, same, holder, value, ..., root, value, ...) making
+    ``still_bound`` for bindings of these kinds (a global's name, or None for a closure
+    cell) and chains (their steps' source), generated once per kinds and chains: a
+    jitted object is made per call where an operator is rebuilt. A chain's value is
+    compared by identity, then bit for bit (a property may compute an equal number
+    anew)."""
+    params, tests = ["_missing", "_same"], []
     for k, name in enumerate(kinds):
         params += [f"_h{k}", f"_v{k}"]
         tests.append(f"_h{k}.cell_contents is _v{k}" if name is None else
                      f"_h{k}.get({name!r}, _missing) is _v{k}")
-    source = (f"def make({', '.join(params)}):\n"
-              "    def still_bound():\n"
-              "        try:\n"
-              f"            return {' and '.join(tests)}\n"
-              "        except ValueError:  # a closure variable deleted\n"
-              "            return False\n"
-              "    return still_bound\n")
+    for k, steps in enumerate(chains):
+        params += [f"_r{k}", f"_w{k}"]
+        tests.append(f"(_r{k}{steps} is _w{k} or _same(_r{k}{steps}, _w{k}))")
+    code = (f"def make({', '.join(params)}):\n"
+            "    def still_bound():\n"
+            "        try:\n"
+            f"            return {' and '.join(tests)}\n"
+            "        except Exception:  # a closure variable or an attribute deleted\n"
+            "            return False\n"
+            "    return still_bound\n")
     namespace = {}
-    exec(compile(source, "<jitgrad bindings>", "exec"), namespace)
+    exec(compile(code, "<jitgrad bindings>", "exec"), namespace)
     return namespace["make"]
 
 
 def function_key(fun, reads=None):
     """A hashable key equal for callables that compute the same thing, or None; what
     it read is recorded in ``reads`` (a ``Reads``)."""
+    reads = Reads() if reads is None else reads
     try:
-        return _function_key(fun, set(), Reads() if reads is None else reads)
+        key = _function_key(fun, set(), reads)
+        # The values read along chains (a module's attribute, which the module's key,
+        # its name, does not tell).
+        return key, tuple((spelled, _value_key(value, set(), reads))
+                          for _, _, value, spelled in reads.chains)
     except _NoKey:
         return None
 
@@ -113,7 +181,19 @@ def _bind(reads, holder, name, value):
         reads.bindings.append((holder, name, value))
 
 
-def _function_key(fun, active, reads):
+def _all_keys(values, active, reads):
+    keys, missing = [], False
+    for value in values:
+        try:
+            keys.append(_value_key(value, active, reads))
+        except _NoKey:
+            missing = True
+    if missing:
+        raise _NoKey
+    return keys
+
+
+def _function_key(fun, active, reads, self_object=None):
     if id(fun) in active:  # a recursive function reaching itself through its closure
         return ("recursive", getattr(fun, "__qualname__", None))
     active = active | {id(fun)}
@@ -134,12 +214,21 @@ def _function_key(fun, active, reads):
             _bind(reads, cell, name, cell.cell_contents)
         for name in names:
             _bind(reads, fun.__globals__, name, fun.__globals__[name])
-        return ("function", fun.__code__, id(fun.__globals__),
-                tuple(_value_key(cell.cell_contents, active, reads) for cell in cells),
-                _value_key(fun.__defaults__, active, reads),
-                _value_key(fun.__kwdefaults__, active, reads),
-                tuple((name, _value_key(fun.__globals__[name], active, reads))
-                      for name in names))
+        reads.note_chains(fun, self_object)
+        # Every value is visited, even after one without a key: the functions among
+        # them record what they read too.
+        keys = _all_keys([cell.cell_contents for cell in cells]
+                         + [fun.__defaults__, fun.__kwdefaults__]
+                         + [fun.__globals__[name] for name in names], active, reads)
+        return ("function", fun.__code__, id(fun.__globals__), tuple(keys[:len(cells)]),
+                keys[len(cells)], keys[len(cells) + 1],
+                tuple(zip(names, keys[len(cells) + 2:])))
+    if isinstance(fun, types.MethodType) and isinstance(fun.__func__, types.FunctionType) \
+            and not _is_library(fun.__func__):
+        # What the method reads off its object is checked before each call; the rest of
+        # the object could change unseen, so the method has no key (plans of its own).
+        _function_key(fun.__func__, active, reads, fun.__self__)
+        raise _NoKey
     if isinstance(fun, functools.partial):
         return ("partial", _function_key(fun.func, active, reads),
                 _value_key(fun.args, active, reads), _value_key(fun.keywords, active, reads))
