@@ -461,6 +461,26 @@ def test_three_cotangents_sum_in_the_layout_the_jit_gives(layouts):
         numpy.testing.assert_allclose(want, weights[0] + weights[1] + weights[2], rtol=1e-15)
 
 
+# Fixed (found running autograd's examples/convnet.py, not by the fuzzer): max's rule
+# multiplied with `*`, and NumPy writes `a * temporary` into a big temporary (elision
+# of temporaries, from 256 KiB): eager's cotangent kept the weights' layout, a replay's
+# (its operands named) did not, so the bias gradient summed in another order (1e-15).
+@pytest.mark.parametrize("reduction", ["max", "min", "ptp"])
+def test_extremum_cotangent_layout_does_not_depend_on_elision(reduction):
+    n = 2048  # 2048 * 3 * 8 doubles: above NumPy's elision threshold
+    rng = numpy.random.RandomState(0)
+    conv = rng.randn(n, 8, 3).transpose(0, 2, 1)  # laid out as a convolution returns it
+    weights = rng.randn(n, 3, 4)
+    pick = getattr(np, reduction)
+
+    def loss(bias, conv, weights):
+        return np.sum(pick((conv + bias).reshape(n, 3, 4, 2), axis=3) * weights)
+    eager, jitted = grad(loss, jit=False), grad(loss, jit=True)
+    for k in range(3):
+        bias = rng.randn(1, 3, 1)
+        assert_identical(eager(bias, conv + k, weights), jitted(bias, conv + k, weights))
+
+
 # Fixed: KNOWN_BUG_ARCTAN2_GRAD_UNDERFLOW (eager): the partials of arctan2(y, x) divided
 # by x*x + y*y, which underflows to 0 for tiny arguments and was then replaced by 1;
 # they divide by hypot(x, y) twice now (jitgrad/numpy/elementwise.py,

@@ -193,7 +193,11 @@ def _extremum_rules(name):
     def vjp(ans, x, axis=None, out=None, keepdims=False, **kwargs):
         check(kwargs)
         shape = anp.shape(x)
-        return lambda g: _spread(g, shape, axis) * _extremum_weights(ans, x, axis)
+        # A call, not `*`: NumPy writes `a * temporary` into a big temporary (its
+        # elision of temporaries), which would keep the weights' layout here and not
+        # in a jitted replay, whose operands are named: sums over it would then add in
+        # another order (convnet's bias gradient, 1e-15).
+        return lambda g: anp.multiply(_spread(g, shape, axis), _extremum_weights(ans, x, axis))
 
     def jvp(g, ans, x, axis=None, out=None, keepdims=False, **kwargs):
         check(kwargs)
@@ -214,7 +218,7 @@ def _ptp_weights(x, axis):
 
 
 defvjp(anp.ptp, lambda ans, x, axis=None, out=None, keepdims=False: lambda g:
-       _spread(g, anp.shape(x), axis) * _ptp_weights(x, axis))
+       anp.multiply(_spread(g, anp.shape(x), axis), _ptp_weights(x, axis)))
 defjvp(anp.ptp, lambda g, ans, x, axis=None, out=None, keepdims=False:
        anp.sum(g * _ptp_weights(x, axis), axis=axis, keepdims=keepdims))
 
