@@ -138,6 +138,12 @@ def test_multivariate_normal_singular():
     check_grads(fun, 1, modes=["fwd", "rev"], order=2)(B, MEAN)
     with pytest.raises(onp.linalg.LinAlgError):
         st.multivariate_normal.logpdf(on, MEAN, B @ B.T)
+    # Exactly singular, where LAPACK's Cholesky itself fails: scipy's message, value and
+    # gradient (autograd's examples/bayesian_optimization.py meets it).
+    singular = onp.ones((2, 2))
+    for f in (st.multivariate_normal.logpdf, grad(st.multivariate_normal.logpdf, 2)):
+        with pytest.raises(onp.linalg.LinAlgError, match="allow_singular is False"):
+            f(onp.ones(2), onp.zeros(2), singular)
 
 
 @pytest.mark.parametrize("cov", [COV, "singular"])

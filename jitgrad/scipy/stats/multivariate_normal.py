@@ -75,14 +75,27 @@ def _rank(cov):
     return int(_np.sum(_eigh(cov)[2]))
 
 
+_NOT_DEFINITE = ("When `allow_singular is False`, the input matrix must be symmetric "
+                 "positive definite; pass allow_singular=True for a degenerate distribution.")
+
+
+def _definite_cholesky(cholesky, S):
+    """``cholesky(S)``, refusing a matrix that is not positive definite with scipy's
+    message (not LAPACK's "leading minor" one)."""
+    try:
+        L = cholesky(S)
+    except _np.linalg.LinAlgError:
+        raise _np.linalg.LinAlgError(_NOT_DEFINITE) from None
+    _check_definite(L)
+    return L
+
+
 @notrace_primitive
 def _check_definite(L):
     # Cholesky succeeds on some numerically singular matrices; refuse them as scipy does.
     diagonal = _np.diagonal(L) ** 2
     if _np.min(diagonal) <= _cutoff(diagonal):
-        raise _np.linalg.LinAlgError(
-            "When `allow_singular is False`, the input matrix must be symmetric positive "
-            "definite; pass allow_singular=True for a degenerate distribution.")
+        raise _np.linalg.LinAlgError(_NOT_DEFINITE)
 
 
 @notrace_primitive
@@ -158,8 +171,7 @@ def logpdf(x, mean=None, cov=1, allow_singular=False):
 @primitive
 def _gaussian_logpdf(points, mean, cov):
     """log N(p | mean, S) of each row p of ``points`` (n, d), S = (cov + cov^T) / 2."""
-    L = _lapack_cholesky(0.5 * (cov + cov.T), lower=True)
-    _check_definite(L)
+    L = _definite_cholesky(lambda S: _lapack_cholesky(S, lower=True), 0.5 * (cov + cov.T))
     whitened = _lapack_solve_triangular(L, (points - mean).T, lower=True)
     maha = _np.sum(whitened * whitened, axis=0)
     log_det = 2.0 * _np.sum(_np.log(_np.diagonal(L)))
@@ -171,7 +183,7 @@ def _gaussian_parts(points, mean, cov):
     S = 0.5 * (cov + anp.transpose(cov))
     # The forward pass's check, again: a jitted gradient that needs no value of the
     # forward pass drops it, yet must refuse an indefinite cov as eager does.
-    _check_definite(np_linalg.cholesky(S))
+    _definite_cholesky(np_linalg.cholesky, S)
     return np_linalg.solve(S, anp.transpose(points - mean)), np_linalg.inv(S)
 
 
