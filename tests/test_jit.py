@@ -283,6 +283,24 @@ def test_jit_warnings_point_at_the_users_call(wrap, change):
     assert ours and {w.filename for w in ours} == {__file__}
 
 
+def test_warnings_through_scipy_point_at_the_users_call_and_guards_at_their_line():
+    # scipy.optimize calls the jitted gradient: the warning names the user's minimize
+    # call, not scipy's file, and the failed guard the line whose Python needed it.
+    from scipy.optimize import minimize
+    table = numpy.linspace(0.0, 1.0, 100)
+
+    def f(x):
+        index = np.floor(np.abs(x) * 1000).astype(int) % 100
+        return np.sum(x ** 2) + np.sum(table[index] * x)  # (a guard on index's numbers)
+    guard_line = f.__code__.co_firstlineno + 2
+    with pytest.warns(UserWarning, match="runs eagerly") as caught:
+        minimize(value_and_grad(f, jit=True), numpy.array([0.3, 1.7, 2.2]), jac=True,
+                 method="L-BFGS-B", options={"maxiter": 20})
+    ours = [w for w in caught if str(w.message).startswith("jit:")]
+    assert ours and {w.filename for w in ours} == {__file__}
+    assert f"(at test_jit.py:{guard_line}) failed" in str(ours[0].message)
+
+
 def test_explain_shows_graph_guards_and_plan(capsys):
     def f(x):
         if np.sum(x) > 0:

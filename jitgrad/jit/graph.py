@@ -115,15 +115,18 @@ def result_dtypes(value):
 
 
 class Guard:
-    """Python saw ``convert(value of node) == expected`` at this point of the trace."""
-    __slots__ = ["node", "convert", "expected", "position"]
+    """Python saw ``convert(value of node) == expected`` at this point of the trace;
+    ``where`` is the user's line that needed it (``file.py:line``), or None."""
+    __slots__ = ["node", "convert", "expected", "position", "where"]
 
-    def __init__(self, node, convert, expected, position):
+    def __init__(self, node, convert, expected, position, where=None):
         self.node, self.convert = node, convert
         self.expected, self.position = expected, position
+        self.where = where
 
     def __str__(self):
-        return f"guard {self.convert.__name__}(%{self.node.index}) == {self.expected!r}"
+        at = f" (at {self.where})" if self.where else ""
+        return f"guard {self.convert.__name__}(%{self.node.index}) == {self.expected!r}{at}"
 
 
 class Graph:

@@ -40,21 +40,11 @@ from .recorder import Recorder
 from .plan import GuardFailed, Plan
 from .function_key import Reads, function_key
 from .signature_cache import Signatures, fits_function
+from .user_frames import user_stacklevel
 from .signature import (NUMERIC_KINDS, Boxed, LazyOutput, ReturnsFunction, UnsafeArgument,
                         leaf_key, map_leaves, output_tree, pick, plain_tree, static_key)
 
 logger = logging.getLogger("jitgrad.jit")
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _user_stacklevel():
-    """The ``stacklevel`` that points a warning at the first frame outside jitgrad
-    (the user's call, however many of jitgrad's wrappers lie between)."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and (frame.f_code.co_filename.startswith(_PACKAGE) or
-                                 frame.f_code.co_filename.startswith("<jitgrad")):
-        frame, level = frame.f_back, level + 1
-    return level
 
 # Plans kept per signature: paths taken in turn (a minibatch index slicing plain
 # data gives one path per batch) keep theirs up to this many.
@@ -648,7 +638,7 @@ class JitFunction:
                           "signature, and a value Python needs (float(x), range(n), a slice "
                           "bound, an if on a traced value) is guarded: each new one traces "
                           f"again (jitgrad.explain shows the guards){self._index_advice()}.",
-                          stacklevel=_user_stacklevel())
+                          stacklevel=user_stacklevel())
         rng_state = np.random.get_state()
         start = time.perf_counter()
         try:
@@ -743,7 +733,7 @@ class JitFunction:
     def _warn_once(self, message):
         if message not in self._warned:
             self._warned.add(message)
-            warnings.warn(message, stacklevel=_user_stacklevel())
+            warnings.warn(message, stacklevel=user_stacklevel())
 
     def _staged_call(self, args, kwargs):
         """For a function that returns functions (``make_vjp``'s vjp, ``make_jvp``'s

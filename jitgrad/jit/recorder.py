@@ -12,6 +12,7 @@ import numpy as np
 
 from ..trace.core import Box, concrete, isbox, new_box
 from .graph import Graph, GraphNode, Guard, PrimitiveRaised, TraceUnsupported
+from .user_frames import user_location
 
 
 class Recorder:
@@ -120,7 +121,8 @@ class Recorder:
 
     def guard(self, box, convert, result):
         if box._trace == self.trace_id and box._node.kind != "const":
-            self.graph.guards.append(Guard(box._node, convert, result, len(self.graph.nodes)))
+            self.graph.guards.append(Guard(box._node, convert, result, len(self.graph.nodes),
+                                           user_location()))
 
 
 def _is_integer(value):
