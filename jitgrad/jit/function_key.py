@@ -20,13 +20,14 @@ and off a bound method's object (``self.l2``, ``cfg.lr``, ``H["l2"]``;
 attribute_reads.py): a number there is a constant of the plans. An array changed in
 place keeps its binding: that stays a constant of the plans (README, footgun 1).
 """
+import dis
 import functools
 import types
 import zlib
 
 import numpy as np
 
-from .attribute_reads import follow, is_data, is_library_module, label, read_chains, source
+from .attribute_reads import follow, follow_plainly, is_data, is_library_module, label, read_chains, source
 from .identity import constant_key, same
 
 _SCALARS = (type(None), bool, int, float, complex, str, bytes, np.generic)
@@ -44,6 +45,7 @@ class Reads:
     def __init__(self, known_arrays=None):
         self.arrays, self.bindings, self._bound = [], [], set()
         self.chains, self._chained = [], set()
+        self.keys = {}  # id of a function -> its key or _NoKey (_function_key)
         self._in_primitive = 0  # inside a primitive: its body reads its variables live
         # ids of the arrays named by stored keys: an array not among them cannot make
         # the key match a stored one, so it is keyed by identity alone (no checksum of
@@ -61,7 +63,7 @@ class Reads:
         chains = tuple(source(steps) for _, steps, _, _ in self.chains)
         parts = [part for holder, _, value in self.bindings for part in (holder, value)]
         parts += [part for root, _, value, _ in self.chains for part in (root, value)]
-        return _checker_maker(kinds, chains)(_MISSING, same, *parts)
+        return _checker_maker(kinds, chains)(_MISSING, same_value, *parts)
 
     def rebound(self):
         """The name of the first binding that holds another object now (or chain that
@@ -77,54 +79,69 @@ class Reads:
         for root, steps, value, spelled in self.chains:
             try:
                 now = follow(root, steps)
+                if now is not value and not same_value(now, value):
+                    return spelled
             except Exception:
-                return spelled
-            if now is not value and not same(now, value):
                 return spelled
         return None
 
-    def note_chains(self, fun, self_object=None, _active=None):
-        """Record the chains ``fun``'s code reads that give data now; a method called
-        on the object (``self.predict(x)``) has its own chains read too."""
+    def note_chains(self, fun, self_object=None, _through=None, _active=None):
+        """Record the chains ``fun``'s code reads that give data now. A method the
+        code calls on the object (``self.dec.forward(x)``) has its reads recorded as
+        chains from the same root (``self.dec.s``), so that rebinding ``self.dec`` is
+        seen too."""
         code = fun.__code__
         active = _active or set()
-        if self._in_primitive or code in active:
+        if self._in_primitive or (code, id(self_object)) in active:
             return
-        active.add(code)
+        active.add((code, id(self_object)))
         cells = dict(zip(code.co_freevars, fun.__closure__ or ()))
+        own = code.co_varnames[0] if code.co_argcount and code.co_varnames else None
         for kind, name, steps in read_chains(code):
-            if kind == "local":
-                if self_object is None or not code.co_varnames or name != code.co_varnames[0]:
-                    continue  # (a local but a method's object is not known now)
-                root = self_object
+            prefix = None
+            if (kind == "local" or kind == "closure" and name in code.co_cellvars) and \
+                    name == own and self_object is not None:
+                root, prefix = self_object, _through  # the method's object
             elif kind == "closure":
                 try:
                     root = cells[name].cell_contents
                 except (KeyError, ValueError):
                     continue
-            elif name in fun.__globals__:
+            elif kind == "global" and name in fun.__globals__:
                 root = fun.__globals__[name]
             else:
-                continue
+                continue  # (another local: not known now)
             if is_library_module(root):
                 continue
             try:
-                value = follow(root, steps)
-            except Exception:  # the code would raise too, or reads it on another path
+                value, read = follow_plainly(root, steps)
+            except Exception:  # not plain; or the code would raise too, or reads it
+                # only on another path
                 continue
-            if steps[-1][0] == "method":
-                if isinstance(value, types.MethodType) and \
-                        isinstance(value.__func__, types.FunctionType) and \
-                        not _is_library(value.__func__):
-                    self.note_chains(value.__func__, value.__self__, active)
+            if prefix is not None:  # read from where the caller reached the object
+                root, name, read = prefix[0], prefix[1], prefix[2] + read
+            if read[-1][0] == "method":
+                function = getattr(value, "__func__", value)
+                bound = getattr(value, "__self__", None)
+                if not _is_library(function):
+                    # (chains from the caller's root where it reached the object; from
+                    # the class itself for a classmethod)
+                    through = None if isinstance(bound, type) else (root, name, read[:-1])
+                    self.note_chains(function, bound, through, active)
                 continue
-            where = (id(root), steps)
-            if is_data(value) and source(steps) is not None and where not in self._chained:
+            where = (id(root), read)
+            if is_data(value) and source(read) is not None and where not in self._chained:
                 self._chained.add(where)
-                self.chains.append((root, steps, value, label(name, steps)))
+                self.chains.append((root, read, value, label(name, read)))
 
 
 _MISSING = object()
+
+
+def same_value(a, b):
+    """The same constant for a plan: of one type (np.float32(0.5) computes otherwise
+    than 0.5) and the same bits."""
+    return type(a) is type(b) and same(a, b)
 
 
 @functools.lru_cache(maxsize=256)
@@ -142,7 +159,7 @@ def _checker_maker(kinds, chains=()):
                      f"_h{k}.get({name!r}, _missing) is _v{k}")
     for k, steps in enumerate(chains):
         params += [f"_r{k}", f"_w{k}"]
-        tests.append(f"(_r{k}{steps} is _w{k} or _same(_r{k}{steps}, _w{k}))")
+        tests.append(f"((_x := _r{k}{steps}) is _w{k} or _same(_x, _w{k}))")
     code = (f"def make({', '.join(params)}):\n"
             "    def still_bound():\n"
             "        try:\n"
@@ -194,6 +211,24 @@ def _all_keys(values, active, reads):
 
 
 def _function_key(fun, active, reads, self_object=None):
+    """The key of one callable, computed once per ``function_key`` call: helpers that
+    call each other are reached along many paths, and each walk visits every value
+    (2**20 walks for 20 helpers each calling the next two)."""
+    if id(fun) in active or self_object is not None:
+        return _uncached_function_key(fun, active, reads, self_object)
+    known = reads.keys.get(id(fun), _MISSING)
+    if known is _MISSING:
+        try:
+            known = _uncached_function_key(fun, active, reads)
+        except _NoKey:
+            known = _NoKey
+        reads.keys[id(fun)] = known
+    if known is _NoKey:
+        raise _NoKey
+    return known
+
+
+def _uncached_function_key(fun, active, reads, self_object=None):
     if id(fun) in active:  # a recursive function reaching itself through its closure
         return ("recursive", getattr(fun, "__qualname__", None))
     active = active | {id(fun)}
@@ -230,6 +265,11 @@ def _function_key(fun, active, reads, self_object=None):
         _function_key(fun.__func__, active, reads, fun.__self__)
         raise _NoKey
     if isinstance(fun, functools.partial):
+        if isinstance(fun.func, types.FunctionType) and fun.args and \
+                not _is_library(fun.func) and _is_plain_object(fun.args[0]):
+            # partial(Model.loss, model): the function's first argument is its object
+            _function_key(fun.func, active, reads, fun.args[0])
+            raise _NoKey
         return ("partial", _function_key(fun.func, active, reads),
                 _value_key(fun.args, active, reads), _value_key(fun.keywords, active, reads))
     described = getattr(fun, "function_key_parts", None)  # Derivative, JitFunction
@@ -238,7 +278,17 @@ def _function_key(fun, active, reads, self_object=None):
                                              for part in described())
     if isinstance(fun, (types.BuiltinFunctionType, np.ufunc)):
         return ("builtin", fun)
+    call = getattr(type(fun), "__call__", None)
+    if isinstance(call, types.FunctionType) and not _is_library(call):
+        # An object with __call__ (a layer): what its call reads off it is checked.
+        _function_key(call, active, reads, fun)
     raise _NoKey
+
+
+def _is_plain_object(value):
+    return not isinstance(value, (type, types.ModuleType, types.FunctionType,
+                                  np.ndarray, np.generic, int, float, complex, str,
+                                  bytes, bool, tuple, list, dict, type(None)))
 
 
 _LIBRARIES = ("jitgrad", "numpy", "scipy")
@@ -252,9 +302,12 @@ def _is_library(fun):
 
 @functools.lru_cache(maxsize=1024)
 def _global_names(code):
-    """The names ``code`` (and the functions and lambdas defined in it) may read as
-    globals, sorted (attribute names among them: harmless where they miss)."""
-    names = set(code.co_names)
+    """The names ``code`` (and the functions and lambdas defined in it) reads as
+    globals, sorted. (Not ``co_names``, which holds attribute names too: a method
+    reading ``self.step`` in a script looping ``for step in ...`` saw the global
+    ``step`` rebound on every call.)"""
+    names = {ins.argval for ins in dis.get_instructions(code)
+             if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL")}
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
             names.update(_global_names(constant))
