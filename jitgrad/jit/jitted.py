@@ -45,6 +45,7 @@ from .signature import (NUMERIC_KINDS, Boxed, LazyOutput, ReturnsFunction, Unsaf
                         leaf_key, map_leaves, output_tree, pick, plain_tree, static_key)
 
 logger = logging.getLogger("jitgrad.jit")
+_clock = time.perf_counter
 
 # Plans kept per signature: paths taken in turn (a minibatch index slicing plain
 # data gives one path per batch) keep theirs up to this many.
@@ -233,9 +234,11 @@ class JitFunction:
                 (self._still_bound is None or self._still_bound()):
             plan = entry[0]
             if plan.fused and not plan.has_random:
+                start = _clock()
                 try:
                     out = plan.run(*args)
                 except GuardFailed as failure:
+                    entry.wasted += _clock() - start  # (see _replay_counting_waste)
                     return self._other_paths(entry, entry.signature, args, args, kwargs,
                                              (plan, failure))
                 except Exception as error:
@@ -302,7 +305,8 @@ class JitFunction:
         if not plan.has_random:
             # The common call: the most recently useful plan fits.
             try:
-                out = plan.run(*leaves) if plan.fused else self._replay_unfused(entry, plan, leaves)
+                out = _replay_counting_waste(entry, plan, leaves) if plan.fused else \
+                    self._replay_unfused(entry, plan, leaves)
             except GuardFailed as failure:
                 return self._other_paths(entry, signature, leaves, args, kwargs,
                                          (plan, failure))
@@ -518,12 +522,24 @@ class JitFunction:
         (a loop that runs until a value converges: each iteration count is a path,
         rarely taken again, and tracing one cost 6-15 eager calls). Not for a path
         named by an index Python needed (minibatch i of a captured array: the paths
-        come round again, each epoch, and are traced in the second)."""
-        if self._trace_after_given is None and not index_guard and \
-                entry.traces >= MIN_PATH_TRACES_JUDGED and \
+        come round again, each epoch, and are traced in the second).
+
+        Once a trace's cost is known, a path also waits until the calls it took would
+        have paid for tracing it (rent or buy): a trace costing k eager calls waits for
+        k - 1 sightings, up to MAX_PATH_SIGHTINGS. A scalar loop that breaks on a value
+        (autograd's Taylor-series sinusoid example) costs 16 eager calls to trace, and
+        nearly every call took a new iteration count: three traces made 100 gradient
+        calls 1.5x slower than eager."""
+        if self._trace_after_given is not None or index_guard:
+            return self.trace_after
+        sightings = self.trace_after
+        if entry.traces >= MIN_PATH_TRACES_JUDGED and \
                 entry.hits < HITS_PER_TRACE_TO_PAY * entry.traces:
-            return self.trace_after * SLOW_TRACE_AFTER_FACTOR
-        return self.trace_after
+            sightings *= SLOW_TRACE_AFTER_FACTOR
+        if entry.trace_seconds and entry.eager_seconds:
+            calls = int(entry.trace_seconds / entry.eager_seconds) - 1
+            sightings = max(sightings, min(calls, MAX_PATH_SIGHTINGS))
+        return sightings
 
     def _run_eagerly(self, entry, args, kwargs):
         """A call run eagerly by the tier policy, timed: what eager costs is what the
@@ -681,6 +697,7 @@ class JitFunction:
                 ledger.saved = entry.eager_seconds - (time.perf_counter() - start)
             entry.insert(0, plan)
             entry.traces += 1
+            entry.trace_seconds = time.perf_counter() - start
             del entry[MAX_PATHS_PER_SIGNATURE:]
             self._evict()
         if self._reads.unseen:
@@ -946,6 +963,7 @@ SLOW_TRACE_AFTER_FACTOR = 8
 # second trace: a fixed-point loop of 25 calls (5 ms each eagerly, 35 ms to trace)
 # took 2x eager's time with four traces before the judgement.
 MIN_PATH_TRACES_JUDGED = 2
+MAX_PATH_SIGHTINGS = 16
 
 
 class _Paths(list):
@@ -956,13 +974,14 @@ class _Paths(list):
     and the time replays that failed at a guard took."""
     __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "new_paths",
                  "array_misses", "hits_at_array_miss", "signature", "fits",
-                 "new_path_calls", "wasted", "traces")
+                 "new_path_calls", "wasted", "traces", "trace_seconds")
 
     def __init__(self):
         super().__init__()
         self.signature = self.fits = None  # set once recognizable (signature_cache.py)
         self.hits = self.retraces = self.eager_calls = self.new_path_calls = 0
         self.traces = 0  # plans traced for it
+        self.trace_seconds = None  # what its latest trace took
         self.wasted = 0.0  # seconds of replays that failed at a guard (_other_paths)
         # New paths in a row named by a guard on an array (hits since: a reset).
         self.array_misses = self.hits_at_array_miss = 0
