@@ -307,19 +307,21 @@ def test_a_new_path_waits_until_its_calls_would_have_paid_its_trace(monkeypatch)
     monkeypatch.setenv("JITGRAD_TRACE_AFTER", "1")
     jitted = grad(taylor_sin, jit=True)
     xs = numpy.linspace(-10.0, 10.0, 60)
-    for x in list(xs) + list(xs[:10]):  # the first ten paths come round again
+    for k, x in enumerate(list(xs) + list(xs[:10])):  # the first ten paths come again
         assert jitted(x) == grad(taylor_sin)(x)
-    (entry,) = jitted._cache.values()
-    cost_in_calls = entry.trace_seconds / entry.eager_seconds
-    assert cost_in_calls > 3  # (what makes this test about the rule)
-    assert jitted._sightings_before_trace(entry, index_guard=False) > 1
-    assert jitted.stats["traces"] <= 2 and jitted.stats["hits"] >= 1
+        if k == 1:  # traced: what a trace costs is known
+            (entry,) = jitted._cache.values()
+            assert entry.trace_seconds / entry.eager_seconds > 3  # (the case in point)
+            assert jitted._sightings_before_trace(entry, index_guard=False) > 1
+    # (the waste judgement may end it eagerly later: its replays fail at a guard)
+    assert jitted.stats["traces"] <= 2
 
 
 def test_replays_thrown_away_past_half_of_eagers_time_run_the_signature_eagerly(
         monkeypatch):
     monkeypatch.setenv("JITGRAD_TRACE_AFTER", "1")
     monkeypatch.setattr(jitted_module, "MAX_WASTED_FRACTION", 0.0)  # any waste counts
+    monkeypatch.setattr(jitted_module, "MAX_WASTED_FRACTION_NEW_PATHS", 0.0)
 
     def f(x, n):
         total = 0.0
@@ -328,7 +330,7 @@ def test_replays_thrown_away_past_half_of_eagers_time_run_the_signature_eagerly(
         return total
     jitted = jit(f)
     x = numpy.linspace(0.0, 1.0, 4)
-    with pytest.warns(UserWarning, match="the work they threw away cost more than half"):
+    with pytest.warns(UserWarning, match="the work they threw away cost more than a quarter"):
         for n in [3.0, 3.0, 4.0, 4.0, 5.0, 5.0, 6.0, 6.0, 7.0, 7.0, 8.0, 8.0, 9.0]:
             assert jitted(x, n) == pytest.approx(f(x, n), rel=1e-12)
     assert jitted.stats["fallbacks"] == 1

@@ -57,11 +57,13 @@ MAX_NEW_PATHS = MAX_PATHS_PER_SIGNATURE + 1
 # which a signature runs eagerly.
 MAX_ARRAY_GUARD_MISSES = 3
 # A signature whose replays that failed at a guard (work thrown away) have cost more
-# than this fraction of running all its calls eagerly runs eagerly, judged from
+# than this fraction of running its calls eagerly (its replayed calls; a quarter for
+# those that needed a new path, where nothing was saved) runs eagerly, judged from
 # MIN_NEW_PATHS_JUDGED calls that needed a new path on: a loop that runs until a value
 # converges fails its plans late on most calls (Sinkhorn, 30 gradient steps: 13
 # traces, 162 failed replays, 3.2x eager's time).
 MAX_WASTED_FRACTION = 0.5
+MAX_WASTED_FRACTION_NEW_PATHS = 0.25
 MIN_NEW_PATHS_JUDGED = 4
 MAX_SIGNATURES = 64
 # Signatures dropped past the bound that come back (shapes used in a cycle longer than
@@ -421,13 +423,14 @@ class JitFunction:
         entry.new_path_calls += 1
         if entry.eager_seconds is not None and \
                 entry.new_path_calls >= MIN_NEW_PATHS_JUDGED and entry.wasted > \
-                MAX_WASTED_FRACTION * entry.eager_seconds * (entry.hits + entry.new_path_calls):
+                entry.eager_seconds * (MAX_WASTED_FRACTION * entry.hits +
+                                       MAX_WASTED_FRACTION_NEW_PATHS * entry.new_path_calls):
             self._fall_back(signature, "its replays kept failing at a guard (Python's "
                                        "control flow took another path; the latest: "
                                        f"{self.last_miss}), and the work they threw away "
-                                       "cost more than half of running every call "
-                                       "eagerly: a loop that runs until a value "
-                                       "converges does this")
+                                       "cost more than a quarter of running those calls "
+                                       "eagerly (half, for calls a replay served): a "
+                                       "loop that runs until a value converges does this")
             return self.fun(*args, **kwargs)
         if path and path[3]:
             if entry.hits != entry.hits_at_array_miss:  # a replay fitted in between
