@@ -143,8 +143,8 @@ def _plain_attribute(value, name):
 
 def _class_function(value, name):
     """What ``value.name(...)`` runs, from the class: a method (run with ``value``
-    first; returned as a ``MethodType`` marker: see ``follow_plainly``), a
-    staticmethod's function, a classmethod; None for anything else."""
+    first: returned wrapped in ``_Method``), a staticmethod's function, a classmethod;
+    None for anything else."""
     if name in getattr(value, "__dict__", ()) and not isinstance(value, type):
         return None  # an instance's own callable, not a method
     for klass in (value.__mro__ if isinstance(value, type) else type(value).__mro__):

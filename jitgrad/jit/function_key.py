@@ -27,7 +27,8 @@ import zlib
 
 import numpy as np
 
-from .attribute_reads import follow, follow_plainly, is_data, is_library_module, label, read_chains, source
+from .attribute_reads import (follow, follow_plainly, is_data, is_library_module, label,
+                              read_chains, source)
 from .identity import constant_key, same
 
 _SCALARS = (type(None), bool, int, float, complex, str, bytes, np.generic)
@@ -150,8 +151,8 @@ def _checker_maker(kinds, chains=()):
     ``still_bound`` for bindings of these kinds (a global's name, or None for a closure
     cell) and chains (their steps' source), generated once per kinds and chains: a
     jitted object is made per call where an operator is rebuilt. A chain's value is
-    compared by identity, then bit for bit (a property may compute an equal number
-    anew)."""
+    compared by identity, then by type and bits (an equal number assigned again keeps
+    the plans)."""
     params, tests = ["_missing", "_same"], []
     for k, name in enumerate(kinds):
         params += [f"_h{k}", f"_v{k}"]
