@@ -291,3 +291,26 @@ def test_a_global_named_like_an_attribute_is_not_a_read():
     for step in range(6):
         assert_allclose(jitted(numpy.ones(2) * step), f(numpy.ones(2) * step))
     assert jitted.stats["traces"] == 1
+
+
+def test_a_function_of_another_module_sees_its_modules_globals_change():
+    # helpers.penalty(w) reads helpers.L2; the program sets helpers.L2, or replaces
+    # helpers.penalty, between calls (a project of several files).
+    helpers = types.ModuleType("helpers")
+    exec("import jitgrad.numpy as np\nL2 = 0.1\n"
+         "def penalty(w):\n    return L2 * np.sum(w ** 2)\n", helpers.__dict__)
+
+    def loss(w):
+        return np.sum(np.sin(w)) + helpers.penalty(w)
+
+    def change(i):
+        if i == 3:
+            helpers.penalty = lambda w: np.sum(w ** 4)
+        else:
+            helpers.L2 += 1.0
+    _follows_eager(lambda jit_: grad(loss, jit=jit_), change)
+    # a jitted object made after a change does not share the old value's plans
+    made_later = grad(loss, jit=True)
+    w = numpy.ones(3)
+    assert_allclose(made_later(w), grad(loss)(w))
+    assert_allclose(made_later(w + 1), grad(loss)(w + 1))

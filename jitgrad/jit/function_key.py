@@ -47,6 +47,8 @@ class Reads:
         self.arrays, self.bindings, self._bound = [], [], set()
         self.chains, self._chained = [], set()
         self.keys = {}  # id of a function -> its key or _NoKey (_function_key)
+        # The keys of functions reached as a module's attributes (None: one has none).
+        self.module_functions, self._visited = [], set()
         self._in_primitive = 0  # inside a primitive: its body reads its variables live
         # ids of the arrays named by stored keys: an array not among them cannot make
         # the key match a stored one, so it is keyed by identity alone (no checksum of
@@ -114,6 +116,8 @@ class Reads:
                 continue  # (another local: not known now)
             if is_library_module(root):
                 continue
+            if isinstance(root, types.ModuleType) and self._module_function(root, steps):
+                continue
             try:
                 value, read = follow_plainly(root, steps)
             except Exception:  # not plain; or the code would raise too, or reads it
@@ -134,6 +138,24 @@ class Reads:
             if is_data(value) and source(read) is not None and where not in self._chained:
                 self._chained.add(where)
                 self.chains.append((root, read, value, label(name, read)))
+
+
+    def _module_function(self, module, steps):
+        """Whether ``module.name`` is a function of the user's (``helpers.penalty(w)``):
+        its binding is checked, and its own reads are recorded as a global's function's
+        are (a global of its module rebound is seen)."""
+        member = module.__dict__.get(steps[0][1])
+        if steps[0][0] == "item" or not isinstance(member, types.FunctionType) or \
+                _is_library(member):
+            return False
+        _bind(self, module.__dict__, steps[0][1], member)
+        if id(member) not in self._visited:
+            self._visited.add(id(member))
+            try:
+                self.module_functions.append(_function_key(member, set(), self))
+            except _NoKey:
+                self.module_functions.append(None)
+        return True
 
 
 _MISSING = object()
@@ -179,10 +201,13 @@ def function_key(fun, reads=None):
     reads = Reads() if reads is None else reads
     try:
         key = _function_key(fun, set(), reads)
-        # The values read along chains (a module's attribute, which the module's key,
-        # its name, does not tell).
+        if None in reads.module_functions:
+            return None
+        # The values read along chains and the functions reached through modules (a
+        # module's key, its name, tells neither).
         return key, tuple((spelled, _value_key(value, set(), reads))
-                          for _, _, value, spelled in reads.chains)
+                          for _, _, value, spelled in reads.chains), \
+            tuple(reads.module_functions)
     except _NoKey:
         return None
 
