@@ -139,7 +139,6 @@ class Reads:
                 self._chained.add(where)
                 self.chains.append((root, read, value, label(name, read)))
 
-
     def _module_function(self, module, steps):
         """Whether ``module.name`` is a function of the user's (``helpers.penalty(w)``):
         its binding is checked, and its own reads are recorded as a global's function's
