@@ -695,12 +695,12 @@ class JitFunction:
             if entry is None or entry is _EAGER:
                 entry = self._cache[signature] = _Paths()
             ledger = _ledger(plan)
+            entry.trace_seconds = time.perf_counter() - start
             if entry.eager_seconds is not None:
                 # What the trace cost over an eager call counts against the plan.
-                ledger.saved = entry.eager_seconds - (time.perf_counter() - start)
+                ledger.saved = entry.eager_seconds - entry.trace_seconds
             entry.insert(0, plan)
             entry.traces += 1
-            entry.trace_seconds = time.perf_counter() - start
             del entry[MAX_PATHS_PER_SIGNATURE:]
             self._evict()
         if self._reads.unseen:

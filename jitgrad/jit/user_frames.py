@@ -6,8 +6,6 @@ import os
 import sys
 
 _JITGRAD = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
 _found = {}  # library name -> its directory, once imported
 
 
@@ -20,24 +18,25 @@ def _library_directories():
     return (_JITGRAD, *_found.values())
 
 
-def _is_library(filename):
-    return filename.startswith("<jitgrad") or filename.startswith(_library_directories())
+def _first_user_frame(frame):
+    """``frame`` or the first frame it was called from outside the libraries (None if
+    there is none), and how many frames up that is."""
+    level = 0
+    while frame is not None and (frame.f_code.co_filename.startswith("<jitgrad") or
+                                 frame.f_code.co_filename.startswith(_library_directories())):
+        frame, level = frame.f_back, level + 1
+    return frame, level
 
 
 def user_stacklevel():
     """The ``stacklevel`` of ``warnings.warn`` called by this function's caller that
     points at the first frame outside the libraries."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and _is_library(frame.f_code.co_filename):
-        frame, level = frame.f_back, level + 1
-    return level
+    return 1 + _first_user_frame(sys._getframe(1))[1]
 
 
 def user_location():
     """``file.py:line`` of the first frame outside the libraries, or None."""
-    frame = sys._getframe(1)
-    while frame is not None and _is_library(frame.f_code.co_filename):
-        frame = frame.f_back
+    frame = _first_user_frame(sys._getframe(1))[0]
     if frame is None:
         return None
     return f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
