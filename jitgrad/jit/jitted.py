@@ -39,6 +39,7 @@ from .graph import NO_RESULT, GraphNode, PrimitiveRaised, TraceUnsupported
 from .recorder import Recorder
 from .plan import GuardFailed, Plan
 from .function_key import Reads, function_key
+from .express import MISSED, express_function
 from .signature_cache import Signatures, fits_function
 from .user_frames import user_stacklevel
 from .signature import (NUMERIC_KINDS, Boxed, LazyOutput, ReturnsFunction, UnsafeArgument,
@@ -228,26 +229,33 @@ class JitFunction:
     def __call__(self, *args, **kwargs):
         # The common call first: the signature served last (signature_cache.py), its
         # first plan fused, outside any transformation, the variables read unchanged.
-        # (Its replay repeats the end of _call's, inlined: a method call less, 0.1 us
-        # of a 2.6 us tight_loop call.)
         entry = self._cache.recent
-        if entry is not None and not kwargs and entry.fits(*args) and \
-                innermost_level() is None and \
+        if entry is not None and not kwargs and \
                 (self._still_bound is None or self._still_bound()):
-            plan = entry[0]
-            if plan.fused and not plan.has_random:
-                start = _clock()
-                try:
-                    out = plan.run(*args)
-                except GuardFailed as failure:
-                    entry.wasted += _clock() - start  # (see _replay_counting_waste)
-                    return self._other_paths(entry, entry.signature, args, args, kwargs,
-                                             (plan, failure))
-                except Exception as error:
-                    return self._after_replay_error(error, args, kwargs)
-                self.stats["hits"] += 1
-                entry.hits += 1
-                return out
+            express = entry.express
+            if express is not None:  # its plan compiled whole (express.py)
+                out = express(*args)
+                if out is not MISSED:
+                    self.stats["hits"] += 1
+                    return out
+            elif entry.fits(*args) and innermost_level() is None:
+                # (This repeats the end of _call's replay, inlined: a method call less.)
+                plan = entry[0]
+                if plan.fused and not plan.has_random:
+                    start = _clock()
+                    try:
+                        out = plan.run(*args)
+                    except GuardFailed as failure:
+                        entry.wasted += _clock() - start  # (see _replay_counting_waste)
+                        return self._other_paths(entry, entry.signature, args, args,
+                                                 kwargs, (plan, failure))
+                    except Exception as error:
+                        return self._after_replay_error(error, args, kwargs)
+                    self.stats["hits"] += 1
+                    entry.hits += 1
+                    if plan.whole_plan is not None:
+                        entry.express = express_function(entry, plan)
+                    return out
         return self._call(args, kwargs)
 
     def _call(self, args, kwargs):
@@ -976,12 +984,13 @@ class _Paths(list):
     times than ``trace_after``) by where the plans failed, the calls that needed one,
     and the time replays that failed at a guard took."""
     __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "new_paths",
-                 "array_misses", "hits_at_array_miss", "signature", "fits",
+                 "array_misses", "hits_at_array_miss", "signature", "fits", "express",
                  "new_path_calls", "wasted", "traces", "trace_seconds")
 
     def __init__(self):
         super().__init__()
         self.signature = self.fits = None  # set once recognizable (signature_cache.py)
+        self.express = None  # replays the first plan (express.py); reset when it changes
         self.hits = self.retraces = self.eager_calls = self.new_path_calls = 0
         self.traces = 0  # plans traced for it
         self.trace_seconds = None  # what its latest trace took
@@ -990,6 +999,19 @@ class _Paths(list):
         self.array_misses = self.hits_at_array_miss = 0
         self.eager_seconds = None
         self.new_paths = {}
+
+    # Whatever changes the plans or their order forgets the express function.
+    def insert(self, index, plan):
+        self.express = None
+        super().insert(index, plan)
+
+    def remove(self, plan):
+        self.express = None
+        super().remove(plan)
+
+    def __delitem__(self, index):
+        self.express = None
+        super().__delitem__(index)
 
 
 def _replay_counting_waste(entry, plan, leaves):

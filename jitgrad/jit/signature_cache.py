@@ -46,7 +46,17 @@ def fits_function(signature):
     Python floats): the same types, shapes and dtypes, compared without building a key.
     A dtype is compared by identity (NumPy's built-in dtypes are single objects); an
     equal dtype that is another object is not recognized and takes the key's way."""
-    namespace = {"_ndarray": np.ndarray, "_missing": object()}
+    namespace = {}
+    params, test = fits_source(signature, namespace)
+    source = f"def fits({params}):\n    return {test}\n"
+    exec(compile(source, "<jitgrad signature>", "exec"), namespace)
+    return namespace["fits"]
+
+
+def fits_source(signature, namespace):
+    """``fits_function``'s parameters and test as source, the names they use put in
+    ``namespace`` (express.py tests the same in its own function)."""
+    namespace.update({"_ndarray": np.ndarray, "_missing": object()})
     params = [f"a{i}=_missing" for i in range(len(signature))]
     tests = []
     for i, part in enumerate(signature):
@@ -57,7 +67,4 @@ def fits_function(signature):
             tests.append(f"type(a{i}) is _ndarray and a{i}.shape == _shape{i} "
                          f"and a{i}.dtype is _dtype{i}")
     tests.append("not more")  # (fewer arguments leave a parameter _missing)
-    source = (f"def fits({', '.join(params + ['*more'])}):\n"
-              f"    return {' and '.join(tests)}\n")
-    exec(compile(source, "<jitgrad signature>", "exec"), namespace)
-    return namespace["fits"]
+    return ", ".join(params + ["*more"]), " and ".join(tests)

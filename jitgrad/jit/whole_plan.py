@@ -141,8 +141,24 @@ def _compile(program):
 def _wrapper(program, dispatcher, fallback):
     """A Python function of the plan's inputs allocating the output buffers, calling
     the dispatcher once and building the output tree from the buffers and results."""
+    namespace = {"_fallback": fallback}
+    params = ", ".join(f"a{i}" for i in range(program.n_inputs))
+    # Where the kernel refuses, the plan's own code runs (and raises GuardFailed with
+    # the guard's number and the value seen, as it always does).
+    lines = replay_lines(program, dispatcher, namespace, "    ",
+                         on_failure=f"return _fallback({params})")
+    source = "\n".join([f"def whole({params}):", *lines, ""])
+    exec(compile(source, "<jitgrad whole plan>", "exec"), namespace)
+    return namespace["whole"]
+
+
+def replay_lines(program, dispatcher, namespace, indent, on_failure, on_success=()):
+    """Source lines (at ``indent``) replaying the program on the inputs ``a0, a1, ...``
+    and returning its output tree; ``on_failure`` is the statement run where the
+    inputs do not fit what it was compiled for or a guard fails, ``on_success`` the
+    statements run before returning. The names they use are put in ``namespace``."""
     from .plan import _tree_source
-    namespace = {"_kernel": dispatcher, "_fallback": fallback, "_empty": np.empty}
+    namespace.update({"_kernel": dispatcher, "_empty": np.empty})
     params = [f"a{i}" for i in range(program.n_inputs)]
     constants = []
     for k, value in enumerate(program.constants):
@@ -177,15 +193,12 @@ def _wrapper(program, dispatcher, fallback):
     body = _tree_source(program.outputs, operand)
     buffers = [name for name, _ in program.buffers]
     call = ", ".join(params + constants + buffers)
-    source = "\n".join([
-        f"def whole({', '.join(params)}):",
-        *(f"    {name} = _empty({shape!r})" for name, shape in program.buffers),
-        "    try:",
-        f"        _r = _kernel({call})",
-        "    except (TypeError, RuntimeError):",
-        "        # Inputs it was not compiled for, or a guard that failed: the plan's own",
-        "        # code runs (and raises GuardFailed as it always does).",
-        f"        return _fallback({', '.join(params)})",
-        f"    return {body}", ""])
-    exec(compile(source, "<jitgrad whole plan>", "exec"), namespace)
-    return namespace["whole"]
+    return [f"{indent}{line}" for line in [
+        *(f"{name} = _empty({shape!r})" for name, shape in program.buffers),
+        "try:",
+        f"    _r = _kernel({call})",
+        "except (TypeError, RuntimeError):",
+        "    # Inputs it was not compiled for, or a guard that failed.",
+        f"    {on_failure}",
+        *on_success,
+        f"return {body}"]]

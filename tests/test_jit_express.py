@@ -1,0 +1,171 @@
+"""The express call (jit/express.py): a signature's common call in one generated
+function, once its plan is compiled whole. Jitted replays (second and later calls, new
+values) against eager, through every way out of it: another signature, a failed
+guard, plans changing order, a transformation open, inputs the kernel was not compiled
+for, a wrong number of arguments."""
+import numpy
+import pytest
+
+pytest.importorskip("numba")
+import jitgrad.numpy as np  # noqa: E402
+from jitgrad import grad, jit  # noqa: E402
+
+pytestmark = pytest.mark.eager_only  # these tests set jit= and the settings themselves
+rng = numpy.random.default_rng(31)
+
+
+@pytest.fixture(autouse=True)
+def whole_plans_on(monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("JITGRAD_FUSE", "1")
+    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "1")
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "0")
+    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "0")
+    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def logistic(w, X, y):
+    p = 1 / (1 + np.exp(-(X @ w)))
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def data(features, samples=30):
+    X = rng.standard_normal((samples, features))
+    y = (rng.random(samples) > 0.5).astype(float)
+    return 0.1 * rng.standard_normal(features), X, y
+
+
+def assert_close(got, expected):
+    """Within 1e-12 of the largest entry (the kernels' exp is a few ulp from NumPy's)."""
+    got, expected = numpy.asarray(got), numpy.asarray(expected)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    assert numpy.max(numpy.abs(got - expected)) <= 1e-12 * numpy.max(numpy.abs(expected))
+
+
+def express_of(jitted):
+    entry = jitted._cache.recent
+    return None if entry is None else entry.express
+
+
+def test_replays_express_against_eager():
+    eager, jitted = grad(logistic), grad(logistic, jit=True)
+    for call in range(8):
+        args = data(5)
+        assert_close(jitted(*args), eager(*args))
+        if call >= 3:  # traced at the first, recognized from the third: express from the fourth
+            assert express_of(jitted) is not None
+    assert jitted.stats["traces"] == 1
+    assert jitted.stats["hits"] == 7
+
+
+def test_another_signature_is_not_replayed_by_express():
+    eager, jitted = grad(logistic), grad(logistic, jit=True)
+    for call in range(8):
+        args = data(5 if call % 2 else 7)
+        assert_close(jitted(*args), eager(*args))
+    for call in range(4):  # the same signature again and again, then the other
+        args = data(7)
+        assert_close(jitted(*args), eager(*args))
+    args = data(5, samples=31)  # a shape differing in another argument
+    assert_close(jitted(*args), eager(*args))
+    assert jitted.stats["traces"] == 3
+
+
+def branchy(x, y):
+    if np.sum(x) > 0:  # a guard: each branch is a path, compiled whole
+        return np.sum(np.tanh(x) * y)
+    return np.sum(x * y * y)
+
+
+def test_failed_guards_take_the_other_path():
+    eager, jitted = grad(branchy), grad(branchy, jit=True)
+    y = rng.standard_normal(6)
+    signs = [1, 1, 1, -1, -1, 1, -1, 1, 1, -1, -1, -1]
+    for sign in signs:
+        x = sign * numpy.abs(rng.standard_normal(6))
+        assert_close(jitted(x, y), eager(x, y))
+    assert jitted.stats["guard_misses"] > 0
+    assert len(jitted._cache.recent) == 2
+
+
+def test_the_express_function_replays_the_first_plan():
+    eager, jitted = grad(branchy), grad(branchy, jit=True)
+    y = rng.standard_normal(6)
+    for _ in range(4):
+        jitted(numpy.abs(rng.standard_normal(6)), y)
+    entry = jitted._cache.recent
+    assert entry.express is not None
+    x = -numpy.abs(rng.standard_normal(6))
+    jitted(x, y)  # a new path, traced: its plan goes first
+    assert entry.express is None
+    for _ in range(4):
+        jitted(-numpy.abs(rng.standard_normal(6)), y)
+    misses = jitted.stats["guard_misses"]
+    for _ in range(4):  # replayed by the express function of the new first plan
+        x = -numpy.abs(rng.standard_normal(6))
+        assert_close(jitted(x, y), eager(x, y))
+    assert entry.express is not None
+    assert jitted.stats["guard_misses"] == misses
+
+
+def test_inside_a_transformation_the_function_is_differentiated():
+    f = jit(lambda x, c: np.sum(np.tanh(x) * c))
+    x, c = rng.standard_normal(4), rng.standard_normal(4)
+    for _ in range(4):
+        f(x, c)
+    assert express_of(f) is not None
+    outer = grad(lambda c: f(x, c) * 2.0)
+    assert_close(outer(c), 2.0 * numpy.tanh(x))
+
+
+class Scaled:
+    """A factor read through a property: a read the jit does not check (README)."""
+    def __init__(self, factor):
+        self._factor = factor
+
+    @property
+    def factor(self):
+        return self._factor
+
+
+def test_inside_a_transformation_a_traced_value_read_unseen_is_differentiated():
+    scaled = Scaled(2.0)
+    f = jit(lambda x: np.sum(np.tanh(x)) * scaled.factor)
+    x = rng.standard_normal(5)
+    for _ in range(4):
+        f(x)
+    assert express_of(f) is not None
+
+    def through_the_object(k):
+        scaled._factor = k
+        return f(x)
+    for k in (3.0, -1.5):
+        assert_close(grad(through_the_object)(k), numpy.sum(numpy.tanh(x)))
+
+
+def test_inputs_the_kernel_was_not_compiled_for():
+    eager, jitted = grad(logistic), grad(logistic, jit=True)
+    for _ in range(4):
+        args = data(5)
+        jitted(*args)
+    assert express_of(jitted) is not None
+    for _ in range(3):
+        w, X, y = data(5)
+        X.setflags(write=False)  # read-only: another Numba type
+        assert_close(jitted(w, X, y), eager(w, X, y))
+        wide = numpy.asfortranarray(X)  # same shape, not C-contiguous
+        assert_close(jitted(w, wide, y), eager(w, wide, y))
+        w2, X2, y2 = data(5)
+        assert_close(jitted(w2, X2, y2), eager(w2, X2, y2))
+
+
+def test_wrong_number_of_arguments_raises_as_eager():
+    jitted = grad(logistic, jit=True)
+    args = data(5)
+    for _ in range(4):
+        jitted(*args)
+    assert express_of(jitted) is not None
+    with pytest.raises(TypeError, match="argument"):
+        jitted(*args[:2])
+    with pytest.raises(TypeError, match="argument"):
+        jitted(*args, args[0])
+    assert_close(jitted(*args), grad(logistic)(*args))
