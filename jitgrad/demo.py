@@ -91,8 +91,8 @@ def show_jit_timings():
               f"{t_eager / t_jit:5.1f}x")
     print("(jit: trace once, replay a plan; arithmetic chains fused into Numba kernels, "
           "cached on disk.\n Here the first call traces and fuses; by default a function's "
-          "first call runs eagerly\n and a plan fuses once its replays have paid for the "
-          "compile: see README, Tiers)")
+          "first calls run eagerly\n until they would have paid for its trace, and a plan "
+          "fuses once its replays have paid for\n the compile: see README, Tiers)")
 
 
 def _ms(seconds):

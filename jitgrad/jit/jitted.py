@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import settings
 from ..trace import hooks, tree
-from ..trace.core import TraceLevel, innermost_level, new_box
+from ..trace.core import TraceLevel, innermost_level, new_box, primitive_calls
 from ..trace.vjp import writeable_arrays
 from .graph import NO_RESULT, GraphNode, PrimitiveRaised, TraceUnsupported
 from .recorder import Recorder
@@ -41,6 +41,7 @@ from .plan import GuardFailed, Plan
 from .function_key import Reads, function_key
 from .express import MISSED, express_function
 from .signature_cache import Signatures, fits_function
+from .trace_cost import calls_paying_for_trace, note_trace
 from .user_frames import user_stacklevel
 from .signature import (NUMERIC_KINDS, Boxed, LazyOutput, ReturnsFunction, UnsafeArgument,
                         leaf_key, map_leaves, output_tree, pick, plain_tree, static_key)
@@ -184,6 +185,9 @@ class JitFunction:
         # Tier settings, read once: the call path stays free of environment lookups.
         self._trace_after_given = trace_after  # None: the environment's, where it is made
         self.trace_after = trace_after_calls() if trace_after is None else int(trace_after)
+        # Neither given nor set: a signature's first trace also waits for eager calls
+        # to pay for it (_calls_before_trace).
+        self._trace_when_paid = trace_after is None and TRACE_AFTER_SETTING not in os.environ
         self._fuse_after = fuse_after_seconds()
         # Plans (and the lock guarding them) are shared with every jitted object made
         # for the same function before: an operator rebuilt in a loop traces once.
@@ -301,7 +305,7 @@ class JitFunction:
         if entry is _STAGED:
             return self._staged_call(args, kwargs)
         if not entry:  # no plan yet: a signature's first calls run eagerly
-            if entry.eager_calls < self._calls_before_trace():
+            if entry.eager_calls < self._calls_before_trace(entry):
                 return self._run_eagerly(entry, args, kwargs)
             return self._trace(signature, leaves, args, kwargs)
         if not recognized:  # (a recognized signature is the most recently used already)
@@ -516,16 +520,28 @@ class JitFunction:
                     self._max_signatures < MAX_SIGNATURES_GROWN:
                 self._max_signatures, self._returns = 2 * self._max_signatures, 0
 
-    def _calls_before_trace(self):
+    def _calls_before_trace(self, entry):
         """How many calls of a new signature run eagerly: ``trace_after``, or eight times
         that once tracing has not paid on this function (new shapes that come a few
         times each, as a GP fit's data growing by a point per round: a trace costs 6-8
-        eager calls, and its plan served fewer calls than that on average)."""
-        traces = self.stats["traces"]
-        if self._trace_after_given is None and traces >= MIN_TRACES_JUDGED and \
-                self.stats["hits"] < HITS_PER_TRACE_TO_PAY * traces:
-            return self.trace_after * SLOW_TRACE_AFTER_FACTOR
-        return self.trace_after
+        eager calls, and its plan served fewer calls than that on average).
+
+        By default (``trace_after`` neither given nor set in the environment), also
+        until the eager calls made would have paid for the trace, as estimated from
+        one of them (rent or buy, trace_cost.py), at most MAX_CALLS_BEFORE_TRACE. A
+        program calling a small function's gradient five times traced at the second
+        call, for 9-20 eager calls' time, and ran 2-4x slower than eager; now it never
+        traces, and one calling it k + 1 times pays at most about twice eager's time."""
+        calls = self.trace_after
+        if self._trace_after_given is None:
+            traces = self.stats["traces"]
+            if traces >= MIN_TRACES_JUDGED and \
+                    self.stats["hits"] < HITS_PER_TRACE_TO_PAY * traces:
+                calls *= SLOW_TRACE_AFTER_FACTOR
+            if calls and entry.eager_seconds and self._trace_when_paid:
+                paying = calls_paying_for_trace(entry.eager_seconds, entry.eager_steps)
+                calls = max(calls, min(paying, MAX_CALLS_BEFORE_TRACE))
+        return calls
 
     def _sightings_before_trace(self, entry, index_guard):
         """How many times a new path of a signature runs eagerly before it is traced:
@@ -557,11 +573,13 @@ class JitFunction:
         jit must save before fusing pays (``_fusion_due``)."""
         self.stats["eager_calls"] += 1
         entry.eager_calls += 1
+        steps = primitive_calls()
         start = time.perf_counter()
         out = self.fun(*args, **kwargs)
         seconds = time.perf_counter() - start
         if entry.eager_seconds is None or seconds < entry.eager_seconds:
             entry.eager_seconds = seconds
+            entry.eager_steps = primitive_calls() - steps
         return out
 
     def _replay_unfused(self, entry, plan, leaves):
@@ -704,6 +722,7 @@ class JitFunction:
                 entry = self._cache[signature] = _Paths()
             ledger = _ledger(plan)
             entry.trace_seconds = time.perf_counter() - start
+            note_trace()
             if entry.eager_seconds is not None:
                 # What the trace cost over an eager call counts against the plan.
                 ledger.saved = entry.eager_seconds - entry.trace_seconds
@@ -960,7 +979,10 @@ def _numba_start_seconds():
 def trace_after_calls():
     """How many calls of a new signature or path run eagerly before one is traced
     (``JITGRAD_TRACE_AFTER``; 0 traces at the first call)."""
-    return settings.number("JITGRAD_TRACE_AFTER", DEFAULT_TRACE_AFTER_CALLS, int)
+    return settings.number(TRACE_AFTER_SETTING, DEFAULT_TRACE_AFTER_CALLS, int)
+
+
+TRACE_AFTER_SETTING = "JITGRAD_TRACE_AFTER"
 
 
 DEFAULT_TRACE_AFTER_CALLS = 1
@@ -975,6 +997,10 @@ SLOW_TRACE_AFTER_FACTOR = 8
 # took 2x eager's time with four traces before the judgement.
 MIN_PATH_TRACES_JUDGED = 2
 MAX_PATH_SIGHTINGS = 16
+# A new signature's wait for its first trace (``_calls_before_trace``) is at most this
+# many eager calls: a scalar derivative's trace costs 20-50 of its calls. (Calls of
+# other threads counted in its estimate can only make it wait longer, up to this.)
+MAX_CALLS_BEFORE_TRACE = 64
 
 
 class _Paths(list):
@@ -983,7 +1009,7 @@ class _Paths(list):
     eagerly before the first trace, the fastest of them, the new paths seen (fewer
     times than ``trace_after``) by where the plans failed, the calls that needed one,
     and the time replays that failed at a guard took."""
-    __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "new_paths",
+    __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "eager_steps", "new_paths",
                  "array_misses", "hits_at_array_miss", "signature", "fits", "express",
                  "new_path_calls", "wasted", "traces", "trace_seconds")
 
@@ -998,6 +1024,7 @@ class _Paths(list):
         # New paths in a row named by a guard on an array (hits since: a reset).
         self.array_misses = self.hits_at_array_miss = 0
         self.eager_seconds = None
+        self.eager_steps = 0  # primitive calls of the fastest eager call (trace_cost.py)
         self.new_paths = {}
 
     # Whatever changes the plans or their order forgets the express function.

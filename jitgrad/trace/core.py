@@ -21,6 +21,14 @@ from .deprecated import attach_old_methods
 
 _trace_ids = itertools.count(1)
 _local = threading.local()
+# Primitive calls made in this process, on plain values or traced (every thread's, so
+# approximate under threads): the jit estimates from an eager call's count what
+# tracing the function would cost (jit/trace_cost.py).
+_primitive_calls = 0
+
+
+def primitive_calls():
+    return _primitive_calls
 
 
 def _active_traces():
@@ -267,6 +275,8 @@ def primitive(f_raw, coerce=None):
 
     @wraps(f_raw)
     def f_wrapped(*args, **kwargs):
+        global _primitive_calls
+        _primitive_calls += 1
         if kwargs and _local.__dict__.get("stack") and any(
                 type(value) in Box.types for value in kwargs.values()):
             args, kwargs = _keywords_as_positions(f_raw, args, kwargs)
