@@ -53,6 +53,32 @@ def test_univariate(dist, fname, args, argnums):
         check_grads(ours, argnum, modes=["fwd", "rev"], order=2)(*args)
 
 
+@pytest.mark.parametrize("dist, fname, args, argnums", CASES,
+                         ids=[f"{c[0]}.{c[1]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize("kind", [float, onp.float64, onp.array])
+def test_a_scalar_result_is_a_numpy_scalar_as_scipys(dist, fname, args, argnums, kind):
+    """gamma.logpdf(0.7, 2.0) is np.float64(-1.05) in scipy (and autograd, which calls
+    it), not array(-1.05): the same type, eagerly and from a jitted function's replays."""
+    from jitgrad import jit
+    scalar_args = tuple(kind(float(a[1])) if onp.ndim(a) else a for a in args)
+    expected = getattr(getattr(ss, dist), fname)(*scalar_args)
+    ours = getattr(getattr(st, dist), fname)
+    assert type(ours(*scalar_args)) is type(expected)
+    jitted = jit(ours)
+    for shift in (0.0, 0.01, 0.02):
+        moved = (kind(float(scalar_args[0]) + shift),) + scalar_args[1:]
+        value = jitted(*moved)
+        assert type(value) is type(expected) and onp.isclose(value, ours(*moved), rtol=1e-12)
+
+
+def test_multivariate_normal_at_one_point_is_a_numpy_scalar():
+    x, mean, cov = onp.array([0.1, 0.2]), onp.zeros(2), onp.eye(2)
+    for allow_singular in (False, True):
+        value = st.multivariate_normal.logpdf(x, mean, cov, allow_singular=allow_singular)
+        assert type(value) is type(ss.multivariate_normal.logpdf(x, mean, cov))
+    assert type(st.multivariate_normal.pdf(x, mean, cov)) is onp.float64
+
+
 OUTSIDE = [
     ("beta", "logpdf", (onp.array([-0.5, 0.3, 1.5]), 1.5, 2.5)),
     ("beta", "cdf", (onp.array([-0.5, 0.3, 1.5]), 1.5, 2.5)),

@@ -76,3 +76,31 @@ def sampler(distribution):
 def _scipy_draw(distribution):
     import scipy.stats
     return draw(getattr(scipy.stats, distribution).rvs)
+
+
+# The functions of a distribution whose result has the shape of its arguments.
+_RESULT_FUNCTIONS = ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "pmf", "logpmf",
+                     "ppf", "isf", "entropy")
+
+
+def scalar_results(module):
+    """Make each of the ``module``'s distribution functions return a NumPy scalar where
+    its result is a scalar, as scipy.stats does (``np.float64(-1.05)``), rather than
+    the 0-d array ``where`` gives or the Python float arithmetic on floats gives."""
+    for name in _RESULT_FUNCTIONS:
+        fun = module.__dict__.get(name)
+        if fun is not None:
+            setattr(module, name, _scalar_result(fun))
+
+
+def _scalar_result(fun):
+    @functools.wraps(fun)
+    def scalar_result(*args, **kwargs):
+        value = fun(*args, **kwargs)
+        plain = getval(value)
+        if type(plain) is np.ndarray and plain.ndim == 0:
+            return value[()]  # (traced too: a replay then gives the scalar eager gives)
+        if type(value) in (float, complex):
+            return np.asarray(value)[()]
+        return value
+    return scalar_result
