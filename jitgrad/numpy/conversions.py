@@ -1,8 +1,15 @@
 """The errors for traced values that would silently turn into plain numbers."""
 
 
+class DerivativeDropped(TypeError, ValueError):
+    """A value being differentiated was made a plain number. A TypeError, as float() of
+    a non-number raises; also a ValueError, which autograd's boxes raise where NumPy
+    assigns one into a plain array (``y = numpy.zeros(3); y[0] = x``), so that code
+    catching either sees it."""
+
+
 def number_error(kind):
-    return TypeError(
+    return DerivativeDropped(
         f"{kind}() of a value being differentiated would drop its derivative. This "
         "happens with Python's float()/complex()/.item()/.tolist(), with %-formatting "
         "('%.3f' % x: an f-string, f'{x:.3f}', prints it), with the math module "
@@ -15,7 +22,7 @@ def number_error(kind):
 
 
 def conversion_error():
-    return TypeError(
+    return DerivativeDropped(
         "A value being differentiated cannot become a plain float NumPy array: that would "
         "drop its derivative. This happens when a function outside jitgrad.numpy / "
         "jitgrad.scipy (plain numpy.asarray(x, float), a compiled library, assignment into "
