@@ -169,3 +169,34 @@ def test_wrong_number_of_arguments_raises_as_eager():
     with pytest.raises(TypeError, match="argument"):
         jitted(*args, args[0])
     assert_close(jitted(*args), grad(logistic)(*args))
+
+
+DATA = rng.standard_normal((12, 3))
+
+
+def ignores_iteration(w, i):
+    """autograd's optimizers call grad(objective)(params, i): many ignore i."""
+    return np.sum(np.tanh(np.dot(DATA, w) - 1.0) ** 2)
+
+
+def uses_iteration(w, i):
+    k = i % 4
+    return np.sum((np.dot(DATA[k * 3:(k + 1) * 3], w) - 1.0) ** 2) * 0.99 ** i
+
+
+def test_an_iteration_number_nothing_reads_leaves_the_plan_whole():
+    eager, jitted = grad(ignores_iteration), grad(ignores_iteration, jit=True)
+    for i in list(range(6)) + [2 ** 70, -5]:  # (never passed to the kernel: any int)
+        w = rng.standard_normal(3)
+        assert_close(jitted(w, i), eager(w, i))
+    assert express_of(jitted) is not None
+    assert jitted.stats["traces"] == 1
+
+
+def test_an_iteration_number_read_is_recognized_and_replayed():
+    eager, jitted = grad(uses_iteration), grad(uses_iteration, jit=True)
+    for i in list(range(10)) + [2 ** 70 + 1, 2 ** 70 + 2]:
+        w = rng.standard_normal(3)
+        assert_close(jitted(w, i), eager(w, i))
+    assert jitted._cache.recent is not None  # an int is part of the recognized signature
+    assert jitted.stats["hits"] > 0

@@ -156,15 +156,16 @@ def _recognizable(entry, signature):
 
 
 def _positional_key(args):
-    """The cache key of the common call, positional arrays and floats only, without
-    the general walk (the parts are ``leaf_key``'s); None for any other call."""
+    """The cache key of the common call, positional arrays, floats and ints only (the
+    iteration number autograd's optimizers pass), without the general walk (the parts
+    are ``leaf_key``'s); None for any other call."""
     parts = []
     for arg in args:
         kind = type(arg)
         if kind is np.ndarray and arg.dtype.kind in NUMERIC_KINDS:
             parts.append((arg.shape, arg.dtype))
-        elif kind is float:
-            parts.append(float)
+        elif kind is float or kind is int:  # (not bool: part of the signature)
+            parts.append(kind)
         else:
             return None
     return tuple(parts)

@@ -42,8 +42,9 @@ class Signatures(OrderedDict):
 
 def fits_function(signature):
     """A function of positional arguments telling whether ``_positional_key`` would give
-    them this ``signature`` (a tuple of ``(shape, dtype)`` for arrays and ``float`` for
-    Python floats): the same types, shapes and dtypes, compared without building a key.
+    them this ``signature`` (a tuple of ``(shape, dtype)`` for arrays, ``float`` and
+    ``int`` for Python floats and ints): the same types, shapes and dtypes, compared
+    without building a key.
     A dtype is compared by identity (NumPy's built-in dtypes are single objects); an
     equal dtype that is another object is not recognized and takes the key's way."""
     namespace = {}
@@ -60,8 +61,8 @@ def fits_source(signature, namespace):
     params = [f"a{i}=_missing" for i in range(len(signature))]
     tests = []
     for i, part in enumerate(signature):
-        if part is float:
-            tests.append(f"type(a{i}) is float")
+        if part is float or part is int:
+            tests.append(f"type(a{i}) is {part.__name__}")
         else:
             namespace[f"_shape{i}"], namespace[f"_dtype{i}"] = part
             tests.append(f"type(a{i}) is _ndarray and a{i}.shape == _shape{i} "

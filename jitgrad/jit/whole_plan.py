@@ -159,7 +159,7 @@ def replay_lines(program, dispatcher, namespace, indent, on_failure, on_success=
     statements run before returning. The names they use are put in ``namespace``."""
     from .plan import _tree_source
     namespace.update({"_kernel": dispatcher, "_empty": np.empty})
-    params = [f"a{i}" for i in range(program.n_inputs)]
+    params = [f"a{i}" for i in program.passed]
     constants = []
     for k, value in enumerate(program.constants):
         namespace[f"_c{k}"] = value

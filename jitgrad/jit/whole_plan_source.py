@@ -29,6 +29,7 @@ class Program:
         self.buffers = []           # (name, shape) of the output buffers passed last
         self.n_inputs = n_inputs
         self.n_steps = n_steps
+        self.passed = list(range(n_inputs))  # the inputs the kernel takes, by position
 
 
 _COMPARISONS = {np.greater: ">", np.less: "<", np.greater_equal: ">=",
@@ -97,10 +98,14 @@ class _Translator(ArraySteps):
 
     # -- the function ---------------------------------------------------------
     def program(self):
-        params = []
+        params, unread = [], 0
         for item in self.items:
             if item.kind == "input":
-                params.append(self.input(item))
+                name = self.input(item)
+                if name is None:
+                    unread += 1
+                else:
+                    params.append(name)
             elif item.kind == "op":
                 try:
                     self.step(item)
@@ -110,7 +115,7 @@ class _Translator(ArraySteps):
             else:
                 raise Unsupported(f"a {item.kind} step")
         self.flush()
-        if len(params) != self.n_inputs:
+        if len(params) + unread != self.n_inputs:
             raise Unsupported("inputs missing from the plan")
         # Array outputs are written into buffers the caller passes (``buffers``): a
         # returned array that Numba allocates and boxes costs 0.3-0.5 us more per call.
@@ -162,6 +167,7 @@ class _Translator(ArraySteps):
                           self.n_inputs, sum(1 for item in self.items if item.kind == "op"))
         program.inputs_returned = inputs_returned
         program.buffers = buffers
+        program.passed = [int(name[1:]) for name in params]
         return program
 
     def input(self, node):
@@ -176,6 +182,11 @@ class _Translator(ArraySteps):
         elif type(value) in (float, np.float64):
             self.arg_types.append(("float",))
             self.values[node.index] = Value(name, None)
+        elif node.index not in self.readers and node.index not in self.output_indices \
+                and node.index not in self.guards_by_node:
+            # An input nothing reads (the iteration number autograd's optimizers pass
+            # to an objective that ignores it): the kernel does not take it.
+            return None
         else:
             raise Unsupported(f"an input of type {type(value).__name__}")
         self.check_guards(node)
