@@ -357,6 +357,26 @@ def test_paths_that_do_not_pay_their_traces_are_traced_later(monkeypatch):
     assert jitted._sightings_before_trace(entry, index_guard=True) == 1
 
 
+@pytest.mark.parametrize("setting", [None, "1"])
+def test_minibatch_paths_wait_for_their_trace_to_pay_by_default(setting, monkeypatch):
+    """A path named by an index Python needed (minibatch i of captured data) is traced
+    at its second sighting where trace_after is set; by default it waits, as other
+    paths do, until its sightings would have paid for its trace (k - 1 epochs)."""
+    if setting is None:
+        monkeypatch.delenv("JITGRAD_TRACE_AFTER", raising=False)
+    else:
+        monkeypatch.setenv("JITGRAD_TRACE_AFTER", setting)
+    no_waste_fallback(monkeypatch)
+    jitted = grad(minibatch_objective, jit=True)
+    w = numpy.ones(3)
+    for i in range(50):  # 20 minibatches: each seen two or three times
+        assert_allclose(jitted(w, i), grad(minibatch_objective)(w, i), rtol=1e-12)
+    (entry,) = jitted._cache.values()
+    entry.trace_seconds, entry.eager_seconds = 0.010, 0.001  # a trace: 10 eager calls
+    expected = 9 if setting is None else 1
+    assert jitted._sightings_before_trace(entry, index_guard=True) == expected
+
+
 def taylor_sin(x):
     """autograd's examples/sinusoid.py: a series summed until a term is small, so
     the iteration count (a path) changes with x."""
