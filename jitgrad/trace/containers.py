@@ -75,9 +75,7 @@ def _add_entries(vs, a, b):
         return a if _is_frozen(b) else b
     if is_placeholder(b):
         return a
-    # (Two 0-d arrays add to a NumPy scalar: a summed scalar entry stays a 0-d array,
-    # as one given once is and as autograd's, which it adds in place, are.)
-    return _as_entry(vs.add(a, b))
+    return vs.add(a, b)
 
 
 def sum_untaken(vs, structure, *values):
