@@ -28,6 +28,17 @@ def _fresh_plans():
     clear_shared_plans()
 
 
+@pytest.fixture
+def whole_plans_at_once(monkeypatch, tmp_path_factory):
+    """Plans traced at the first call, fused and compiled whole at once (whole-plan
+    and express-call tests), their kernels cached in the session's temporary folder."""
+    monkeypatch.setenv("JITGRAD_FUSE", "1")
+    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "1")
+    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "0")
+    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "0")
+    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 def pytest_collection_modifyitems(config, items):
     """Under JITGRAD_JIT=1 (the suite's jitted run), skip tests about eager itself."""
     import os

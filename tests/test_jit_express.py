@@ -10,17 +10,9 @@ pytest.importorskip("numba")
 import jitgrad.numpy as np  # noqa: E402
 from jitgrad import grad, jit  # noqa: E402
 
-pytestmark = pytest.mark.eager_only  # these tests set jit= and the settings themselves
+# (These tests set jit= and the settings themselves: whole plans at the first call.)
+pytestmark = [pytest.mark.eager_only, pytest.mark.usefixtures("whole_plans_at_once")]
 rng = numpy.random.default_rng(31)
-
-
-@pytest.fixture(autouse=True)
-def whole_plans_on(monkeypatch, tmp_path_factory):
-    monkeypatch.setenv("JITGRAD_FUSE", "1")
-    monkeypatch.setenv("JITGRAD_WHOLE_PLAN", "1")
-    monkeypatch.setenv("JITGRAD_FUSE_AFTER", "0")
-    monkeypatch.setenv("JITGRAD_TRACE_AFTER", "0")
-    monkeypatch.setenv("JITGRAD_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 def logistic(w, X, y):
