@@ -529,7 +529,8 @@ class JitFunction:
 
         By default (``trace_after`` neither given nor set in the environment), also
         until the eager calls made would have paid for the trace, as estimated from
-        one of them (rent or buy, trace_cost.py), at most MAX_CALLS_BEFORE_TRACE. A
+        the fastest of them (rent or buy, trace_cost.py), at least WARM_EAGER_CALLS
+        and at most MAX_CALLS_BEFORE_TRACE. A
         program calling a small function's gradient five times traced at the second
         call, for 9-20 eager calls' time, and ran 2-4x slower than eager; now it never
         traces, and one calling it k + 1 times pays at most about twice eager's time."""
@@ -541,7 +542,7 @@ class JitFunction:
                 calls *= SLOW_TRACE_AFTER_FACTOR
             if calls and entry.eager_seconds and self._trace_when_paid:
                 paying = calls_paying_for_trace(entry.eager_seconds, entry.eager_steps)
-                calls = max(calls, min(paying, MAX_CALLS_BEFORE_TRACE))
+                calls = max(calls, min(paying, MAX_CALLS_BEFORE_TRACE), WARM_EAGER_CALLS)
         return calls
 
     def _sightings_before_trace(self, entry, index_guard):
@@ -1004,6 +1005,10 @@ MAX_PATH_SIGHTINGS = 16
 # many eager calls: a scalar derivative's trace costs 20-50 of its calls. (Calls of
 # other threads counted in its estimate can only make it wait longer, up to this.)
 MAX_CALLS_BEFORE_TRACE = 64
+# ... and at least this many, the estimate taken from the fastest: a signature's first
+# call is cold (autograd's VAE example: 68 ms, then 37 ms), and its time alone made the
+# trace look cheap in eager calls.
+WARM_EAGER_CALLS = 2
 
 
 class _Paths(list):
