@@ -1017,9 +1017,9 @@ class _Paths(list):
     eagerly before the first trace, the fastest of them, the new paths seen (fewer
     times than ``trace_after``) by where the plans failed, the calls that needed one,
     and the time replays that failed at a guard took."""
-    __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "eager_steps", "new_paths",
-                 "array_misses", "hits_at_array_miss", "signature", "fits", "express",
-                 "new_path_calls", "wasted", "traces", "trace_seconds")
+    __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "eager_steps",
+                 "new_paths", "array_misses", "hits_at_array_miss", "signature", "fits",
+                 "express", "new_path_calls", "wasted", "traces", "trace_seconds")
 
     def __init__(self):
         super().__init__()
