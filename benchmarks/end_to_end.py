@@ -470,11 +470,11 @@ def report(command, settings, contenders, rows, first_calls, loads, skipped, sta
         "- *jit / X* below 1: the jitted program is faster (wall time); *CPU time*: the same "
         "ratio in the processes' own CPU time, less disturbed by other load on the machine; "
         "*first call*: the first call of the first operator built (with the jit's default "
-        "tiers an eager call: the trace is the second); *peak RSS growth*: the process's "
+        "tiers an eager call: the trace comes later); *peak RSS growth*: the process's "
         "peak resident memory during the program over its size before",
         "- the jit at its default tiers (`JITGRAD_TRACE_AFTER`, `JITGRAD_FUSE_AFTER` unset "
-        "in the children): a signature's first call runs eagerly, the second traces, plans "
-        "fuse once fusing has been paid for",
+        "in the children): a signature's first calls run eagerly until they would have paid "
+        "for its trace (at least two), plans fuse once fusing has been paid for",
         f"- results agree with eager's to {TOLERANCE:g} (relative) unless marked",
     ]
     for name, reason in skipped:
