@@ -41,13 +41,12 @@ from .plan import GuardFailed, Plan
 from .function_key import Reads, function_key
 from .express import MISSED, express_function
 from .signature_cache import Signatures, fits_function
-from .trace_cost import calls_paying_for_trace, note_trace
+from .trace_cost import calls_paying, calls_paying_for_trace, note_trace
 from .user_frames import user_stacklevel
 from .signature import (NUMERIC_KINDS, Boxed, LazyOutput, ReturnsFunction, UnsafeArgument,
                         leaf_key, map_leaves, output_tree, pick, plain_tree, static_key)
 
 logger = logging.getLogger("jitgrad.jit")
-_clock = time.perf_counter
 
 # Plans kept per signature: paths taken in turn (a minibatch index slicing plain
 # data gives one path per batch) keep theirs up to this many.
@@ -244,14 +243,12 @@ class JitFunction:
                     self.stats["hits"] += 1
                     return out
             elif entry.fits(*args) and innermost_level() is None:
-                # (This repeats the end of _call's replay, inlined: a method call less.)
+                # (The end of _call's replay, without its signature walk.)
                 plan = entry[0]
                 if plan.fused and not plan.has_random:
-                    start = _clock()
                     try:
-                        out = plan.run(*args)
+                        out = _replay_counting_waste(entry, plan, args)
                     except GuardFailed as failure:
-                        entry.wasted += _clock() - start  # (see _replay_counting_waste)
                         return self._other_paths(entry, entry.signature, args, args,
                                                  kwargs, (plan, failure))
                     except Exception as error:
@@ -530,10 +527,10 @@ class JitFunction:
         By default (``trace_after`` neither given nor set in the environment), also
         until the eager calls made would have paid for the trace, as estimated from
         the fastest of them (rent or buy, trace_cost.py), at least WARM_EAGER_CALLS
-        and at most MAX_CALLS_BEFORE_TRACE. A
-        program calling a small function's gradient five times traced at the second
-        call, for 9-20 eager calls' time, and ran 2-4x slower than eager; now it never
-        traces, and one calling it k + 1 times pays at most about twice eager's time."""
+        and at most MAX_CALLS_BEFORE_TRACE. A program calling a small function's
+        gradient five times traced at the second call, for 9-20 eager calls' time, and
+        ran 2-4x slower than eager; now it never traces, and one calling it k + 1 times
+        pays at most about twice eager's time."""
         calls = self.trace_after
         if self._trace_after_given is None:
             traces = self.stats["traces"]
@@ -568,7 +565,7 @@ class JitFunction:
                 entry.hits < HITS_PER_TRACE_TO_PAY * entry.traces:
             sightings *= SLOW_TRACE_AFTER_FACTOR
         if entry.trace_seconds and entry.eager_seconds:
-            calls = int(entry.trace_seconds / entry.eager_seconds) - 1
+            calls = calls_paying(entry.trace_seconds, entry.eager_seconds)
             sightings = max(sightings, min(calls, MAX_PATH_SIGHTINGS))
         return sightings
 

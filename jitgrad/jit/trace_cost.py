@@ -42,6 +42,12 @@ def estimated_trace_seconds(eager_seconds, eager_steps):
 
 
 def calls_paying_for_trace(eager_seconds, eager_steps):
-    """How many eager calls cost what the trace is estimated to cost, less the one that
-    traces: how long a new signature runs eagerly before it is traced."""
-    return int(estimated_trace_seconds(eager_seconds, eager_steps) / eager_seconds) - 1
+    """How long a new signature runs eagerly before it is traced: ``calls_paying`` for
+    its estimated trace."""
+    return calls_paying(estimated_trace_seconds(eager_seconds, eager_steps), eager_seconds)
+
+
+def calls_paying(trace_seconds, eager_seconds):
+    """How many eager calls cost what a trace costs, less the one that traces (a new
+    path's sightings once a trace was timed use it too)."""
+    return int(trace_seconds / eager_seconds) - 1
