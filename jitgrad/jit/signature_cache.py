@@ -54,15 +54,19 @@ def fits_function(signature):
     return namespace["fits"]
 
 
-def fits_source(signature, namespace):
+def fits_source(signature, namespace, checked_later=()):
     """``fits_function``'s parameters and test as source, the names they use put in
-    ``namespace`` (express.py tests the same in its own function)."""
+    ``namespace`` (express.py tests the same in its own function). Of the arrays at
+    positions ``checked_later`` only the type is tested: the caller's compiled
+    function checks their shape and dtype itself."""
     namespace.update({"_ndarray": np.ndarray, "_missing": object()})
     params = [f"a{i}=_missing" for i in range(len(signature))]
     tests = []
     for i, part in enumerate(signature):
         if part is float or part is int:
             tests.append(f"type(a{i}) is {part.__name__}")
+        elif i in checked_later:
+            tests.append(f"type(a{i}) is _ndarray")
         else:
             namespace[f"_shape{i}"], namespace[f"_dtype{i}"] = part
             tests.append(f"type(a{i}) is _ndarray and a{i}.shape == _shape{i} "

@@ -146,17 +146,23 @@ def _wrapper(program, dispatcher, fallback):
     # Where the kernel refuses, the plan's own code runs (and raises GuardFailed with
     # the guard's number and the value seen, as it always does).
     lines = replay_lines(program, dispatcher, namespace, "    ",
-                         on_failure=f"return _fallback({params})")
+                         on_failure=f"return _fallback({params})", check_layout=True)
     source = "\n".join([f"def whole({params}):", *lines, ""])
     exec(compile(source, "<jitgrad whole plan>", "exec"), namespace)
     return namespace["whole"]
 
 
-def replay_lines(program, dispatcher, namespace, indent, on_failure, on_success=()):
+def replay_lines(program, dispatcher, namespace, indent, on_failure, on_success=(),
+                 on_refused=None, check_layout=False):
     """Source lines (at ``indent``) replaying the program on the inputs ``a0, a1, ...``
     and returning its output tree; ``on_failure`` is the statement run where the
-    inputs do not fit what it was compiled for or a guard fails, ``on_success`` the
-    statements run before returning. The names they use are put in ``namespace``."""
+    inputs do not fit what it was compiled for or a guard fails (``on_refused``, where
+    given, where Numba's dispatcher refused the arguments' types), ``on_success`` the
+    statements run before returning. With ``check_layout``, arrays the function does
+    not take (strided, read-only: a transposed matrix) are found in Python, taking
+    ``on_failure`` at once: the dispatcher's refusal alone costs ~40 us. (The plan's
+    code then computes on them as eager does, its results laid out as eager's.) The
+    names used are put in ``namespace``."""
     from .plan import _tree_source
     namespace.update({"_kernel": dispatcher, "_empty": np.empty})
     params = [f"a{i}" for i in program.passed]
@@ -193,12 +199,23 @@ def replay_lines(program, dispatcher, namespace, indent, on_failure, on_success=
     body = _tree_source(program.outputs, operand)
     buffers = [name for name, _ in program.buffers]
     call = ", ".join(params + constants + buffers)
+    arrays = [f"a{i}" for i, kind in zip(program.passed, program.arg_types)
+              if kind[0] == "array"]
+    layout = []
+    if check_layout and arrays:
+        carray = " and ".join(f"{a}.flags.carray" for a in arrays)
+        layout = [f"if not ({carray}):", f"    {on_failure}"]
+    refusals = ["except TypeError:  # types it was not compiled for",
+                f"    {on_refused}"] if on_refused is not None else []
     return [f"{indent}{line}" for line in [
+        *layout,
         *(f"{name} = _empty({shape!r})" for name, shape in program.buffers),
         "try:",
         f"    _r = _kernel({call})",
+        *refusals,
         "except (TypeError, RuntimeError):",
         "    # Inputs it was not compiled for, or a guard that failed.",
         f"    {on_failure}",
         *on_success,
         f"return {body}"]]
+

@@ -12,6 +12,7 @@ from .whole_plan_arrays import ArraySteps, Unsupported, Container, Value, scalar
 
 
 GUARD_MISS = "jitgrad: a guard of the whole plan failed"
+SHAPE_MISS = "jitgrad: an input of another shape than the whole plan's"
 
 
 class Program:
@@ -179,6 +180,11 @@ class _Translator(ArraySteps):
                 and value.size > 0:
             self.arg_types.append(("array", value.ndim))
             self.values[node.index] = Value(name, value.shape, base=node.index)
+            # Shapes are literals in the source: the function checks its inputs' own,
+            # so that no caller's test stands between an array of another shape and
+            # memory it does not own (Numba's dispatcher checks dtype, ndim, layout).
+            self.lines.append(f"    if {name}.shape != {tuple(value.shape)!r}:")
+            self.lines.append(f"        raise RuntimeError({SHAPE_MISS!r})")
         elif type(value) in (float, np.float64):
             self.arg_types.append(("float",))
             self.values[node.index] = Value(name, None)
