@@ -287,12 +287,11 @@ def test_warnings_through_scipy_point_at_the_users_call_and_guards_at_their_line
     # scipy.optimize calls the jitted gradient: the warning names the user's minimize
     # call, not scipy's file, and the failed guard the line whose Python needed it.
     from scipy.optimize import minimize
-    table = numpy.linspace(0.0, 1.0, 100)
-
     def f(x):
+        table = numpy.linspace(0.0, 1.0, 100)  # (plain NumPy's, made inside: not boxed)
         index = np.floor(np.abs(x) * 1000).astype(int) % 100
         return np.sum(x ** 2) + np.sum(table[index] * x)  # (a guard on index's numbers)
-    guard_line = f.__code__.co_firstlineno + 2
+    guard_line = f.__code__.co_firstlineno + 3
     with pytest.warns(UserWarning, match="runs eagerly") as caught:
         minimize(value_and_grad(f, jit=True), numpy.array([0.3, 1.7, 2.2]), jac=True,
                  method="L-BFGS-B", options={"maxiter": 20})
@@ -421,13 +420,27 @@ def test_plain_array_indexed_by_traced_values_is_guarded():
         assert_same(jitted(x), grad(f)(x))
 
 
-def test_iteration_counter_as_array_traces_once_per_batch():
+def test_iteration_counter_as_array_traces_once():
     X, T = numpy.random.randn(8, 3), numpy.random.randn(8)
     w = numpy.random.randn(3)
 
     def objective(w, it):
         rows = slice((it % 4) * 2, (it % 4) * 2 + 2)  # minibatch chosen by the counter
         return np.sum((X[rows] @ w - T[rows]) ** 2)
+    jitted = grad(objective, jit=True)
+    for it in range(12):
+        assert_same(jitted(w, numpy.asarray(it)), grad(objective)(w, it))
+    # X and T, boxed while traced (captured_arrays.py), are sliced by the plan
+    assert jitted.stats["traces"] == 1 and jitted.stats["hits"] == 11
+
+
+def test_iteration_counter_slicing_plain_numpy_traces_once_per_batch():
+    w = numpy.random.randn(3)
+
+    def objective(w, it):
+        X = numpy.arange(24.0).reshape(8, 3)  # plain NumPy's, made inside: not boxed
+        rows = slice((it % 4) * 2, (it % 4) * 2 + 2)
+        return np.sum((X[rows] @ w) ** 2)
     jitted = grad(objective, jit=True)
     for it in range(12):
         assert_same(jitted(w, numpy.asarray(it)), grad(objective)(w, it))

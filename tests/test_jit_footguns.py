@@ -11,7 +11,8 @@ Silent
      ``numpy.random.Generator`` is such a constant: its draws are baked.)
   S2 (medium) Python side effects (print, appending to a list, counters) happen
      only while tracing, not on replays.
-  S3 (low) Arguments are traced values, as under ``grad``: ``isinstance(x, float)``
+  S3 (low) Arguments, and arrays read from globals and closures while the function
+     is traced, are traced values, as under ``grad``: ``isinstance(x, float)``
      and ``isinstance(i, int)`` are False for them (``jitgrad.builtins.isinstance``
      sees through), ``str(x)`` prints ``Traced<...>``, and arithmetic on a Python
      float follows NumPy (1/0 is inf, with a warning) rather than Python
@@ -23,10 +24,13 @@ Loud (eager, with one warning)
   L2 An argument compared by identity (an object with attributes, a RandomState):
      its state could change unseen. Register its class with ``jitgrad.tree.register``.
   L3 Writing into an argument array in place; returning a generator.
-  L4 A plain NumPy array indexed by indices the jit traces (``table[np.floor(x *
-     n).astype(int)]``) whose values change on three calls in a row: NumPy needs the
-     indices' numbers, so each call would be a new path. Pass the array as an
-     argument: then the gather is traced, and one plan serves every call.
+  L4 A plain NumPy array made inside the function (or read off an object, or over
+     64 MiB) indexed by indices the jit traces (``table[np.floor(x * n).astype(int)]``)
+     whose values change on three calls in a row: NumPy needs the indices' numbers, so
+     each call would be a new path. Pass the array as an argument, or let the
+     function read it from a global or closure variable: those are boxed while it is
+     traced (jit/captured_arrays.py), so the gather is traced, and one plan serves
+     every call.
 
 Slow, never wrong
   W1 Python code that needs a traced value's number (``float(x)``, ``range(i)``, a
@@ -116,9 +120,8 @@ def test_l3_writing_into_an_argument_runs_eagerly():
 
 
 def test_l4_plain_array_indexed_by_changing_traced_indices_runs_eagerly():
-    table = numpy.linspace(0.0, 1.0, 50)
-
     def look_up(x):
+        table = numpy.linspace(0.0, 1.0, 50)  # made by plain NumPy inside
         return np.sum(table[np.floor(x * 49).astype(int)] * x)
     jitted = jit(look_up)
     rng = numpy.random.default_rng(1)
@@ -127,19 +130,27 @@ def test_l4_plain_array_indexed_by_changing_traced_indices_runs_eagerly():
             x = rng.random(20)
             assert jitted(x) == look_up(x)
     assert jitted.stats["fallbacks"] == 1 and jitted.stats["traces"] == 3
+    table = numpy.linspace(0.0, 1.0, 50)
     passed = jit(lambda x, t: np.sum(t[np.floor(x * 49).astype(int)] * x))
+    captured = jit(lambda x: np.sum(table[np.floor(x * 49).astype(int)] * x))
     for _ in range(4):
         x = rng.random(20)
         assert passed(x, table) == look_up(x)
-    assert passed.stats["traces"] == 1 and passed.stats["fallbacks"] == 0
+        assert captured(x) == look_up(x)
+    for traced in (passed, captured):
+        assert traced.stats["traces"] == 1 and traced.stats["fallbacks"] == 0
+        assert traced.stats["hits"] == 3
 
 
 def test_l4_indices_taken_in_turn_keep_their_plans():
-    table = numpy.linspace(0.0, 1.0, 50)
-    jitted = jit(lambda x: np.sum(table[np.floor(x * 49).astype(int)] * x))
+    def look_up(x):
+        table = numpy.linspace(0.0, 1.0, 50)
+        return np.sum(table[np.floor(x * 49).astype(int)] * x)
+    jitted = jit(look_up)
     xs = [numpy.linspace(0.1, 0.9, 5), numpy.linspace(0.2, 0.3, 5)]
     for x in xs * 3:
-        assert jitted(x) == numpy.sum(table[numpy.floor(x * 49).astype(int)] * x)
+        assert jitted(x) == numpy.sum(numpy.linspace(0.0, 1.0, 50)[
+            numpy.floor(x * 49).astype(int)] * x)
     assert jitted.stats["traces"] == 2 and jitted.stats["hits"] == 4
     assert jitted.stats["fallbacks"] == 0
 
@@ -161,9 +172,12 @@ def test_w1_integers_used_as_numbers_trace_once():
     for i in range(6):
         assert schedule(2.0, table, i) == pytest.approx(2.0 * 0.9 ** i + i % 3)
     assert schedule.stats["traces"] == 1
-    plain_lookup = jit(lambda x, i: x + table[i % 3])  # NumPy asks for the number
+    captured_lookup = jit(lambda x, i: x + table[i % 3])  # boxed while traced
+    plain_lookup = jit(lambda x, i: x + numpy.arange(3.0)[i % 3])  # NumPy asks for i % 3
     for i in range(6):
+        assert captured_lookup(2.0, i) == 2.0 + i % 3
         assert plain_lookup(2.0, i) == 2.0 + i % 3
+    assert captured_lookup.stats["traces"] == 1
     assert plain_lookup.stats["traces"] == 3
 
 

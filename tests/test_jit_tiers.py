@@ -169,13 +169,20 @@ def test_a_path_never_taken_twice_is_never_traced():
     assert jitted.stats["traces"] == 1 and jitted.stats["fallbacks"] == 1
 
 
-DATA = numpy.random.RandomState(0).randn(60, 3)
+class _Held:
+    """Data read off an object: a plain array while traced (arrays bound to globals
+    and closures are boxed, jit/captured_arrays.py, and sliced by the plan)."""
+    data = numpy.random.RandomState(0).randn(60, 3)
+
+
+HELD = _Held()
 
 
 def minibatch_objective(w, i):
-    """autograd's optimizer idiom over 20 minibatches of a plain (captured) array."""
+    """autograd's optimizer idiom over 20 minibatches of a plain array: NumPy asks for
+    the slice's bounds, so each batch is a path of its own."""
     k = i % 20
-    batch = DATA[k * 3:(k + 1) * 3]
+    batch = HELD.data[k * 3:(k + 1) * 3]
     return np.sum((np.dot(batch, w) - 1.0) ** 2) * 0.99 ** i
 
 
@@ -359,7 +366,7 @@ def test_paths_that_do_not_pay_their_traces_are_traced_later(monkeypatch):
 
 @pytest.mark.parametrize("setting", [None, "1"])
 def test_minibatch_paths_wait_for_their_trace_to_pay_by_default(setting, monkeypatch):
-    """A path named by an index Python needed (minibatch i of captured data) is traced
+    """A path named by an index Python needed (minibatch i of a plain array) is traced
     at its second sighting where trace_after is set; by default it waits, as other
     paths do, until its sightings would have paid for its trace (k - 1 epochs)."""
     if setting is None:

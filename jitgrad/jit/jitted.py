@@ -39,6 +39,7 @@ from .graph import NO_RESULT, GraphNode, PrimitiveRaised, TraceUnsupported
 from .recorder import Recorder
 from .plan import GuardFailed, Plan
 from .function_key import Reads, function_key
+from .captured_arrays import BoxingChanged, CapturedAsConstants
 from .express import MISSED, express_function
 from .signature_cache import Signatures, fits_function
 from .trace_cost import calls_paying, calls_paying_for_trace, note_trace
@@ -347,9 +348,10 @@ class JitFunction:
         if guard is None or guard.convert is not operator.index:
             return ""
         return ("; that guard is an index or slice bound Python needed: a plain array "
-                "the function captures, sliced at a traced int (autograd's minibatch idiom "
-                "X[i * n:(i + 1) * n]), takes a path per value. Pass that array as an "
-                "argument: its slices are then traced, one plan for every value")
+                "(made inside the function, read off an object, or over 64 MiB) sliced at "
+                "a traced int (autograd's minibatch idiom X[i * n:(i + 1) * n]) takes a "
+                "path per value. Pass that array as an argument, or read it from a global "
+                "or closure variable: its slices are then traced, one plan for every value")
 
     def _rekey(self):
         """A global or closure variable the function reads was rebound since its key
@@ -547,8 +549,8 @@ class JitFunction:
         ``trace_after``, or eight times that once the signature's traces have not paid
         (a loop that runs until a value converges: each iteration count is a path,
         rarely taken again, and tracing one cost 6-15 eager calls). Not for a path
-        named by an index Python needed (minibatch i of a captured array: the paths
-        come round again, each epoch).
+        named by an index Python needed (minibatch i of an array read off an object:
+        the paths come round again, each epoch).
 
         Once a trace's cost is known, a path also waits until the calls it took would
         have paid for tracing it (rent or buy): a trace costing k eager calls waits for
@@ -689,7 +691,12 @@ class JitFunction:
         start = time.perf_counter()
         try:
             with _collector_paused():
-                out, plan = self._trace_plan(signature, leaves, args, kwargs)
+                try:
+                    out, plan = self._trace_plan(signature, leaves, args, kwargs)
+                except BoxingChanged:  # (captured_arrays.py) again, the arrays plain
+                    np.random.set_state(rng_state)
+                    out, plan = self._trace_plan(signature, leaves, args, kwargs,
+                                                 box_captured=False)
         except ReturnsFunction:
             np.random.set_state(rng_state)
             with self._lock:
@@ -737,9 +744,12 @@ class JitFunction:
                      plan.n_steps, plan.n_guards)
         return out
 
-    def _trace_plan(self, signature, leaves, args, kwargs):
+    def _trace_plan(self, signature, leaves, args, kwargs, box_captured=True):
         with TraceLevel(GraphNode) as trace_id:
             rec = Recorder(trace_id)
+            if box_captured:
+                rec.captured = CapturedAsConstants(self._reads.bindings, trace_id,
+                                                   GraphNode) or None
             previous = hooks.install(rec)
             try:
                 positions = iter(range(len(leaves)))
@@ -753,7 +763,10 @@ class JitFunction:
                 boxed_kwargs = {k: kwargs[k] if k in self.static_argnames else
                                 map_leaves(kwargs[k], box_leaf) for k in sorted(kwargs)}
                 state_before = np.random.get_state()
-                out = self.fun(*boxed_args, **boxed_kwargs)
+                if rec.captured is None:
+                    out = self.fun(*boxed_args, **boxed_kwargs)
+                else:
+                    out = self._run_boxing_captured(rec, boxed_args, boxed_kwargs)
                 if rec.refusals:  # caught by the function: its answer need not be eager's
                     raise rec.refusals[0]
                 try:
@@ -763,6 +776,8 @@ class JitFunction:
                 except (ReturnsFunction, LazyOutput):
                     raise
                 except TraceUnsupported as reason:
+                    if rec.captured is not None:
+                        raise BoxingChanged() from reason
                     reason.result = plain_tree(out)
                     raise
             finally:
@@ -770,6 +785,22 @@ class JitFunction:
         # (Arrays the result holds twice are copied apart, as its replays' are.)
         return writeable_arrays(plain_tree(out)), Plan(rec.graph, len(leaves),
                                                        fuse=self._fuse_after <= 0)
+
+    def _run_boxing_captured(self, rec, args, kwargs):
+        """The function on traced arguments, the arrays it captures boxed; raises
+        ``BoxingChanged`` wherever the boxes may have changed what it does: it wrote
+        into one or bound its name anew, raised, or met code the jit refuses (all
+        rare; traced again plain)."""
+        try:
+            with rec.captured:
+                out = self.fun(*args, **kwargs)
+        except (ReturnsFunction, LazyOutput):
+            raise
+        except Exception as error:
+            raise BoxingChanged() from error
+        if rec.captured.changed or rec.refusals:
+            raise BoxingChanged()
+        return out
 
     def _fall_back(self, signature, reason):
         self.stats["fallbacks"] += 1

@@ -22,6 +22,7 @@ class Recorder:
         self.trace_id = trace_id
         self.graph = Graph()
         self.refusals = []  # every TraceUnsupported made during the trace, caught or not
+        self.captured = None  # the captured arrays boxed (captured_arrays.py), if any
 
     def _graph_box(self, value):
         # Peel off the boxes of newer levels (gradients taken inside the jitted
@@ -63,6 +64,10 @@ class Recorder:
 
     def refuse(self, reason):
         raise TraceUnsupported(reason)
+
+    def written_in_place(self, box):
+        if self.captured is not None:
+            self.captured.written_in_place(box)
 
     def primitive_raised(self, fun, error):
         raise PrimitiveRaised(

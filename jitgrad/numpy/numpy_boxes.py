@@ -17,7 +17,8 @@ import numpy as _np
 
 from ..trace import Box, getval, isbox, primitive
 from ..trace.core import concrete, concrete_value
-from ..trace.hooks import observed_only as _only_the_jit_traces, refuse_replay
+from ..trace.hooks import (observed_only as _only_the_jit_traces, refuse_replay,
+                           written_in_place)
 from . import numpy_wrapper as anp
 from .array_function import array_function, ufunc_method
 from .elementwise import binary_operator, negative_operator, power_operator
@@ -114,6 +115,7 @@ class ArrayBox(Box, metaclass=_ArrayBoxType):
             # An argument of a jitted function written in place: a replay could not
             # write into the caller's array, so the function runs eagerly.
             refuse_replay("it writes into one of its argument arrays in place")
+        written_in_place(self)
         self._value, self._trace, self._node = result._value, result._trace, result._node
         self._constant = constant
 

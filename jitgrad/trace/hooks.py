@@ -9,8 +9,8 @@ With no observer installed every hook does nothing.
 An observer has ``trace_id`` (the trace level whose values it records), ``refusals``
 (a list) and the methods ``guard(box, convert, result)``, ``untraced_call(fun, args,
 kwargs, ans)``, ``source_call(fun, args, kwargs)``, ``refuse(reason)``,
-``primitive_raised(fun, error)``, ``plain_keywords(fun, kwargs)`` and
-``plain_integers(args)`` (see jitgrad/jit/recorder.py).
+``primitive_raised(fun, error)``, ``plain_keywords(fun, kwargs)``,
+``plain_integers(args)`` and ``written_in_place(box)`` (see jitgrad/jit/recorder.py).
 """
 import threading
 
@@ -43,6 +43,14 @@ def refuse_replay(reason):
     current = getattr(state, "observer", None)
     if current is not None:
         current.refuse(reason)
+
+
+def written_in_place(box):
+    """``box`` (an array) is about to be written in place: the observer notes it
+    (a write into an array it boxed changes what the function does)."""
+    current = getattr(state, "observer", None)
+    if current is not None:
+        current.written_in_place(box)
 
 
 def primitive_raised(fun, error):
