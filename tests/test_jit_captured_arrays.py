@@ -133,3 +133,36 @@ def test_arrays_over_the_size_limit_stay_plain(monkeypatch):
         x = rng.random(20)
         assert jitted(x) == look_up(x)
     assert jitted.stats["traces"] == 2  # a path per index values, as for plain arrays
+
+
+def test_another_thread_reading_the_array_while_it_is_boxed_computes_as_eager():
+    import threading
+    data = rng.standard_normal((20, 4))
+
+    def loss(w):
+        total = 0.0
+        for k in range(100):  # a trace long enough for the other thread to meet the box
+            total = total + np.sum(np.tanh(data @ w) * k)
+        return total
+    w = numpy.ones(4)
+    expected = grad(loss)(w)
+    seen, done = [], threading.Event()
+
+    def other_thread():
+        while not done.is_set():
+            try:
+                seen.append(grad(loss)(w))
+            except Exception as error:  # reported below
+                seen.append(error)
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    try:
+        jitted = jit(grad(loss))
+        for _ in range(3):
+            assert jitted(w).tobytes() == expected.tobytes()
+            jitted._cache.clear()  # trace again
+    finally:
+        done.set()
+        worker.join()
+    assert seen and all(type(got) is numpy.ndarray and got.tobytes() == expected.tobytes()
+                        for got in seen)

@@ -18,8 +18,9 @@ Where boxing may change what the function does (it writes into the array or bind
 its name anew, or raises, or is refused), ``changed`` or the caller's exception says
 so, and the jit traces again without boxing (jitted.py; the function's other effects
 then happen twice). What it cannot see: while traced, the array is a traced value as
-an argument is (``isinstance(data, numpy.ndarray)`` is False, footgun S3), and
-another thread reading the same global sees the box.
+an argument is (``isinstance(data, numpy.ndarray)`` is False, footgun S3). Another
+thread reading the same global meanwhile gets the box, which computes there as the
+plain array it holds (``trace.core.primitive``); its writes into it would be lost.
 """
 import types
 

@@ -93,6 +93,11 @@ def innermost_level():
     return levels[-1]
 
 
+def _open_here(trace_id):
+    """Whether the trace level ``trace_id`` is open in this thread."""
+    return any(level.id == trace_id for level in getattr(_local, "stack", ()))
+
+
 def trace_depth():
     """How many trace levels are open in this thread (0 outside any transform)."""
     return sum(1 for level in _active_traces() if level is not plain_scope)
@@ -327,6 +332,10 @@ def primitive(f_raw, coerce=None):
                 primitive_raised(f_wrapped, error)  # (a jit trace refuses to go on)
                 raise
         if all(getattr(args[argnum], "_constant", False) for argnum in argnums):
+            if not _open_here(top):
+                # Another thread's constant (an array the jit boxed while tracing
+                # there, jit/captured_arrays.py): here, its plain value computes.
+                return ans
             return constant_box(ans, top, node_type)  # nothing here to differentiate
         node = node_type(ans, f_wrapped, unboxed, kwargs, argnums, parents)
         return new_box(ans, top, node)
