@@ -166,3 +166,46 @@ def test_another_thread_reading_the_array_while_it_is_boxed_computes_as_eager():
         worker.join()
     assert seen and all(type(got) is numpy.ndarray and got.tobytes() == expected.tobytes()
                         for got in seen)
+
+
+class Model:
+    def __init__(self, images, labels):
+        self.images, self.data = images, {"labels": labels}
+
+    def loss(self, params, i):
+        k = i % (len(self.images) // BATCH)
+        rows = slice(k * BATCH, (k + 1) * BATCH)
+        logits = np.dot(self.images[rows], params["W"]) + params["b"]
+        return -np.sum(logits * self.data["labels"][rows]) + np.sum(params["W"] ** 2)
+
+
+def test_arrays_read_off_an_object_and_a_dict_are_boxed_too():
+    model = Model(IMAGES, LABELS)
+    jitted, eager = grad(model.loss, jit=True), grad(model.loss)
+    params = {"W": 0.1 * rng.standard_normal((6, 3)), "b": numpy.zeros(3)}
+    for i in range(10):
+        params = {k: v + 0.01 * i for k, v in params.items()}
+        assert_same(jitted(params, i), eager(params, i))
+    assert jitted.stats["traces"] == 1 and jitted.stats["hits"] == 9
+    assert model.images is IMAGES and model.data["labels"] is LABELS
+
+
+def test_a_property_or_a_tuple_entry_is_left_plain():
+    class Held:
+        def __init__(self):
+            self._table = numpy.linspace(0.0, 1.0, 50)
+            self.pair = (numpy.linspace(0.0, 1.0, 50),)
+
+        @property
+        def table(self):
+            return self._table
+    held = Held()
+
+    def look_up(x):
+        index = np.floor(x * 49).astype(int)
+        return np.sum(held.table[index] * x) + np.sum(held.pair[0][index])
+    jitted = jit(look_up)
+    for _ in range(2):
+        x = rng.random(20)
+        assert jitted(x) == look_up(x)
+    assert type(held._table) is numpy.ndarray and type(held.pair[0]) is numpy.ndarray

@@ -24,13 +24,13 @@ Loud (eager, with one warning)
   L2 An argument compared by identity (an object with attributes, a RandomState):
      its state could change unseen. Register its class with ``jitgrad.tree.register``.
   L3 Writing into an argument array in place; returning a generator.
-  L4 A plain NumPy array made inside the function (or read off an object, or over
+  L4 A plain NumPy array made inside the function (or a class attribute, or over
      64 MiB) indexed by indices the jit traces (``table[np.floor(x * n).astype(int)]``)
      whose values change on three calls in a row: NumPy needs the indices' numbers, so
      each call would be a new path. Pass the array as an argument, or let the
-     function read it from a global or closure variable: those are boxed while it is
-     traced (jit/captured_arrays.py), so the gather is traced, and one plan serves
-     every call.
+     function read it from a global or closure variable or an object's own attribute:
+     those are boxed while it is traced (jit/captured_arrays.py), so the gather is
+     traced, and one plan serves every call.
 
 Slow, never wrong
   W1 Python code that needs a traced value's number (``float(x)``, ``range(i)``, a

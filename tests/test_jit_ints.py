@@ -29,7 +29,7 @@ HELD = _Held()
 
 
 def objective_off_an_object(w, i):
-    """The same, its data read off an object: a plain array while traced."""
+    """The same, its data a class attribute: a plain array while traced."""
     batch = HELD.data[(i % 4) * 3:(i % 4 + 1) * 3]
     return np.sum((np.dot(batch, w) - 1.0) ** 2) * 0.99 ** i
 
@@ -181,13 +181,16 @@ def test_an_int_to_a_negative_traced_int_power_is_a_float_as_in_python():
     assert jitted.stats["traces"] <= 2  # one path per sign of the exponent
 
 
-def test_an_array_read_off_an_object_sliced_at_a_traced_int_says_to_pass_it():
+def test_a_class_attribute_sliced_at_a_traced_int_says_to_pass_it():
     """autograd's minibatch idiom over more batches than the paths kept: the fallback's
     warning names the cause and the fix, and the fix traces once for every batch, as
     does data read from a global or closure variable (boxed while traced)."""
     data = numpy.random.RandomState(1).randn(40 * 4, 3)
-    held = _Held()
-    held.data = data
+
+    class Held:  # a class attribute: left plain
+        pass
+    Held.data = data
+    held = Held()
 
     def off_an_object(w, i):
         return np.sum(np.tanh(held.data[(i % 40) * 4:(i % 40 + 1) * 4] @ w))

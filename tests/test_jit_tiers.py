@@ -170,8 +170,9 @@ def test_a_path_never_taken_twice_is_never_traced():
 
 
 class _Held:
-    """Data read off an object: a plain array while traced (arrays bound to globals
-    and closures are boxed, jit/captured_arrays.py, and sliced by the plan)."""
+    """Data in a class attribute: a plain array while traced (arrays bound to globals,
+    closures and objects' own attributes are boxed, jit/captured_arrays.py, and
+    sliced by the plan)."""
     data = numpy.random.RandomState(0).randn(60, 3)
 
 

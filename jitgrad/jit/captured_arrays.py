@@ -1,5 +1,6 @@
-"""Arrays the function reads from globals and closures, boxed as constants while it
-is traced, so that indexing them with traced values is traced too.
+"""Arrays the function reads from globals and closures (and off objects and dicts
+read from them: ``self.X``), boxed as constants while it is traced, so that indexing
+them with traced values is traced too.
 
 The autograd minibatch loop reads its data from a global and slices it with the
 iteration number: ``train_images[idx * 256:(idx + 1) * 256]``. A plain NumPy array
@@ -27,6 +28,7 @@ import types
 import numpy as np
 
 from ..trace.core import constant_box
+from .attribute_reads import follow
 from .graph import snapshot
 
 # Arrays larger than this stay plain NumPy (each trace would copy them): 64 MiB.
@@ -43,13 +45,18 @@ def boxable(value):
 
 
 class CapturedAsConstants:
-    """``with CapturedAsConstants(bindings, trace_id, node_type):`` the ``(holder,
-    name, value)`` bindings (``Reads.bindings``: a globals dict or a closure cell)
-    that hold a boxable array hold a constant box of it inside."""
+    """``with CapturedAsConstants(reads, trace_id, node_type):`` the variables and
+    chains a ``Reads`` holds that hold a boxable array hold a constant box of it
+    inside: ``reads.bindings`` (a globals dict or a closure cell), and the last step of
+    ``reads.chains`` where it is an instance's own attribute, a dict's item or a
+    list's entry (``self.X``, ``data["X"]``; not a property, a class attribute or a
+    tuple's entry)."""
 
-    def __init__(self, bindings, trace_id, node_type):
-        self.bindings = [(holder, name, value) for holder, name, value in bindings
+    def __init__(self, reads, trace_id, node_type):
+        self.bindings = [(holder, name, value) for holder, name, value in reads.bindings
                          if boxable(value)]
+        self.bindings += [binding for root, steps, value, _ in reads.chains
+                          if boxable(value) and (binding := _holder(root, steps, value))]
         self.trace_id, self.node_type = trace_id, node_type
         self.boxed = []  # (holder, name, value, box)
         self.nodes = set()  # ids of the boxes' nodes: a write into one is reported
@@ -72,6 +79,10 @@ class CapturedAsConstants:
                 # The function bound the name anew, perhaps to a value computed from
                 # the box: undone, and the trace made again with the array plain.
                 self.rebound = True
+                if type(holder) is list:  # (entries may have moved: the box's own slot)
+                    name = next((k for k, entry in enumerate(holder) if entry is box), None)
+                    if name is None:
+                        continue
             _bind(holder, name, value)
         self.boxed = []
         return False
@@ -86,6 +97,34 @@ class CapturedAsConstants:
             self.written = True
 
 
+def _holder(root, steps, value):
+    """``(holder, key, value)`` for the last step of a chain where ``holder[key]``
+    holds ``value`` and can be set back plainly; None elsewhere."""
+    try:
+        container = follow(root, steps[:-1])
+    except Exception:  # (the chain read otherwise now: still_bound will tell)
+        return None
+    kind, key = steps[-1]
+    if kind == "attr" and not isinstance(container, (type, types.ModuleType)):
+        holder = getattr(container, "__dict__", None)
+        if type(holder) is dict and holder.get(key) is value and not _data_descriptor(
+                type(container), key):
+            return holder, key, value
+    elif kind == "key" and type(container) is dict and container.get(key) is value:
+        return container, key, value
+    elif kind == "index" and type(container) is list and type(key) is int and \
+            -len(container) <= key < len(container) and container[key] is value:
+        return container, key, value
+    return None
+
+
+def _data_descriptor(klass, name):
+    for base in klass.__mro__:
+        if name in base.__dict__:
+            return hasattr(type(base.__dict__[name]), "__set__")
+    return False
+
+
 def _bind(holder, name, value):
     if type(holder) is types.CellType:
         holder.cell_contents = value
@@ -95,6 +134,8 @@ def _bind(holder, name, value):
 
 def _bound(holder, name):
     try:
-        return holder.cell_contents if type(holder) is types.CellType else holder.get(name)
-    except ValueError:  # an emptied cell
+        if type(holder) is types.CellType:
+            return holder.cell_contents
+        return holder[name]
+    except (ValueError, LookupError):  # an emptied cell, a key or entry gone
         return None

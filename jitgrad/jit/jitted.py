@@ -348,10 +348,11 @@ class JitFunction:
         if guard is None or guard.convert is not operator.index:
             return ""
         return ("; that guard is an index or slice bound Python needed: a plain array "
-                "(made inside the function, read off an object, or over 64 MiB) sliced at "
+                "(made inside the function, a class attribute, or over 64 MiB) sliced at "
                 "a traced int (autograd's minibatch idiom X[i * n:(i + 1) * n]) takes a "
                 "path per value. Pass that array as an argument, or read it from a global "
-                "or closure variable: its slices are then traced, one plan for every value")
+                "or closure variable or an object's own attribute: its slices are then "
+                "traced, one plan for every value")
 
     def _rekey(self):
         """A global or closure variable the function reads was rebound since its key
@@ -549,8 +550,8 @@ class JitFunction:
         ``trace_after``, or eight times that once the signature's traces have not paid
         (a loop that runs until a value converges: each iteration count is a path,
         rarely taken again, and tracing one cost 6-15 eager calls). Not for a path
-        named by an index Python needed (minibatch i of an array read off an object:
-        the paths come round again, each epoch).
+        named by an index Python needed (minibatch i of an array left plain, a class
+        attribute: the paths come round again, each epoch).
 
         Once a trace's cost is known, a path also waits until the calls it took would
         have paid for tracing it (rent or buy): a trace costing k eager calls waits for
@@ -748,8 +749,7 @@ class JitFunction:
         with TraceLevel(GraphNode) as trace_id:
             rec = Recorder(trace_id)
             if box_captured:
-                rec.captured = CapturedAsConstants(self._reads.bindings, trace_id,
-                                                   GraphNode) or None
+                rec.captured = CapturedAsConstants(self._reads, trace_id, GraphNode) or None
             previous = hooks.install(rec)
             try:
                 positions = iter(range(len(leaves)))
