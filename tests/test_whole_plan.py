@@ -372,3 +372,15 @@ def test_plans_with_sin_or_cos_on_arrays_are_not_compiled_whole(monkeypatch):
         found = plans(jitted)  # (one per size: plans are shared by the function's jits)
         assert found and all(plan.whole_plan is None for plan in found)
         assert any(plan.n_kernels for plan in found) == kernels
+
+
+def test_a_captured_matrix_and_its_transpose_compile_whole():
+    # The gradient multiplies by X.T, a transposed view of the captured X: passed as X,
+    # transposed in the function (a product of it as NumPy's).
+    X, y = rng.standard_normal((30, 4)), rng.standard_normal(30)
+
+    def loss(w):
+        return np.sum((X @ w - y) ** 2)  # (matmul's gradient: X.T @ g)
+    jitted = grad(loss, jit=True)
+    check_replays(grad(loss), jitted, lambda: (rng.standard_normal(4),), exact=True)
+    assert whole(jitted)

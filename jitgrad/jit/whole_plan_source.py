@@ -202,10 +202,20 @@ class _Translator(ArraySteps):
         known = self.constant_values.get(id(value))
         if known is not None:
             return known
-        array = np.ascontiguousarray(value)
-        if array.dtype != np.float64 or array.size == 0:
+        if value.dtype != np.float64 or value.size == 0:
             raise Unsupported("a constant array that is not float64")
         name = f"c{len(self.constants)}"
+        if value.ndim == 2 and not value.flags.c_contiguous and value.T.flags.c_contiguous:
+            # A transposed matrix (``X.T`` of a captured X, in a gradient): passed as
+            # the matrix it views, transposed in the function, products of it in the
+            # BLAS routine NumPy calls for it (the bits of the plan's own product).
+            self.constants.append(value.T)
+            self.arg_types.append(("array", 2))
+            self.lines.append(f"    t{name} = {name}.T")
+            self.constant_values[id(value)] = Value(f"t{name}", value.shape, "F")
+            self.keep.append(value)
+            return self.constant_values[id(value)]
+        array = np.ascontiguousarray(value)
         self.constants.append(array)
         self.arg_types.append(("array", array.ndim))
         # The plan keeps a captured array's layout (graph.snapshot), which NumPy's
