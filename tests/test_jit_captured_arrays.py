@@ -209,3 +209,20 @@ def test_a_property_or_a_tuple_entry_is_left_plain():
         x = rng.random(20)
         assert jitted(x) == look_up(x)
     assert type(held._table) is numpy.ndarray and type(held.pair[0]) is numpy.ndarray
+
+
+def test_one_array_reached_twice_is_boxed_once():
+    class Holder:
+        pass
+    held, outer = Holder(), Holder()
+    held.table = numpy.linspace(0.0, 1.0, 50)
+    outer.inner = held  # held.table and outer.inner.table: one attribute, two chains
+
+    def look_up(x):
+        index = np.floor(x * 49).astype(int)
+        return np.sum(held.table[index] * x) + np.sum(outer.inner.table[index])
+    jitted = jit(look_up)
+    for _ in range(3):
+        x = rng.random(20)
+        assert jitted(x) == look_up(x)
+    assert jitted.stats["traces"] == 1 and jitted.stats["hits"] == 2

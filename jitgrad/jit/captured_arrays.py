@@ -53,10 +53,13 @@ class CapturedAsConstants:
     tuple's entry)."""
 
     def __init__(self, reads, trace_id, node_type):
-        self.bindings = [(holder, name, value) for holder, name, value in reads.bindings
-                         if boxable(value)]
-        self.bindings += [binding for root, steps, value, _ in reads.chains
-                          if boxable(value) and (binding := _holder(root, steps, value))]
+        found = [(holder, name, value) for holder, name, value in reads.bindings
+                 if boxable(value)]
+        found += [binding for root, steps, value, _ in reads.chains
+                  if boxable(value) and (binding := _holder(root, steps, value))]
+        # One box a slot (two chains may end at the same attribute).
+        self.bindings = list({(id(holder), name): (holder, name, value)
+                              for holder, name, value in found}.values())
         self.trace_id, self.node_type = trace_id, node_type
         self.boxed = []  # (holder, name, value, box)
         self.nodes = set()  # ids of the boxes' nodes: a write into one is reported
