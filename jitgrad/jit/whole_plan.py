@@ -218,4 +218,3 @@ def replay_lines(program, dispatcher, namespace, indent, on_failure, on_success=
         f"    {on_failure}",
         *on_success,
         f"return {body}"]]
-

@@ -333,8 +333,8 @@ def primitive(f_raw, coerce=None):
                 raise
         if all(getattr(args[argnum], "_constant", False) for argnum in argnums):
             if not _open_here(top):
-                # Another thread's constant (an array the jit boxed while tracing
-                # there, jit/captured_arrays.py): here, its plain value computes.
+                # Another thread's constant (a global array an outer observer boxed
+                # while tracing there): here, its plain value computes.
                 return ans
             return constant_box(ans, top, node_type)  # nothing here to differentiate
         node = node_type(ans, f_wrapped, unboxed, kwargs, argnums, parents)
