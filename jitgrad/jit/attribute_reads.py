@@ -90,7 +90,7 @@ def follow_plainly(root, steps):
                 raise LookupError(key)
         elif kind == "method":
             function = _class_function(value, key)
-            if function is None and _plain_attribute(value, key):
+            if function is None and plain_attribute(value, key):
                 # an attribute holding an object with __call__ (a layer): its call
                 value, function = getattr(value, key), _class_function(
                     getattr(value, key), "__call__")
@@ -106,7 +106,7 @@ def follow_plainly(root, steps):
                                          else type(value))
             else:
                 value = function  # a staticmethod's
-        elif _plain_attribute(value, key):
+        elif plain_attribute(value, key):
             value = getattr(value, key)
         else:
             raise LookupError(key)
@@ -127,7 +127,9 @@ def follow(root, read):
     return value
 
 
-def _plain_attribute(value, name):
+def plain_attribute(value, name):
+    """Whether ``value.name`` is read without running code: no property or other data
+    descriptor (a slot is plain), no descriptor at all on a class or module."""
     if isinstance(value, type) or isinstance(value, types.ModuleType):
         return name in value.__dict__ and not hasattr(type(value.__dict__[name]), "__get__")
     found = None

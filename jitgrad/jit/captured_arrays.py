@@ -28,7 +28,7 @@ import types
 import numpy as np
 
 from ..trace.core import constant_box
-from .attribute_reads import follow
+from .attribute_reads import plain_attribute, follow
 from .graph import snapshot
 
 # Arrays larger than this stay plain NumPy (each trace would copy them): 64 MiB.
@@ -110,8 +110,8 @@ def _holder(root, steps, value):
     kind, key = steps[-1]
     if kind == "attr" and not isinstance(container, (type, types.ModuleType)):
         holder = getattr(container, "__dict__", None)
-        if type(holder) is dict and holder.get(key) is value and not _data_descriptor(
-                type(container), key):
+        if type(holder) is dict and holder.get(key) is value and \
+                plain_attribute(container, key):  # (not a property's or a slot's)
             return holder, key, value
     elif kind == "key" and type(container) is dict and container.get(key) is value:
         return container, key, value
@@ -119,13 +119,6 @@ def _holder(root, steps, value):
             -len(container) <= key < len(container) and container[key] is value:
         return container, key, value
     return None
-
-
-def _data_descriptor(klass, name):
-    for base in klass.__mro__:
-        if name in base.__dict__:
-            return hasattr(type(base.__dict__[name]), "__set__")
-    return False
 
 
 def _bind(holder, name, value):
