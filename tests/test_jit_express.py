@@ -151,6 +151,15 @@ def test_inputs_the_kernel_was_not_compiled_for():
         # Refused once by Numba's dispatcher (~40 us): from then on the express
         # function tests the arrays in Python, sending such ones the general way.
         assert express_of(jitted).__name__ == "careful_express"
+    for _ in range(3):  # the careful function runs as the object's own call (its front)
+        w, X, y = data(5)
+        assert_close(jitted(w, X, y), eager(w, X, y))
+        wide = numpy.asfortranarray(X)
+        assert_close(jitted(w, wide, y), eager(w, wide, y))
+    w, X, y = data(5)
+    assert_close(jitted(w, X, y), eager(w, X, y))
+    assert jitted._front is express_of(jitted) and jitted._front.careful
+    assert type(jitted).__dict__["__call__"].__func__ is jitted._fronts[jitted._front]
 
 
 def test_wrong_number_of_arguments_raises_as_eager():
@@ -195,3 +204,138 @@ def test_an_iteration_number_read_is_recognized_and_replayed():
         assert_close(jitted(w, i), eager(w, i))
     assert jitted._cache.recent is not None  # an int is part of the recognized signature
     assert jitted.stats["hits"] > 0
+
+
+# The front (express.py's front_function): from the second express hit on, the jitted
+# object's own __call__ runs the express function's test and replay itself.
+
+def front_of(jitted):
+    call = type(jitted).__dict__.get("__call__")
+    return call.__func__ if isinstance(call, staticmethod) else None
+
+
+def test_the_front_replays_against_eager():
+    eager, jitted = grad(logistic), grad(logistic, jit=True)
+    for call in range(8):
+        args = data(5)
+        assert_close(jitted(*args), eager(*args))
+    assert front_of(jitted) is not None and front_of(jitted).__name__ == "jitted_call"
+    assert isinstance(jitted, type(jit(logistic))) and repr(jitted) == repr(grad(
+        logistic, jit=True))
+    assert jitted.stats["hits"] == 7 and jitted.stats["traces"] == 1
+    assert front_of(jit(logistic)) is None  # (another object: its class untouched)
+
+
+def scaled_loss(w, X, a0=1.0):
+    """A parameter named as the front's first (positional-only there)."""
+    return a0 * np.sum(np.tanh(X @ w) ** 2)
+
+
+def test_keyword_arguments_go_the_general_way():
+    eager, jitted = grad(scaled_loss), grad(scaled_loss, jit=True)
+    w, X, _ = data(4)
+    for _ in range(5):
+        assert_close(jitted(w, X), eager(w, X))
+    assert front_of(jitted) is not None
+    for k in (2.0, -0.5, 3.0):
+        assert_close(jitted(w, X, a0=k), eager(w, X, a0=k))
+        assert_close(jitted(w, X=X, a0=k), eager(w, X=X, a0=k))
+        assert_close(jitted(w, X), eager(w, X))
+    with pytest.raises(TypeError, match="argument"):
+        jitted(w, X, bogus=1.0)
+
+
+def test_a_cleared_cache_is_traced_again_through_the_front():
+    eager, jitted = grad(logistic), grad(logistic, jit=True)
+    for _ in range(5):
+        args = data(5)
+        assert_close(jitted(*args), eager(*args))
+    assert front_of(jitted) is not None
+    jitted.clear_cache()
+    for _ in range(4):
+        args = data(5)
+        assert_close(jitted(*args), eager(*args))
+    assert jitted.stats["traces"] == 2
+
+
+SCALE = 2.0
+
+
+def scaled_by_global(w, X, y):
+    return SCALE * logistic(w, X, y)
+
+
+def test_a_rebound_global_is_read_through_the_front():
+    global SCALE
+    eager, jitted = grad(scaled_by_global), grad(scaled_by_global, jit=True)
+    try:
+        for value in (2.0, 3.0, -1.0, 2.0):
+            SCALE = value
+            for _ in range(5):
+                args = data(5)
+                assert_close(jitted(*args), eager(*args))
+            assert front_of(jitted) is not None
+    finally:
+        SCALE = 2.0
+
+
+def test_alternating_signatures_switch_fronts():
+    eager, jitted = grad(logistic), grad(logistic, jit=True)
+    for call in range(24):  # two calls of one signature, two of the other, ...
+        args = data(5 if call // 2 % 2 else 7)
+        assert_close(jitted(*args), eager(*args))
+    assert front_of(jitted) is not None
+    assert len(jitted._fronts) == 2
+
+
+def test_a_transformation_open_runs_past_the_front():
+    jitted = jit(logistic)
+    w, X, y = data(5)
+    for _ in range(5):
+        jitted(w, X, y)
+    assert front_of(jitted) is not None
+
+    def through(s, call):
+        return call(w * s, X, y) ** 2
+
+    for s in (0.5, 2.0, -1.0):
+        assert_close(grad(through)(s, jitted), grad(through)(s, logistic))
+
+
+def test_a_copy_of_a_jitted_object_with_a_front():
+    import copy
+    import pickle
+
+    jitted = grad(logistic, jit=True)
+    for _ in range(5):
+        jitted(*data(5))
+    assert front_of(jitted) is not None
+    for made in (copy.deepcopy(jitted), copy.copy(jitted), pickle.loads(pickle.dumps(
+            jitted))):
+        assert front_of(made) is None  # a new object: traced anew, its own front later
+        for _ in range(5):
+            args = data(5)
+            assert_close(made(*args), grad(logistic)(*args))
+
+
+def test_a_jitted_object_with_a_front_is_freed():
+    import gc
+    import weakref
+    jitted = grad(logistic, jit=True)
+    for _ in range(5):
+        jitted(*data(5))
+    assert front_of(jitted) is not None
+    alive = weakref.ref(jitted)
+    del jitted
+    gc.collect()
+    assert alive() is None
+
+
+def test_threads_calling_one_jitted_object():
+    from concurrent.futures import ThreadPoolExecutor
+    eager, jitted = grad(logistic), grad(logistic, jit=True)
+    inputs = [data(5 if k % 3 else 7) for k in range(120)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda args: jitted(*args), inputs))
+    for args, result in zip(inputs, got):
+        assert_close(result, eager(*args))

@@ -29,6 +29,14 @@ plan's Python code that follows costs more than the kernel.
 
 A signature's paths forget their express function whenever their plans change order
 (``_Paths``), so that it always replays their first plan.
+
+Once an express function serves a jitted object's calls, the object runs it as its own
+call, the *front*: the same lines in ``jitted_call(a0=_missing, ..., /, *more, **kw)``,
+its class's ``__call__`` (each such object gets a class of its own), which tests what
+the general call tests first (its signature still the one served last, this express
+function still its paths', the variables it reads unchanged, no keyword arguments) and
+sends any call it does not serve to the general call. One Python call instead of two,
+and its tests: tight_loop 2.3 -> 2.1 us.
 """
 from ..trace import core
 from .signature_cache import fits_source
@@ -49,34 +57,92 @@ def express_function(entry, plan, careful=False):
     whole = plan.whole_plan
     if whole is None or plan.has_random or entry.signature is None:
         return None
-    program = whole.program
-    checked_later = () if careful else {
-        position for position, kind in zip(program.passed, program.arg_types)
-        if kind[0] == "array"}
 
     def distrust():
         entry.express = express_function(entry, plan, careful=True)
         return MISSED
 
-    namespace = {"_entry": entry, "_local": core._local, "_plain": core.plain_scope,
-                 "_distrust": distrust, "MISSED": MISSED}
-    params, test = fits_source(entry.signature, namespace, checked_later)
     name = "careful_express" if careful else "express"
+    namespace = {"_entry": entry, "_distrust": distrust, "MISSED": MISSED}
+    params, test = _params_and_test(entry, whole.program, careful, namespace)
     lines = [f"def {name}({params}):",
              f"    if not ({test}):",
              "        return MISSED",
-             # innermost_level() inlined: a transformation open sends the call the
-             # general way (no stack yet in this thread: none open)
-             "    try:",
-             "        _levels = _local.stack",
-             "    except AttributeError:",
-             "        _levels = None",
-             "    if _levels and _levels[-1] is not _plain:",
-             "        return MISSED",
-             *replay_lines(program, whole.dispatcher, namespace, "    ",
-                           on_failure="return MISSED", on_success=["_entry.hits += 1"],
-                           on_refused="return MISSED" if careful else "return _distrust()",
-                           check_layout=careful),
-             ""]
-    exec(compile("\n".join(lines), "<jitgrad express call>", "exec"), namespace)
+             *_replay(whole, careful, namespace, miss="return MISSED",
+                      refused="return MISSED" if careful else "return _distrust()",
+                      counted=["_entry.hits += 1"])]
+    function = _defined(name, lines, namespace)
+    function.plan, function.careful = plan, careful
+    return function
+
+
+def front_function(entry, express, still_bound, cache, stats, call):
+    """A jitted object's own call (its class's ``__call__``) while ``express``, the
+    express function of ``entry``, the signature it served last, replays its calls:
+    the same test and replay in the one Python function the call runs, which sends
+    every call it does not serve to ``call`` (the general call) with its arguments.
+
+    It serves only while ``entry`` is still ``cache``'s recent signature, ``express``
+    still its express function and ``still_bound`` (None, or the jitted object's test
+    that the variables it reads hold what its plans were traced with) true: what the
+    general call tests before calling ``express``."""
+    plan, careful = express.plan, express.careful
+    whole = plan.whole_plan
+    namespace = {"_entry": entry, "_express": express, "_cache": cache, "_stats": stats,
+                 "_call": call, "_still_bound": still_bound}
+
+    def distrust(*args):
+        entry.express = express_function(entry, plan, careful=True)
+        return call(*args)
+
+    namespace["_distrust"] = distrust
+    params, test = _params_and_test(entry, whole.program, careful, namespace)
+    defaults = [param for param in params.split(", ") if "=" in param]  # a0=_missing
+    if not defaults:  # (a function of no arguments: the general call serves it)
+        return None
+    given = [param.split("=")[0] for param in defaults]
+    served = " and ".join(["_cache.recent is _entry", "_entry.express is _express",
+                           "not kw", *(["_still_bound()"] if still_bound else []), test])
+    everything = ", ".join(given)
+    lines = [f"def jitted_call({', '.join(defaults)}, /, *more, **kw):",
+             f"    if not ({served}):",
+             f"        return _call(*[a for a in ({everything},) if a is not _missing], "
+             "*more, **kw)",
+             *_replay(whole, careful, namespace, miss=f"return _call({everything})",
+                      refused=f"return _call({everything})" if careful else
+                      f"return _distrust({everything})",
+                      counted=["_entry.hits += 1", '_stats["hits"] += 1'])]
+    return _defined("jitted_call", lines, namespace)
+
+
+def _params_and_test(entry, program, careful, namespace):
+    """The signature test's parameters and expression (signature_cache.py), arrays the
+    compiled function takes tested by their type only unless ``careful``."""
+    checked_later = () if careful else {
+        position for position, kind in zip(program.passed, program.arg_types)
+        if kind[0] == "array"}
+    return fits_source(entry.signature, namespace, checked_later)
+
+
+def _replay(whole, careful, namespace, miss, refused, counted):
+    """The lines after the signature test: ``miss`` where a transformation is open, an
+    input does not fit or a guard fails, ``refused`` where Numba's dispatcher refuses
+    the arguments, the ``counted`` statements before returning the outputs."""
+    namespace.update({"_local": core._local, "_plain": core.plain_scope})
+    return [  # innermost_level() inlined: a transformation open sends the call the
+        # general way (no stack yet in this thread: none open)
+        "    try:",
+        "        _levels = _local.stack",
+        "    except AttributeError:",
+        "        _levels = None",
+        "    if _levels and _levels[-1] is not _plain:",
+        f"        {miss}",
+        *replay_lines(whole.program, whole.dispatcher, namespace, "    ",
+                      on_failure=miss, on_success=counted, on_refused=refused,
+                      check_layout=careful),
+        ""]
+
+
+def _defined(name, lines, namespace):
+    exec(compile("\n".join(lines), f"<jitgrad {name}>", "exec"), namespace)
     return namespace[name]

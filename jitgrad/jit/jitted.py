@@ -40,7 +40,7 @@ from .recorder import Recorder
 from .plan import GuardFailed, Plan
 from .function_key import Reads, function_key
 from .captured_arrays import BoxingChanged, CapturedAsConstants
-from .express import MISSED, express_function
+from .express import MISSED, express_function, front_function
 from .signature_cache import Signatures, fits_function
 from .trace_cost import calls_paying, calls_paying_for_trace, note_trace
 from .user_frames import user_stacklevel
@@ -202,6 +202,8 @@ class JitFunction:
         self._max_signatures, self._evicted, self._returns = MAX_SIGNATURES, OrderedDict(), 0
         self._previous_signature = None
         self.last_miss = None
+        self._front = None  # the express function its own __call__ runs (_call_by_front)
+        self._fronts = {}  # express function -> its front, made for this object
 
     def function_key_parts(self):
         """What makes two jitted functions the same (trace/function_key.py)."""
@@ -242,6 +244,8 @@ class JitFunction:
                 out = express(*args)
                 if out is not MISSED:
                     self.stats["hits"] += 1
+                    if self._front is not express:
+                        self._call_by_front(entry, express)
                     return out
             elif entry.fits(*args) and innermost_level() is None:
                 # (The end of _call's replay, without its signature walk.)
@@ -260,6 +264,36 @@ class JitFunction:
                         entry.express = express_function(entry, plan)
                     return out
         return self._call(args, kwargs)
+
+    def _call_by_front(self, entry, express):
+        """From now on this object's calls run ``entry``'s ``express`` function's test
+        and replay in one Python function, its own ``__call__`` (express.py's
+        ``front_function``), until they no longer fit: the front then sends them here.
+        (Python finds ``__call__`` on the type: each such object has its own class.)"""
+        cls = type(self)
+        if cls is JitFunction:
+            cls = type(cls.__name__, (cls,), {"__slots__": (), "_own_class": True,
+                                              "__module__": cls.__module__,
+                                              "__qualname__": cls.__qualname__})
+            self.__class__ = cls
+        elif not cls.__dict__.get("_own_class"):  # a subclass: its own __call__ is kept
+            return
+        front = self._fronts.get(express)
+        if front is None:  # (calls alternating between signatures switch fronts)
+            alive = weakref.ref(self)  # (its class would otherwise keep it alive)
+
+            def call(*args, **kwargs):
+                return JitFunction.__call__(alive(), *args, **kwargs)
+
+            front = front_function(entry, express, self._still_bound, self._cache,
+                                   self.stats, call)
+            if front is None:
+                return
+            if len(self._fronts) >= MAX_FRONTS:
+                self._fronts.clear()
+            self._fronts[express] = front
+        cls.__call__ = staticmethod(front)
+        self._front = express
 
     def _call(self, args, kwargs):
         """Any call: signature, plan lookup, tiers, replay."""
@@ -1027,6 +1061,8 @@ SLOW_TRACE_AFTER_FACTOR = 8
 # The same for a signature's new paths (``_sightings_before_trace``), judged from its
 # second trace: a fixed-point loop of 25 calls (5 ms each eagerly, 35 ms to trace)
 # took 2x eager's time with four traces before the judgement.
+# A jitted object keeps the fronts (_call_by_front) of this many express functions.
+MAX_FRONTS = 8
 MIN_PATH_TRACES_JUDGED = 2
 MAX_PATH_SIGHTINGS = 16
 # A new signature's wait for its first trace (``_calls_before_trace``) is at most this
