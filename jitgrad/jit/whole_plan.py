@@ -209,7 +209,9 @@ def replay_lines(program, dispatcher, namespace, indent, on_failure, on_success=
                 f"    {on_refused}"] if on_refused is not None else []
     return [f"{indent}{line}" for line in [
         *layout,
-        *(f"{name} = _empty({shape!r})" for name, shape in program.buffers),
+        # (np.empty(10) is 13 ns faster than np.empty((10,)))
+        *(f"{name} = _empty({shape[0] if len(shape) == 1 else shape!r})"
+          for name, shape in program.buffers),
         "try:",
         f"    _r = _kernel({call})",
         *refusals,
