@@ -73,6 +73,8 @@ MAX_SIGNATURES = 64
 # with 100 shapes in turn, every call traced anew and ran 4-5x slower than eager.
 RETURNS_BEFORE_GROWING = 8
 MAX_SIGNATURES_GROWN = 4 * MAX_SIGNATURES
+# A jitted object keeps the fronts (_call_by_front) of this many express functions.
+MAX_FRONTS = 8
 RETRACE_WARNING_THRESHOLD = 10
 # Rebindings of a global or closure variable the function reads (each one a new key:
 # function_key.py) after which a warning suggests passing the value as an argument.
@@ -1061,8 +1063,6 @@ SLOW_TRACE_AFTER_FACTOR = 8
 # The same for a signature's new paths (``_sightings_before_trace``), judged from its
 # second trace: a fixed-point loop of 25 calls (5 ms each eagerly, 35 ms to trace)
 # took 2x eager's time with four traces before the judgement.
-# A jitted object keeps the fronts (_call_by_front) of this many express functions.
-MAX_FRONTS = 8
 MIN_PATH_TRACES_JUDGED = 2
 MAX_PATH_SIGHTINGS = 16
 # A new signature's wait for its first trace (``_calls_before_trace``) is at most this
