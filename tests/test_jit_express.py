@@ -339,3 +339,31 @@ def test_threads_calling_one_jitted_object():
         got = list(pool.map(lambda args: jitted(*args), inputs))
     for args, result in zip(inputs, got):
         assert_close(result, eager(*args))
+
+
+def test_transformations_open_in_other_threads():
+    """The front looks at its thread's trace levels only while some thread has one
+    open (core.open_levels): calls inside and outside transformations, in threads at
+    once, each get what eager gives."""
+    from concurrent.futures import ThreadPoolExecutor
+    jitted = jit(logistic)
+    w, X, y = data(5)
+    for _ in range(5):
+        jitted(w, X, y)
+    assert front_of(jitted) is not None
+
+    def through(s, call):
+        return call(w * s, X, y) ** 2
+
+    def task(k):
+        if k % 2:  # a transformation open in this thread: the jitted call runs Python
+            return grad(through)(0.5 + k / 40, jitted), grad(through)(0.5 + k / 40,
+                                                                       logistic)
+        args = data(5)
+        return jitted(*args), logistic(*args)
+
+    with ThreadPoolExecutor(4) as pool:
+        for got, expected in pool.map(task, range(80)):
+            assert_close(got, expected)
+    from jitgrad.trace import core
+    assert core.open_levels[0] == 0  # every level opened was closed

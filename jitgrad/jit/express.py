@@ -128,15 +128,18 @@ def _replay(whole, careful, namespace, miss, refused, counted):
     """The lines after the signature test: ``miss`` where a transformation is open, an
     input does not fit or a guard fails, ``refused`` where Numba's dispatcher refuses
     the arguments, the ``counted`` statements before returning the outputs."""
-    namespace.update({"_local": core._local, "_plain": core.plain_scope})
+    namespace.update({"_local": core._local, "_plain": core.plain_scope,
+                      "_open_levels": core.open_levels})
     return [  # innermost_level() inlined: a transformation open sends the call the
-        # general way (no stack yet in this thread: none open)
-        "    try:",
-        "        _levels = _local.stack",
-        "    except AttributeError:",
-        "        _levels = None",
-        "    if _levels and _levels[-1] is not _plain:",
-        f"        {miss}",
+        # general way (no stack yet in this thread: none open), looked for only while
+        # some thread has one open (a thread-local's lookup costs ~40 ns)
+        "    if _open_levels[0]:",
+        "        try:",
+        "            _levels = _local.stack",
+        "        except AttributeError:",
+        "            _levels = None",
+        "        if _levels and _levels[-1] is not _plain:",
+        f"            {miss}",
         *replay_lines(whole.program, whole.dispatcher, namespace, "    ",
                       on_failure=miss, on_success=counted, on_refused=refused,
                       check_layout=careful),

@@ -31,6 +31,13 @@ def primitive_calls():
     return _primitive_calls
 
 
+# Trace levels open in all threads together (plain scopes not counted): a jitted
+# object's express call reads this one number, and its thread's own stack only while
+# some thread has a level open (jit/express.py).
+open_levels = [0]
+_open_levels_lock = threading.Lock()
+
+
 def _active_traces():
     stack = getattr(_local, "stack", None)
     if stack is None:
@@ -51,11 +58,15 @@ class TraceLevel:
 
     def __enter__(self):
         self.id = next(_trace_ids)
+        with _open_levels_lock:  # (counted before it is pushed: never under-counted)
+            open_levels[0] += 1
         _active_traces().append(self)
         return self.id
 
     def __exit__(self, *exc):
         _active_traces().pop()
+        with _open_levels_lock:
+            open_levels[0] -= 1
         return False
 
 
