@@ -316,6 +316,13 @@ def test_a_copy_of_a_jitted_object_with_a_front():
         for _ in range(5):
             args = data(5)
             assert_close(made(*args), grad(logistic)(*args))
+    made = type(jitted)(grad(scaled_loss))  # made from its class: another function's
+    assert type(made) is type(jit(logistic)) and front_of(made) is None
+    w, X, _ = data(4)
+    for _ in range(5):
+        assert_close(made(w, X), grad(scaled_loss)(w, X))
+        args = data(5)
+        assert_close(jitted(*args), grad(logistic)(*args))
 
 
 def test_a_jitted_object_with_a_front_is_freed():

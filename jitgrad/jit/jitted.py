@@ -173,6 +173,12 @@ def _positional_key(args):
     return tuple(parts)
 
 
+def _made_plain(cls, *args, **kwargs):
+    """An object made from a jitted object's own class (``type(jitted)(f)``) is a plain
+    JitFunction: that class's ``__call__`` serves the one object (_call_by_front)."""
+    return JitFunction(*args, **kwargs)
+
+
 class JitFunction:
     def __init__(self, fun, static_argnums=(), static_argnames=(), trace_after=None):
         if not callable(fun):
@@ -275,6 +281,7 @@ class JitFunction:
         cls = type(self)
         if cls is JitFunction:
             cls = type(cls.__name__, (cls,), {"__slots__": (), "_own_class": True,
+                                              "__new__": _made_plain,
                                               "__module__": cls.__module__,
                                               "__qualname__": cls.__qualname__})
             self.__class__ = cls
