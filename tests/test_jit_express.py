@@ -288,7 +288,9 @@ def test_alternating_signatures_switch_fronts():
     assert len(jitted._fronts) == 2
 
 
-def test_a_transformation_open_runs_past_the_front():
+def served_by_its_front():
+    """A jitted logistic loss served by its front, and a function of a scalar ``s``
+    calling a given loss on scaled weights (differentiated: a transformation open)."""
     jitted = jit(logistic)
     w, X, y = data(5)
     for _ in range(5):
@@ -297,7 +299,11 @@ def test_a_transformation_open_runs_past_the_front():
 
     def through(s, call):
         return call(w * s, X, y) ** 2
+    return jitted, through
 
+
+def test_a_transformation_open_runs_past_the_front():
+    jitted, through = served_by_its_front()
     for s in (0.5, 2.0, -1.0):
         assert_close(grad(through)(s, jitted), grad(through)(s, logistic))
 
@@ -353,14 +359,7 @@ def test_transformations_open_in_other_threads():
     open (core.open_levels): calls inside and outside transformations, in threads at
     once, each get what eager gives."""
     from concurrent.futures import ThreadPoolExecutor
-    jitted = jit(logistic)
-    w, X, y = data(5)
-    for _ in range(5):
-        jitted(w, X, y)
-    assert front_of(jitted) is not None
-
-    def through(s, call):
-        return call(w * s, X, y) ** 2
+    jitted, through = served_by_its_front()
 
     def task(k):
         if k % 2:  # a transformation open in this thread: the jitted call runs Python
