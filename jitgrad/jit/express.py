@@ -147,5 +147,6 @@ def _replay(whole, careful, namespace, miss, refused, counted):
 
 
 def _defined(name, lines, namespace):
+    """The function ``name`` defined by the source ``lines`` in ``namespace``."""
     exec(compile("\n".join(lines), f"<jitgrad {name}>", "exec"), namespace)
     return namespace[name]
