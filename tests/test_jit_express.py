@@ -206,8 +206,15 @@ def test_an_iteration_number_read_is_recognized_and_replayed():
     assert jitted.stats["hits"] > 0
 
 
-# The front (express.py's front_function): from the second express hit on, the jitted
-# object's own __call__ runs the express function's test and replay itself.
+# The front (express.py's front_function): from the second express hit on (here; from
+# FRONT_AFTER_HITS calls by default), the jitted object's own __call__ runs the express
+# function's test and replay itself.
+
+@pytest.fixture(autouse=True)
+def fronts_at_once(monkeypatch):
+    import importlib
+    monkeypatch.setattr(importlib.import_module("jitgrad.jit.jitted"), "FRONT_AFTER_HITS", 1)
+
 
 def front_of(jitted):
     call = type(jitted).__dict__.get("__call__")
@@ -329,6 +336,22 @@ def test_a_copy_of_a_jitted_object_with_a_front():
         assert_close(made(w, X), grad(scaled_loss)(w, X))
         args = data(5)
         assert_close(jitted(*args), grad(logistic)(*args))
+
+
+def test_a_front_is_made_after_many_calls(monkeypatch):
+    import importlib
+    monkeypatch.setattr(importlib.import_module("jitgrad.jit.jitted"), "FRONT_AFTER_HITS",
+                        20)
+    eager, jitted = grad(logistic), grad(logistic, jit=True)
+    for call in range(30):
+        args = data(5)
+        assert_close(jitted(*args), eager(*args))
+        assert (front_of(jitted) is not None) == (call >= 20)
+    for _ in range(3):  # an object made anew: served by the shared plans, no front yet
+        made = grad(logistic, jit=True)
+        args = data(5)
+        assert_close(made(*args), eager(*args))
+        assert front_of(made) is None
 
 
 def test_a_jitted_object_with_a_front_is_freed():

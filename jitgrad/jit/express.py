@@ -30,8 +30,8 @@ plan's Python code that follows costs more than the kernel.
 A signature's paths forget their express function whenever their plans change order
 (``_Paths``), so that it always replays their first plan.
 
-Once an express function serves a jitted object's calls, the object runs it as its own
-call, the *front*: the same lines in ``jitted_call(a0=_missing, ..., /, *more, **kw)``,
+Once an express function serves a jitted object's calls (from its FRONT_AFTER_HITS-th
+call: jitted.py), the object runs it as its own call, the *front*: the same lines in ``jitted_call(a0=_missing, ..., /, *more, **kw)``,
 its class's ``__call__`` (each such object gets a class of its own), which tests what
 the general call tests first (its signature still the one served last, this express
 function still its paths', the variables it reads unchanged, no keyword arguments) and

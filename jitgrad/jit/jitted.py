@@ -73,8 +73,12 @@ MAX_SIGNATURES = 64
 # with 100 shapes in turn, every call traced anew and ran 4-5x slower than eager.
 RETURNS_BEFORE_GROWING = 8
 MAX_SIGNATURES_GROWN = 4 * MAX_SIGNATURES
-# A jitted object keeps the fronts (_call_by_front) of this many express functions.
+# A jitted object keeps the fronts (_call_by_front) of this many express functions,
+# made once it has served this many calls: a front (its class, its code) costs ~360 us
+# to make and saves ~0.18 us a call, so a jitted object made anew in a loop and called
+# a few times (an operator rebuilt each step) does not pay 10x its call to make one.
 MAX_FRONTS = 8
+FRONT_AFTER_HITS = 2000
 RETRACE_WARNING_THRESHOLD = 10
 # Rebindings of a global or closure variable the function reads (each one a new key:
 # function_key.py) after which a warning suggests passing the value as an argument.
@@ -252,7 +256,8 @@ class JitFunction:
                 out = express(*args)
                 if out is not MISSED:
                     self.stats["hits"] += 1
-                    if self._front is not express:
+                    if self._front is not express and \
+                            self.stats["hits"] >= FRONT_AFTER_HITS:
                         self._call_by_front(entry, express)
                     return out
             elif entry.fits(*args) and innermost_level() is None:
