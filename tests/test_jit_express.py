@@ -309,6 +309,19 @@ def served_by_its_front():
     return jitted, through
 
 
+def test_signatures_cycling_past_the_fronts_kept():
+    import importlib
+    jitted_module = importlib.import_module("jitgrad.jit.jitted")
+    eager, jitted = grad(logistic), grad(logistic, jit=True)
+    features = range(3, 3 + jitted_module.MAX_FRONTS + 2)
+    for _ in range(8):
+        for f in features:  # two calls of each signature in turn
+            for _ in range(2):
+                args = data(f)
+                assert_close(jitted(*args), eager(*args))
+    assert jitted._fronts_made == jitted_module.MAX_FRONTS_MADE  # (then no more made)
+
+
 def test_a_transformation_open_runs_past_the_front():
     jitted, through = served_by_its_front()
     for s in (0.5, 2.0, -1.0):

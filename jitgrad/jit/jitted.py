@@ -79,6 +79,9 @@ MAX_SIGNATURES_GROWN = 4 * MAX_SIGNATURES
 # a few times (an operator rebuilt each step) does not pay 10x its call to make one.
 MAX_FRONTS = 8
 FRONT_AFTER_HITS = 2000
+# ... and makes no more than this many (calls cycling through more signatures than
+# MAX_FRONTS in runs of two or more would make one at each change of signature).
+MAX_FRONTS_MADE = 4 * MAX_FRONTS
 RETRACE_WARNING_THRESHOLD = 10
 # Rebindings of a global or closure variable the function reads (each one a new key:
 # function_key.py) after which a warning suggests passing the value as an argument.
@@ -216,6 +219,7 @@ class JitFunction:
         self.last_miss = None
         self._front = None  # the express function its own __call__ runs (_call_by_front)
         self._fronts = {}  # express function -> its front, made for this object
+        self._fronts_made = 0
 
     def function_key_parts(self):
         """What makes two jitted functions the same (trace/function_key.py)."""
@@ -294,6 +298,9 @@ class JitFunction:
             return
         front = self._fronts.get(express)
         if front is None:  # (calls alternating between signatures switch fronts)
+            if self._fronts_made >= MAX_FRONTS_MADE:  # (signatures cycling past
+                return  # MAX_FRONTS: ~360 us a front made, each time again)
+            self._fronts_made += 1
             alive = weakref.ref(self)  # (its class would otherwise keep it alive)
 
             def call(*args, **kwargs):
