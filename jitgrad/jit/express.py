@@ -36,8 +36,8 @@ call: jitted.py), the object runs it as its own call, the *front*: the same line
 object gets a class of its own), which tests what the general call tests first (its
 signature still the one served last, this express function still its paths', the
 variables it reads unchanged, no keyword arguments) and sends any call it does not
-serve to the general call. One Python call instead of two,
-and its tests: tight_loop 2.3 -> 2.1 us.
+serve to the general call. One Python call instead of two, and its tests: tight_loop
+2.3 -> 2.1 us.
 """
 from ..trace import core
 from .signature_cache import fits_source
