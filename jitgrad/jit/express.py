@@ -98,14 +98,13 @@ def front_function(entry, express, still_bound, cache, stats, call):
 
     namespace["_distrust"] = distrust
     params, test = _params_and_test(entry, whole.program, careful, namespace)
-    defaults = [param for param in params.split(", ") if "=" in param]  # a0=_missing
-    if not defaults:  # (a function of no arguments: the general call serves it)
+    given = [f"a{i}" for i in range(len(entry.signature))]  # (fits_source's names)
+    if not given:  # (a function of no arguments: the general call serves it)
         return None
-    given = [param.split("=")[0] for param in defaults]
     served = " and ".join(["_cache.recent is _entry", "_entry.express is _express",
                            "not kw", *(["_still_bound()"] if still_bound else []), test])
     everything = ", ".join(given)
-    lines = [f"def jitted_call({', '.join(defaults)}, /, *more, **kw):",
+    lines = [f"def jitted_call({params.replace('*more', '/, *more, **kw')}):",
              f"    if not ({served}):",
              f"        return _call(*[a for a in ({everything},) if a is not _missing], "
              "*more, **kw)",
