@@ -3,6 +3,7 @@
 one shape in one loop, guards inline, cotangent containers entry by entry, outputs."""
 import functools
 import math
+import re
 
 import numpy as np
 
@@ -152,6 +153,7 @@ class _Translator(ArraySteps):
             else:
                 returned[leaf.index] = (f"_r[{len(results)}]", _output_convert(leaf.value))
                 results.append(value)
+        self.lines = _without_unread_views(self.lines)
         results = "".join(f"{v.name}, " for v in results)
         constants = [f"c{k}" for k in range(len(self.constants))]
         header = ["import math", "", "import numba", "import numpy as np", ""]
@@ -399,7 +401,9 @@ class _Translator(ArraySteps):
 
         def array_read(value):
             if value.name not in reads:
-                if flat:
+                if flat and value.flat is not None:
+                    reads[value.name] = f"{value.flat}[i]"
+                elif flat:
                     pre.append(f"    f_{value.name} = {value.name}.reshape({size})")
                     reads[value.name] = f"f_{value.name}[i]"
                 else:
@@ -408,6 +412,9 @@ class _Translator(ArraySteps):
                           for k, n in enumerate(value.shape)]
                     reads[value.name] = f"{value.name}[{', '.join(at)}]"
             return reads[value.name]
+
+        def written_flat(number):  # (a 1-D array is its own flat view)
+            return f"v{number}" if ndim == 1 else f"o{number}"
 
         for node, body, args in steps:
             text = []
@@ -424,16 +431,22 @@ class _Translator(ArraySteps):
             outside = self.readers.get(node.index, set()) - members
             if outside or node.index in self.output_indices:
                 written.append(node.index)
-                target = f"o{node.index}[i]" if flat else f"v{node.index}[{', '.join(index)}]"
+                target = f"{written_flat(node.index)}[i]" if flat else \
+                    f"v{node.index}[{', '.join(index)}]"
                 loop_body.append(f"{target} = t{node.index}")
         for number in written:
             if number in self.output_indices:
                 self.in_place.add(number)
                 self.lines.append(f"    v{number} = out{number}")
+            elif flat and ndim != 1:  # (the array as its shape: a view, where read)
+                self.lines += [f"    o{number} = np.empty({size})",
+                               f"    v{number} = o{number}.reshape({shape!r})"]
             else:
                 self.lines.append(f"    v{number} = np.empty({shape!r})")
-            if flat:
-                self.lines.append(f"    o{number} = v{number}.reshape({size})")
+            if flat and ndim != 1:
+                if number in self.output_indices:
+                    self.lines.append(f"    o{number} = v{number}.reshape({size})")
+                self.values[number].flat = f"o{number}"
         self.lines.extend(pre)
         if flat:
             loops = [f"for i in range({size}):"]
@@ -537,6 +550,26 @@ class _Translator(ArraySteps):
             self.lines.append(f"    if not ({test}):")
             # (the wrapper runs the plan's code, which raises GuardFailed)
             self.lines.append(f"        raise RuntimeError({GUARD_MISS!r})")
+
+
+_VIEW = re.compile(r"    (\w+) = \w+(\.reshape\([\d, ()]*\)|\.T)$")
+
+
+def _without_unread_views(lines):
+    """``lines`` less the reshapes and transposes (views, no effects) of locals that
+    nothing reads: steps translated one by one leave some (a reshape whose reader
+    took the array's flat view instead), and Numba keeps each as a call (~30 ns)."""
+    while True:
+        unread = set()
+        for k, line in enumerate(lines):
+            match = _VIEW.match(line)
+            if match:
+                name = re.compile(rf"\b{match.group(1)}\b")
+                if not any(name.search(other) for j, other in enumerate(lines) if j != k):
+                    unread.add(k)
+        if not unread:
+            return lines
+        lines = [line for k, line in enumerate(lines) if k not in unread]
 
 
 def _output_convert(value):
