@@ -163,7 +163,9 @@ class _Translator(ArraySteps):
         if self.uses_pairwise:
             from ..kernels import pairwise
             header += ["from jitgrad.kernels import pairwise  # " + pairwise.fingerprint(), ""]
-        header += ["", '@numba.njit(cache=True, error_model="numpy", nogil=True)',
+        # The GIL is kept: releasing and taking it again costs ~36 ns a call, and
+        # whole plans are small (MAX_ELEMENTS), their calls microseconds.
+        header += ["", '@numba.njit(cache=True, error_model="numpy")',
                    f"def kernel({', '.join(params + constants + [n for n, _ in buffers])}):"]
         source = "\n".join(header + self.lines + [f"    return ({results})", ""])
         program = Program(source, self.arg_types, self.constants, self.outputs, returned,
