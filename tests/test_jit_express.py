@@ -159,7 +159,7 @@ def test_inputs_the_kernel_was_not_compiled_for():
     w, X, y = data(5)
     assert_close(jitted(w, X, y), eager(w, X, y))
     assert jitted._front is express_of(jitted) and jitted._front.careful
-    assert type(jitted).__dict__["__call__"].__func__ is jitted._fronts[jitted._front]
+    assert type(jitted).__dict__["__call__"].__func__ is jitted._fronts[jitted._front][0]
 
 
 def test_wrong_number_of_arguments_raises_as_eager():
@@ -409,3 +409,33 @@ def test_transformations_open_in_other_threads():
             assert_close(got, expected)
     from jitgrad.trace import core
     assert core.open_levels[0] == 0  # every level opened was closed
+
+
+def test_calls_served_by_fronts_are_counted_once():
+    """A front counts its calls in a tally of its own, moved to its object's stats and
+    its signature's hits when they are read (``served()`` adds the tallies' calls): as
+    exact as the general call's counts, also for two objects sharing one signature's
+    plans, and after one of them is gone."""
+    import gc
+    first, second = jit(logistic), jit(logistic)  # (one function: plans shared)
+    args = data(5)
+    for _ in range(6):
+        first(*args)
+        second(*args)
+    assert front_of(first) is not None and front_of(second) is not None
+    entry = first._cache.recent
+    assert entry is second._cache.recent and len(entry.tallies) == 2
+    hits = first.stats["hits"], second.stats["hits"], entry.served()
+    assert hits[2] == hits[0] + hits[1]
+    for _ in range(10):
+        first(*args)
+    for _ in range(5):
+        second(*args)
+    assert entry.served() == hits[2] + 15  # (counted in the tallies: not moved yet)
+    assert first.stats["hits"] == hits[0] + 10 and second.stats["hits"] == hits[1] + 5
+    assert entry.hits == hits[2] + 15  # (moved by reading the stats)
+    for _ in range(7):
+        first(*args)
+    del first
+    gc.collect()
+    assert entry.hits == entry.served() == hits[2] + 22 and len(entry.tallies) == 1

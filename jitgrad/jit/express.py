@@ -77,7 +77,7 @@ def express_function(entry, plan, careful=False):
     return function
 
 
-def front_function(entry, express, still_bound, cache, stats, call):
+def front_function(entry, express, still_bound, cache, tally, call):
     """A jitted object's own call (its class's ``__call__``) while ``express``, the
     express function of ``entry``, the signature it served last, replays its calls:
     the same test and replay in the one Python function the call runs, which sends
@@ -86,10 +86,11 @@ def front_function(entry, express, still_bound, cache, stats, call):
     It serves only while ``entry`` is still ``cache``'s recent signature, ``express``
     still its express function and ``still_bound`` (None, or the jitted object's test
     that the variables it reads hold what its plans were traced with) true: what the
-    general call tests before calling ``express``."""
+    general call tests before calling ``express``. It counts the calls it serves in
+    ``tally.n`` alone (jitted.py's ``_Tally``)."""
     plan, careful = express.plan, express.careful
     whole = plan.whole_plan
-    namespace = {"_entry": entry, "_express": express, "_cache": cache, "_stats": stats,
+    namespace = {"_entry": entry, "_express": express, "_cache": cache, "_tally": tally,
                  "_call": call, "_still_bound": still_bound}
 
     def distrust(*args):
@@ -111,7 +112,7 @@ def front_function(entry, express, still_bound, cache, stats, call):
              *_replay(whole, careful, namespace, miss=f"return _call({everything})",
                       refused=f"return _call({everything})" if careful else
                       f"return _distrust({everything})",
-                      counted=["_entry.hits += 1", '_stats["hits"] += 1'])]
+                      counted=["_tally.n += 1"])]
     return _defined("jitted_call", lines, namespace)
 
 

@@ -158,7 +158,7 @@ def _recognizable(entry, signature):
     """``entry``, able to recognize its signature from its second call on (signature
     cache), or None before."""
     if entry.fits is None:
-        if entry.hits < 1:
+        if entry.served() < 1:
             return None
         entry.signature, entry.fits = signature, fits_function(signature)
     return entry
@@ -178,6 +178,40 @@ def _positional_key(args):
         else:
             return None
     return tuple(parts)
+
+
+class _Tally:
+    """The calls one front served since they were last counted: its only count, ~90
+    ns a call less than counting them in its object's stats and its signature's hits
+    (``entry.served()`` adds them), where they are moved when the stats are read."""
+    __slots__ = ("n", "entry")
+
+    def __init__(self, entry):
+        self.n, self.entry = 0, entry
+        entry.tallies.append(self)
+
+
+def _counted(tally, stats):
+    """Moves ``tally``'s calls to its signature's hits and to ``stats``."""
+    n, tally.n = tally.n, 0  # (a call counted between these is lost, as with +=)
+    tally.entry.hits += n
+    stats["hits"] += n
+
+
+def _retired(tally, stats):
+    """A front that goes: its calls counted, its tally no longer read."""
+    _counted(tally, stats)
+    with contextlib.suppress(ValueError):
+        tally.entry.tallies.remove(tally)
+
+
+def _stats_counted(self):
+    """``stats`` of an object with fronts: the calls they served counted first."""
+    stats = self.__dict__["stats"]
+    for _, tally, _ in self._fronts.values():
+        if tally.n:
+            _counted(tally, stats)
+    return stats
 
 
 def _made_plain(cls, *args, **kwargs):
@@ -291,13 +325,14 @@ class JitFunction:
         if cls is JitFunction:
             cls = type(cls.__name__, (cls,), {"__slots__": (), "_own_class": True,
                                               "__new__": _made_plain,
+                                              "stats": property(_stats_counted),
                                               "__module__": cls.__module__,
                                               "__qualname__": cls.__qualname__})
             self.__class__ = cls
         elif not cls.__dict__.get("_own_class"):  # a subclass: its own __call__ is kept
             return
-        front = self._fronts.get(express)
-        if front is None:  # (calls alternating between signatures switch fronts)
+        made = self._fronts.get(express)
+        if made is None:  # (calls alternating between signatures switch fronts)
             if self._fronts_made >= MAX_FRONTS_MADE:  # (signatures cycling past
                 return  # MAX_FRONTS: ~360 us a front made, each time again)
             self._fronts_made += 1
@@ -306,14 +341,21 @@ class JitFunction:
             def call(*args, **kwargs):
                 return JitFunction.__call__(alive(), *args, **kwargs)
 
+            tally = _Tally(entry)
             front = front_function(entry, express, self._still_bound, self._cache,
-                                   self.stats, call)
+                                   tally, call)
+            # Its calls are counted when it goes, or its object does.
+            retire = weakref.finalize(self, _retired, tally, self.__dict__["stats"])
+            retire.atexit = False
             if front is None:
+                retire()
                 return
             if len(self._fronts) >= MAX_FRONTS:
+                for _, _, dropped in self._fronts.values():
+                    dropped()
                 self._fronts.clear()
-            self._fronts[express] = front
-        cls.__call__ = staticmethod(front)
+            made = self._fronts[express] = front, tally, retire
+        cls.__call__ = staticmethod(made[0])
         self._front = express
 
     def _call(self, args, kwargs):
@@ -491,7 +533,7 @@ class JitFunction:
         entry.new_path_calls += 1
         if entry.eager_seconds is not None and \
                 entry.new_path_calls >= MIN_NEW_PATHS_JUDGED and entry.wasted > \
-                entry.eager_seconds * (MAX_WASTED_FRACTION * entry.hits +
+                entry.eager_seconds * (MAX_WASTED_FRACTION * entry.served() +
                                        MAX_WASTED_FRACTION_NEW_PATHS * entry.new_path_calls):
             self._fall_back(signature, "its replays kept failing at a guard (Python's "
                                        "control flow took another path; the latest: "
@@ -501,8 +543,8 @@ class JitFunction:
                                        "loop that runs until a value converges does this")
             return self.fun(*args, **kwargs)
         if path and path[3]:
-            if entry.hits != entry.hits_at_array_miss:  # a replay fitted in between
-                entry.hits_at_array_miss, entry.array_misses = entry.hits, 0
+            if entry.served() != entry.hits_at_array_miss:  # a replay fitted between
+                entry.hits_at_array_miss, entry.array_misses = entry.served(), 0
             entry.array_misses += 1
             if entry.array_misses >= MAX_ARRAY_GUARD_MISSES:
                 # An array Python needed as numbers (a plain NumPy array indexed by
@@ -515,13 +557,13 @@ class JitFunction:
                                 "(x[x > 0], y[mask] = c): np.where(mask, a, b) is traced. "
                                 "Indices from argsort for take_along_axis: np.sort")
                 return self.fun(*args, **kwargs)
-        if entry.retraces > MAX_NEW_PATHS and entry.retraces > entry.hits:
+        if entry.retraces > MAX_NEW_PATHS and entry.retraces > entry.served():
             # Python's control flow takes a new path on most calls (a loop that stops
             # on a value, a plain table indexed by traced indices): tracing each time
             # would be slower than running eagerly.
             self._fall_back(signature, f"Python's control flow took a new path on most "
                                        f"calls ({entry.retraces} of "
-                                       f"{entry.retraces + entry.hits}; the latest: "
+                                       f"{entry.retraces + entry.served()}; the latest: "
                                        f"{self.last_miss}){self._index_advice()}")
             return self.fun(*args, **kwargs)
         if self.trace_after and path:
@@ -620,7 +662,7 @@ class JitFunction:
             return self.trace_after
         sightings = self.trace_after
         if not index_guard and entry.traces >= MIN_PATH_TRACES_JUDGED and \
-                entry.hits < HITS_PER_TRACE_TO_PAY * entry.traces:
+                entry.served() < HITS_PER_TRACE_TO_PAY * entry.traces:
             sightings *= SLOW_TRACE_AFTER_FACTOR
         if entry.trace_seconds and entry.eager_seconds:
             calls = calls_paying(entry.trace_seconds, entry.eager_seconds)
@@ -1102,13 +1144,15 @@ class _Paths(list):
     and the time replays that failed at a guard took."""
     __slots__ = ("hits", "retraces", "eager_calls", "eager_seconds", "eager_steps",
                  "new_paths", "array_misses", "hits_at_array_miss", "signature", "fits",
-                 "express", "new_path_calls", "wasted", "traces", "trace_seconds")
+                 "express", "new_path_calls", "wasted", "traces", "trace_seconds",
+                 "tallies")
 
     def __init__(self):
         super().__init__()
         self.signature = self.fits = None  # set once recognizable (signature_cache.py)
         self.express = None  # replays the first plan (express.py); reset when it changes
         self.hits = self.retraces = self.eager_calls = self.new_path_calls = 0
+        self.tallies = []  # the calls fronts served, not yet counted in hits (_Tally)
         self.traces = 0  # plans traced for it
         self.trace_seconds = None  # what its latest trace took
         self.wasted = 0.0  # seconds of replays that failed at a guard (_other_paths)
@@ -1117,6 +1161,12 @@ class _Paths(list):
         self.eager_seconds = None
         self.eager_steps = 0  # primitive calls of the fastest eager call (trace_cost.py)
         self.new_paths = {}
+
+    def served(self):
+        """The calls its plans served: ``hits`` and what fronts served since."""
+        if not self.tallies:
+            return self.hits
+        return self.hits + sum(tally.n for tally in self.tallies)
 
     # Whatever changes the plans or their order forgets the express function.
     def insert(self, index, plan):
