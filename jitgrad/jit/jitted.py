@@ -208,7 +208,7 @@ def _retired(tally, stats):
 def _stats_counted(self):
     """``stats`` of an object with fronts: the calls they served counted first."""
     stats = self.__dict__["stats"]
-    for _, tally, _ in self._fronts.values():
+    for _, tally, _ in tuple(self._fronts.values()):  # (a copy: threads may add one)
         if tally.n:
             _counted(tally, stats)
     return stats
@@ -351,7 +351,7 @@ class JitFunction:
                 retire()
                 return
             if len(self._fronts) >= MAX_FRONTS:
-                for _, _, dropped in self._fronts.values():
+                for _, _, dropped in tuple(self._fronts.values()):
                     dropped()
                 self._fronts.clear()
             made = self._fronts[express] = front, tally, retire
