@@ -265,6 +265,35 @@ def test_a_cleared_cache_is_traced_again_through_the_front():
     assert jitted.stats["traces"] == 2
 
 
+def test_a_front_serves_its_signature_until_it_leaves_the_cache():
+    """Another signature served last does not stop a front (its test and the compiled
+    function's recognize its own signature's calls); the signature dropped from the
+    cache (least recently used, past the bound) does: its calls are traced again."""
+    eager, jitted = grad(logistic), grad(logistic, jit=True)
+    jitted._max_signatures = 2
+    for _ in range(5):
+        jitted(*data(5))
+    entry = jitted._cache.recent
+    assert jitted._front is entry.express
+    jitted(*data(6))
+    jitted(*data(6))
+    assert jitted._cache.recent is not entry and jitted._front is entry.express
+    served = entry.served()
+    args = data(5)
+    assert_close(jitted(*args), eager(*args))
+    assert entry.served() == served + 1 and sum(t.n for t in entry.tallies) == 1
+    for features in (6, 7):  # 5, the least recently used, dropped
+        for _ in range(3):
+            args = data(features)
+            assert_close(jitted(*args), eager(*args))
+    assert all(paths is not entry for paths in jitted._cache.values())
+    traces = jitted.stats["traces"]
+    for _ in range(3):
+        args = data(5)
+        assert_close(jitted(*args), eager(*args))
+    assert entry.served() == served + 1 and jitted.stats["traces"] == traces + 1
+
+
 SCALE = 2.0
 
 

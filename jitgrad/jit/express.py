@@ -33,11 +33,10 @@ A signature's paths forget their express function whenever their plans change or
 Once an express function serves a jitted object's calls (from its FRONT_AFTER_HITS-th
 call: jitted.py), the object runs it as its own call, the *front*: the same lines in
 ``jitted_call(a0=_missing, ..., /, *more, **kw)``, its class's ``__call__`` (each such
-object gets a class of its own), which tests what the general call tests first (its
-signature still the one served last, this express function still its paths', the
-variables it reads unchanged, no keyword arguments) and sends any call it does not
-serve to the general call. One Python call instead of two, and its tests: tight_loop
-2.3 -> 2.1 us.
+object gets a class of its own), which tests what the general call tests first (this
+express function still its paths', the variables it reads unchanged, no keyword
+arguments, the arguments' types) and sends any call it does not serve to the general
+call. One Python call instead of two, and its tests: tight_loop 2.3 -> 2.1 us.
 """
 from ..trace import core
 from .signature_cache import fits_source
@@ -77,20 +76,22 @@ def express_function(entry, plan, careful=False):
     return function
 
 
-def front_function(entry, express, still_bound, cache, tally, call):
+def front_function(entry, express, still_bound, tally, call):
     """A jitted object's own call (its class's ``__call__``) while ``express``, the
     express function of ``entry``, the signature it served last, replays its calls:
     the same test and replay in the one Python function the call runs, which sends
     every call it does not serve to ``call`` (the general call) with its arguments.
 
-    It serves only while ``entry`` is still ``cache``'s recent signature, ``express``
-    still its express function and ``still_bound`` (None, or the jitted object's test
-    that the variables it reads hold what its plans were traced with) true: what the
-    general call tests before calling ``express``. It counts the calls it serves in
+    It serves only while ``express`` is still ``entry``'s express function (paths
+    forget it when their plans change order or they leave the cache) and
+    ``still_bound`` (None, or the jitted object's test that the variables it reads
+    hold what its plans were traced with) true. Unlike the general call, it serves
+    its signature's calls when another signature was served last: its test, with the
+    compiled function's own, recognizes them. It counts the calls it serves in
     ``tally.n`` alone (jitted.py's ``_Tally``)."""
     plan, careful = express.plan, express.careful
     whole = plan.whole_plan
-    namespace = {"_entry": entry, "_express": express, "_cache": cache, "_tally": tally,
+    namespace = {"_entry": entry, "_express": express, "_tally": tally,
                  "_call": call, "_still_bound": still_bound}
 
     def distrust(*args):
@@ -102,7 +103,7 @@ def front_function(entry, express, still_bound, cache, tally, call):
     given = [f"a{i}" for i in range(len(entry.signature))]  # (fits_source's names)
     if not given:  # (a function of no arguments: the general call serves it)
         return None
-    served = " and ".join(["_cache.recent is _entry", "_entry.express is _express",
+    served = " and ".join(["_entry.express is _express",
                            "not kw", *(["_still_bound()"] if still_bound else []), test])
     everything = ", ".join(given)
     lines = [f"def jitted_call({params.replace('*more', '/, *more, **kw')}):",

@@ -342,8 +342,7 @@ class JitFunction:
                 return JitFunction.__call__(alive(), *args, **kwargs)
 
             tally = _Tally(entry)
-            front = front_function(entry, express, self._still_bound, self._cache,
-                                   tally, call)
+            front = front_function(entry, express, self._still_bound, tally, call)
             # Its calls are counted when it goes, or its object does.
             retire = weakref.finalize(self, _retired, tally, self.__dict__["stats"])
             retire.atexit = False

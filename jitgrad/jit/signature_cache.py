@@ -16,28 +16,42 @@ class Signatures(OrderedDict):
     """An OrderedDict of signature -> paths whose ``recent`` is the paths served last
     (their ``fits`` tells whether positional arguments have their signature), or None.
     Any change of the entries forgets it, so that a recognized call always finds what
-    looking its key up would find."""
+    looking its key up would find; paths leaving it forget their express function, so
+    that no front (express.py) serves them."""
     recent = None
 
     def __setitem__(self, key, value):
         self.recent = None
+        _forgotten(self.get(key), value)
         super().__setitem__(key, value)
 
     def __delitem__(self, key):
         self.recent = None
+        _forgotten(self.get(key))
         super().__delitem__(key)
 
     def popitem(self, last=True):
         self.recent = None
-        return super().popitem(last)
+        key, value = super().popitem(last)
+        _forgotten(value)
+        return key, value
 
     def pop(self, *args):
         self.recent = None
+        _forgotten(self.get(args[0]) if args else None)
         return super().pop(*args)
 
     def clear(self):
         self.recent = None
+        for value in self.values():
+            _forgotten(value)
         super().clear()
+
+
+def _forgotten(paths, kept=None):
+    """``paths`` leaves the cache (unless it is ``kept``): its express function too."""
+    if paths is not None and paths is not kept and hasattr(paths, "express"):
+        paths.express = None
 
 
 def fits_function(signature):
