@@ -436,6 +436,10 @@ class JitFunction:
         if key is not None:
             _share(_full_key(key, self.static_argnums, self.static_argnames), reads.arrays,
                    (self._cache, self._lock, self._staged))
+        with _shared_lock:  # (objects made from now on find them under that key)
+            for unseen in [unseen for unseen, (state, _) in _unseen_plans.items()
+                           if state[0] is self._cache]:
+                del _unseen_plans[unseen]
 
     def _index_advice(self):
         """For a warning whose latest new path came from an int Python needed as an index
@@ -985,6 +989,14 @@ _shared_lock = threading.Lock()
 # dataset read by many functions has one), which only appends the array's id: it may
 # run at any allocation, inside the lock too. The next lookup drops the entries.
 _entry_arrays = {}  # key -> ids of the arrays it names
+# The latest functions keyed over arrays no stored key names (``reads.unseen``), by that
+# key (the arrays' identities) with a weak reference to each array read, until one of
+# their objects traces (_share_plans): an object made again over the same arrays shares
+# their cache, so that an operator rebuilt at every call (jacobian(layer) on each
+# evaluation of an ODE's right side) counts its eager calls in one place and reaches
+# its trace. A weak reference found dead is an identity another array took: no match.
+MAX_UNSEEN_FUNCTIONS = 16
+_unseen_plans = OrderedDict()
 _watched = set()  # ids of the arrays with a finalizer
 _dead_ids = []
 
@@ -994,18 +1006,40 @@ def clear_shared_plans():
     with _shared_lock:
         _shared_plans.clear()
         _entry_arrays.clear()
+        _unseen_plans.clear()
 
 
 def _plans_for(fun, static_argnums, static_argnames, reads):
     """``(plan cache, its lock, staged functions)``: shared with earlier jitted objects of
     the same function, or new ones when the function has no key (function_key, which
-    records in ``reads`` what it read). New ones too, not yet shared, when the function
-    reads an array no stored key names (``reads.unseen``: a closure over this step's
-    minibatch); ``_share`` shares them once a plan is traced."""
+    records in ``reads`` what it read). Where the function reads an array no stored key
+    names (``reads.unseen``: a closure over this step's minibatch), shared only with
+    the latest objects made over the same arrays (``_unseen_plans``) until a plan is
+    traced, when ``_share_plans`` stores them under the full key."""
     key = function_key(fun, reads)
-    if key is None or reads.unseen:
+    if key is None:
         return Signatures(), threading.RLock(), {}
+    if reads.unseen:
+        return _share_unseen(_full_key(key, static_argnums, static_argnames), reads.arrays)
     return _share(_full_key(key, static_argnums, static_argnames), reads.arrays, None)
+
+
+def _share_unseen(key, arrays):
+    """The state of the latest object made under ``key``, a key naming ``arrays`` by
+    identity alone, where they are still those arrays; new ones otherwise."""
+    with _shared_lock:
+        stored = _unseen_plans.get(key)
+        if stored is not None:
+            state, alive = stored
+            if len(alive) == len(arrays) and all(
+                    ref() is array for ref, array in zip(alive, arrays)):
+                _unseen_plans.move_to_end(key)
+                return state
+        state = Signatures(), threading.RLock(), {}
+        _unseen_plans[key] = state, [weakref.ref(array) for array in arrays]
+        while len(_unseen_plans) > MAX_UNSEEN_FUNCTIONS:
+            _unseen_plans.popitem(last=False)
+        return state
 
 
 def _full_key(key, static_argnums, static_argnames):
