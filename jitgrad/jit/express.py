@@ -78,7 +78,8 @@ def express_function(entry, plan, careful=False):
 
 def front_function(entry, express, still_bound, tally, call):
     """A jitted object's own call (its class's ``__call__``) while ``express``, the
-    express function of ``entry``, the signature it served last, replays its calls:
+    express function of ``entry`` (the signature it served when the front was made),
+    replays its calls:
     the same test and replay in the one Python function the call runs, which sends
     every call it does not serve to ``call`` (the general call) with its arguments.
 

@@ -1019,9 +1019,10 @@ def _plans_for(fun, static_argnums, static_argnames, reads):
     key = function_key(fun, reads)
     if key is None:
         return Signatures(), threading.RLock(), {}
+    full = _full_key(key, static_argnums, static_argnames)
     if reads.unseen:
-        return _share_unseen(_full_key(key, static_argnums, static_argnames), reads.arrays)
-    return _share(_full_key(key, static_argnums, static_argnames), reads.arrays, None)
+        return _share_unseen(full, reads.arrays)
+    return _share(full, reads.arrays, None)
 
 
 def _share_unseen(key, arrays):

@@ -89,13 +89,11 @@ class ArraySteps:
         raise Unsupported("a transposed or strided array read in C order")
 
     def c_order(self, value):
-        """``value``'s elements in C order, 1-D, for uses where layout does not matter."""
-        n = math.prod(value.shape)
-        if value.flat is not None:
-            return value.flat
-        if value.layout == "C":
-            return f"{value.name}.reshape({n})"
-        return f"np.ascontiguousarray({value.name}).reshape({n})"
+        """``value``'s elements in C order, 1-D, for uses where layout does not matter:
+        ``flat``'s view, or a C-ordered copy where there is none."""
+        if value.flat is None and value.layout != "C":
+            return f"np.ascontiguousarray({value.name}).reshape({math.prod(value.shape)})"
+        return self.flat(value)
 
     def product(self, node):
         if node.kwargs or len(node.args) != 2:
